@@ -266,9 +266,11 @@ fn algorithm_name(alg: &Oid, params: Option<&Oid>) -> String {
     }
 }
 
-/// A distinguished name as RFC 4514 / Go's `pkix.Name.String()` print it: RDNs in
-/// reverse order, joined by `,`; multi-valued RDNs joined by `+`; Go's short
-/// attribute names, else the dotted OID with `#`-hex DER.
+/// A distinguished name in RFC 4514 form, exactly as Go's `pkix.RDNSequence.String()`
+/// prints the encoded sequence: RDNs in reverse order joined by `,`, the parts of a
+/// multi-valued RDN in stored order joined by `+`, Go's short attribute names, else
+/// the dotted OID with `#`-hex DER. (Go's `pkix.Name.String()` regroups attributes by
+/// type; for the controller's certificates both agree.)
 fn rfc4514(name: &X509Name<'_>) -> String {
     let mut rdns: Vec<String> = Vec::new();
     for rdn in name.iter() {
@@ -290,12 +292,17 @@ fn rfc4514(name: &X509Name<'_>) -> String {
                 };
                 match (short, atv.as_str()) {
                     (Some(short), Ok(v)) => format!("{short}={}", escape_rfc4514(v)),
-                    _ => {
+                    (_, as_str) => {
+                        // Go re-marshals the parsed value: a string becomes a
+                        // PrintableString when its characters allow, else a UTF8String.
                         let raw = atv.attr_value();
-                        let mut der = Vec::new();
-                        // Re-encode the value (tag, length, content) for `#hex`.
-                        der.push(raw.header.tag().0 as u8);
-                        let len = raw.data.len();
+                        let (tag, content): (u8, &[u8]) = match as_str {
+                            Ok(v) if v.bytes().all(go_printable) => (0x13, v.as_bytes()),
+                            Ok(v) => (0x0c, v.as_bytes()),
+                            Err(_) => (raw.header.tag().0 as u8, raw.data),
+                        };
+                        let mut der = vec![tag];
+                        let len = content.len();
                         if len < 0x80 {
                             der.push(len as u8);
                         } else {
@@ -304,7 +311,7 @@ fn rfc4514(name: &X509Name<'_>) -> String {
                             der.push(0x80 | (8 - skip) as u8);
                             der.extend_from_slice(&bytes[skip..]);
                         }
-                        der.extend_from_slice(raw.data);
+                        der.extend_from_slice(content);
                         format!("{oid}=#{}", hex::encode(der))
                     }
                 }
@@ -314,6 +321,11 @@ fn rfc4514(name: &X509Name<'_>) -> String {
     }
     rdns.reverse();
     rdns.join(",")
+}
+
+/// Go's `encoding/asn1` PrintableString character set (no `*`, no `&`).
+fn go_printable(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'\''..=b')' | b'+'..=b'/' | b' ' | b':' | b'=' | b'?')
 }
 
 fn escape_rfc4514(v: &str) -> String {
@@ -326,8 +338,6 @@ fn escape_rfc4514(v: &str) -> String {
         if special {
             out.push('\\');
             out.push(c);
-        } else if c == '\0' {
-            out.push_str("\\00");
         } else {
             out.push(c);
         }

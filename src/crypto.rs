@@ -641,3 +641,37 @@ pub fn b64_decode(s: &str) -> Result<Vec<u8>, CryptoError> {
     };
     result.map_err(|e| CryptoError::Malformed(format!("invalid base64: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mpint_matches_rfc4251_examples() {
+        // RFC 4251 §5 lists these encodings (non-negative ones).
+        let cases: [(&[u8], &[u8]); 3] = [
+            (&[], &[0, 0, 0, 0]),
+            (
+                &[0x09, 0xa3, 0x78, 0xf9, 0xb2, 0xe3, 0x32, 0xa7],
+                &[0, 0, 0, 8, 0x09, 0xa3, 0x78, 0xf9, 0xb2, 0xe3, 0x32, 0xa7],
+            ),
+            (&[0x80], &[0, 0, 0, 2, 0, 0x80]),
+        ];
+        for (magnitude, expected) in cases {
+            let mut out = Vec::new();
+            ssh_mpint(&mut out, magnitude);
+            assert_eq!(out, expected);
+        }
+    }
+
+    #[test]
+    fn parse_wire_splits_at_the_prefix() {
+        let mut wire = vec![0, 3, 1, 2, 3];
+        wire.extend_from_slice(&[9; 16]);
+        let p = parse_wire(&wire).unwrap();
+        assert_eq!(
+            (p.rsa_len, p.rsa_block, p.aes_block),
+            (3, &[1u8, 2, 3][..], &[9u8; 16][..])
+        );
+    }
+}
