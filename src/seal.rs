@@ -7,11 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use rand::{CryptoRng, RngCore, SeedableRng};
-use rand_chacha::ChaCha20Rng;
-use rayon::prelude::*;
-use zeroize::Zeroizing;
+use rand::{CryptoRng, RngCore};
 
 use crate::crypto::{self, RsaPublicKey};
 use crate::error::{Error, Result};
@@ -86,32 +82,18 @@ pub fn prepare(secret: &mut Secret, opts: &SealOptions) -> Result<()> {
     Ok(())
 }
 
-/// Encrypts each `(key, plaintext)` for `label`, in parallel, returning base64 wire
-/// values in the same order. One seed per item is drawn from `rng` first, in order.
+/// Encrypts each `(key, plaintext)` for `label` in parallel (see
+/// [`crypto::seal_values_parallel`]), returning base64 wire values in item order.
 pub fn encrypt_items<R: RngCore + CryptoRng + ?Sized>(
     rng: &mut R,
     key: &RsaPublicKey,
     label: &[u8],
     items: &[(&str, &[u8])],
 ) -> Result<Vec<String>> {
-    let seeds: Vec<Zeroizing<[u8; 32]>> = items
-        .iter()
-        .map(|_| {
-            let mut s = Zeroizing::new([0u8; 32]);
-            rng.fill_bytes(&mut s[..]);
-            s
-        })
-        .collect();
-    items
-        .par_iter()
-        .zip(seeds.par_iter())
-        .map(|((k, v), seed)| {
-            let mut item_rng = ChaCha20Rng::from_seed(**seed);
-            crypto::hybrid_encrypt(&mut item_rng, key, v, label)
-                .map(|wire| base64::engine::general_purpose::STANDARD.encode(wire))
-                .map_err(|e| Error::Cert(format!("sealing item {k:?}: {e}")))
-        })
-        .collect()
+    let values: Vec<&[u8]> = items.iter().map(|(_, v)| *v).collect();
+    let wires = crypto::seal_values_parallel(rng, key, label, &values)
+        .map_err(|e| Error::Cert(format!("sealing with this certificate failed: {e}")))?;
+    Ok(wires.iter().map(|w| crypto::b64_encode(w)).collect())
 }
 
 /// kubeseal's `NewSealedSecret`: outer metadata is name + namespace (+ scope

@@ -4,8 +4,6 @@
 //! Errors name the object and the item, and say whether the key was wrong (or the
 //! value was moved to another name/namespace) or the value was tampered with.
 
-use base64::Engine as _;
-
 use crate::crypto::{self, CryptoError, RsaPrivateKey};
 use crate::error::{Error, Result};
 use crate::secret::{SealedSecret, Secret};
@@ -41,7 +39,7 @@ pub fn unseal(sealed: &SealedSecret, keys: &[RsaPrivateKey]) -> Result<Secret> {
     secret.metadata.namespace = ns.clone();
     let mut errors = Vec::new();
     for (item, value) in &sealed.encrypted_data {
-        let wire = match base64::engine::general_purpose::STANDARD.decode(value) {
+        let wire = match crypto::b64_decode(value) {
             Ok(w) => w,
             Err(_) => {
                 errors.push(format!("item {item:?} is not valid base64"));
