@@ -263,6 +263,10 @@ impl ClusterClient {
         };
 
         let server = redact_url_str(&config.cluster_url.to_string());
+        let server = match server.strip_suffix('/') {
+            Some(s) if config.cluster_url.path() == "/" => s.to_string(),
+            _ => server,
+        };
         let redactor = redactor_for(&config);
         let exec_program = config
             .auth_info
@@ -382,6 +386,7 @@ impl ClusterClient {
         match a.status {
             401 | 403 => SourceError::Auth {
                 server: self.server.clone(),
+                namespace: ns.clone(),
                 status: a.status,
                 detail: self
                     .status_message(&a.body)
@@ -440,6 +445,7 @@ impl ClusterClient {
             if a.status == 401 || a.status == 403 {
                 return Attempt::Done(Err(SourceError::Auth {
                     server: self.server.clone(),
+                    namespace: ns.clone(),
                     status: a.status,
                     detail: self.status_message(&a.body).unwrap_or_else(|| "no details".to_string()),
                 }));
@@ -608,7 +614,7 @@ fn auth_error_text(e: &kube::client::AuthError, exec_program: &str) -> String {
         A::ReadTokenFile(io, path) => format!("cannot read the token file {}: {io}", path.display()),
         A::InvalidBearerToken(_) => "the kubeconfig's bearer token is not a valid HTTP header value".to_string(),
         A::InvalidBasicAuth(_) => "the kubeconfig's user name or password is not a valid HTTP header value".to_string(),
-        other => format!("{}", one_line(&other.to_string(), 200)),
+        other => one_line(&other.to_string(), 200),
     }
 }
 

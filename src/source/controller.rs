@@ -33,7 +33,7 @@ pub struct FetchedCert {
 }
 
 enum Inner {
-    Cluster(ClusterClient),
+    Cluster(Box<ClusterClient>),
     Url(UrlClient),
 }
 
@@ -58,9 +58,9 @@ impl Controller {
     ) -> Result<Controller, SourceError> {
         let rt = runtime()?;
         let inner = match endpoint {
-            ControllerEndpoint::Cluster { kube, controller } => {
-                Inner::Cluster(rt.block_on(ClusterClient::connect(&kube, controller, &net))?)
-            }
+            ControllerEndpoint::Cluster { kube, controller } => Inner::Cluster(Box::new(
+                rt.block_on(ClusterClient::connect(&kube, controller, &net))?,
+            )),
             ControllerEndpoint::Url(u) => {
                 let parsed = reqwest::Url::parse(&u)
                     .ok()

@@ -94,10 +94,12 @@ pub enum SourceError {
         detail: String,
     },
     /// The API server rejected the credentials (401) or the request (403).
-    #[error("authentication: {server} answered {status} {}: {detail}; {}", status_text(*status), auth_hint(*status))]
+    #[error("authentication: {server} answered {status} {}: {detail}; {}", status_text(*status), auth_hint(*status, namespace))]
     Auth {
         /// The API server (no credentials in it).
         server: String,
+        /// The controller's namespace (for the RBAC hint).
+        namespace: String,
         /// 401 or 403.
         status: u16,
         /// The API server's own message, when it sent one.
@@ -280,11 +282,11 @@ fn status_text(status: u16) -> &'static str {
         .unwrap_or("")
 }
 
-fn auth_hint(status: u16) -> &'static str {
+fn auth_hint(status: u16, namespace: &str) -> String {
     if status == 403 {
-        "your user is not allowed to do this: ask for RBAC permission to get services and services/proxy in the controller's namespace (`kubectl auth can-i get services/proxy -n <ns>`)"
+        format!("your user is not allowed to do this: ask for RBAC permission to get services and services/proxy in namespace {namespace} (`kubectl auth can-i get services/proxy -n {namespace}`)")
     } else {
-        "the token or client certificate is missing, expired or not accepted: log in again or refresh the kubeconfig (`kubectl get --raw /version` checks it)"
+        "the token or client certificate is missing, expired or not accepted: log in again or refresh the kubeconfig (`kubectl get --raw /version` checks it)".to_string()
     }
 }
 
@@ -439,6 +441,7 @@ fn classify_spec(spec: &str) -> Result<CertSpec, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| {
@@ -487,7 +490,7 @@ mod tests {
     #[test]
     fn spec_classification_matches_kubeseal_is_filename() {
         assert!(
-            matches!(classify_spec("cert.pem").unwrap(), CertSpec::File(p) if p == PathBuf::from("cert.pem"))
+            matches!(classify_spec("cert.pem").unwrap(), CertSpec::File(p) if p == Path::new("cert.pem"))
         );
         assert!(matches!(
             classify_spec("/abs/cert.pem").unwrap(),
@@ -498,7 +501,7 @@ mod tests {
             CertSpec::File(_)
         ));
         assert!(
-            matches!(classify_spec("file:///etc/my%20cert.pem").unwrap(), CertSpec::File(p) if p == PathBuf::from("/etc/my cert.pem"))
+            matches!(classify_spec("file:///etc/my%20cert.pem").unwrap(), CertSpec::File(p) if p == Path::new("/etc/my cert.pem"))
         );
         assert!(matches!(
             classify_spec("https://h/v1/cert.pem").unwrap(),
