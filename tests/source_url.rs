@@ -288,3 +288,79 @@ fn cert_spec_reads_files_file_urls_and_http_urls() {
     let e = load_cert_bytes_with("s3://bucket/cert.pem", &net()).unwrap_err();
     assert!(matches!(e, SourceError::Input(_)), "{e}");
 }
+
+#[test]
+fn oversized_answers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.pem");
+    let mut data = b"-----BEGIN CERTIFICATE-----\n".to_vec();
+    data.resize(17 << 20, b'A');
+    std::fs::write(&big, &data).unwrap();
+    let fake = controller_fake(&["--cert-pem", &path(&big)]);
+    let e = Controller::connect(
+        ControllerEndpoint::Url(format!("http://127.0.0.1:{}", fake.port)),
+        net(),
+    )
+    .unwrap()
+    .fetch_cert()
+    .unwrap_err();
+    assert!(
+        matches!(e, SourceError::BadResponse { .. })
+            && e.to_string().contains("larger than 16 MiB"),
+        "{e}"
+    );
+
+    // Through the API server's service proxy too.
+    let api = Fake::apiserver(&["--cert-pem", &path(&big)]);
+    let kc = write_kubeconfig(
+        dir.path(),
+        "kc",
+        &api.https_url(),
+        &pki().ca.cert_pem,
+        &User::Token(TOKEN),
+    );
+    let e = Controller::connect(
+        ControllerEndpoint::Cluster {
+            kube: empseal::source::KubeOptions::file(&kc, None),
+            controller: empseal::source::ControllerRef::default(),
+        },
+        net(),
+    )
+    .unwrap()
+    .fetch_cert()
+    .unwrap_err();
+    assert!(
+        matches!(e, SourceError::BadResponse { .. })
+            && e.to_string().contains("larger than 16 MiB"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_200_that_is_not_a_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("index.html");
+    std::fs::write(&html, "<html>login page</html>").unwrap();
+    let fake = controller_fake(&["--cert-pem", &path(&html)]);
+    let e = Controller::connect(
+        ControllerEndpoint::Url(format!("http://127.0.0.1:{}", fake.port)),
+        net(),
+    )
+    .unwrap()
+    .fetch_cert()
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SourceError::BadResponse {
+                step: Step::Controller,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("did not return a PEM certificate"),
+        "{e}"
+    );
+}

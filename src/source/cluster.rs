@@ -14,7 +14,7 @@ use super::net::{
     chain_text, classify_chain, one_line, redact_url_str, retryable_status, timeout_error,
     tls_hint, with_retries, Attempt, NetOptions, Redactor, Transport,
 };
-use super::url::Answer;
+use super::url::{too_large, Answer, MAX_BODY};
 use super::{ControllerRef, SourceError, Step};
 
 /// Which kubeconfig to use, as kubectl and kubeseal choose it: `--kubeconfig`,
@@ -503,11 +503,19 @@ impl ClusterClient {
         let fut = async {
             let res = self.client.send(req).await?;
             let status = res.status().as_u16();
+            let declared = res
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            if declared.is_some_and(|n| n > MAX_BODY) {
+                return Ok(None);
+            }
             let bytes = res.into_body().collect_bytes().await?;
-            Ok::<_, kube::Error>(Answer {
+            Ok::<_, kube::Error>(Some(Answer {
                 status,
                 body: bytes.to_vec(),
-            })
+            }))
         };
         match tokio::time::timeout(self.net.request_timeout, fut).await {
             Err(_) => Attempt::Done(Err(timeout_error(
@@ -515,7 +523,8 @@ impl ClusterClient {
                 &self.server,
                 self.net.request_timeout,
             ))),
-            Ok(Ok(a)) => Attempt::Done(Ok(a)),
+            Ok(Ok(Some(a))) if a.body.len() <= MAX_BODY => Attempt::Done(Ok(a)),
+            Ok(Ok(_)) => Attempt::Done(Err(too_large(step, &self.server))),
             Ok(Err(e)) => self.kube_error(step, e),
         }
     }

@@ -20,6 +20,21 @@ pub(crate) struct UrlClient {
     timeout: Duration,
 }
 
+/// Largest answer accepted (certificates and SealedSecrets are far smaller).
+pub(crate) const MAX_BODY: usize = 16 << 20;
+
+/// The error for an answer over [`MAX_BODY`].
+pub(crate) fn too_large(step: Step, endpoint: &str) -> SourceError {
+    SourceError::BadResponse {
+        step,
+        endpoint: endpoint.to_string(),
+        detail: format!(
+            "the answer is larger than {} MiB; is this the sealed-secrets controller?",
+            MAX_BODY >> 20
+        ),
+    }
+}
+
 /// A status and body from one request.
 pub(crate) struct Answer {
     pub(crate) status: u16,
@@ -103,13 +118,21 @@ impl UrlClient {
             Err(e) => return self.transport_error(step, &e),
         };
         let status = res.status().as_u16();
-        match res.bytes().await {
-            Ok(b) => Attempt::Done(Ok(Answer {
-                status,
-                body: b.to_vec(),
-            })),
-            Err(e) => self.transport_error(step, &e),
+        let mut res = res;
+        let mut body = Vec::new();
+        loop {
+            match res.chunk().await {
+                Ok(Some(c)) => {
+                    if body.len() + c.len() > MAX_BODY {
+                        return Attempt::Done(Err(too_large(step, &self.endpoint)));
+                    }
+                    body.extend_from_slice(&c);
+                }
+                Ok(None) => break,
+                Err(e) => return self.transport_error(step, &e),
+            }
         }
+        Attempt::Done(Ok(Answer { status, body }))
     }
 
     fn transport_error(&self, step: Step, e: &reqwest::Error) -> Attempt<Answer> {
