@@ -313,3 +313,42 @@ fn a_controller_whose_key_changed_under_the_pin_is_refused() {
     assert_eq!(snapshot(root.path()), before, "old pin intact");
     assert_eq!(load_pin(&env).unwrap().unwrap().pem, p.controller1.cert_pem);
 }
+
+#[test]
+fn a_demo_pin_is_read_and_replaced_only_on_purpose() {
+    let p = pki();
+    let root = tempfile::tempdir().unwrap();
+    let env = overlay(root.path());
+    pin_certificate(
+        &env,
+        &p.controller1.cert_pem,
+        "testdata/keys/demo.crt",
+        false,
+        now(),
+    )
+    .unwrap();
+    // The demo pins committed in the repository carry a comment block and `demo: true`.
+    let text = std::fs::read_to_string(pin_path(&env)).unwrap();
+    let demo = format!(
+        "# DEMO / TEST MATERIAL\ndemo: true\n{}",
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    std::fs::write(pin_path(&env), demo).unwrap();
+    assert!(load_pin(&env).unwrap().unwrap().pin.demo);
+    let before = snapshot(root.path());
+    assert!(matches!(
+        pin_certificate(&env, &p.controller2.cert_pem, "cluster", false, now()),
+        Err(SourceError::PinMismatch { .. })
+    ));
+    assert_eq!(snapshot(root.path()), before);
+    let out = pin_certificate(&env, &p.controller2.cert_pem, "cluster", true, now()).unwrap();
+    assert!(
+        matches!(&out, PinOutcome::Replaced { old, new } if old.demo && !new.demo),
+        "{out:?}"
+    );
+    let text = std::fs::read_to_string(pin_path(&env)).unwrap();
+    assert!(!text.contains("demo"), "{text}");
+}

@@ -1,15 +1,22 @@
 //! TEMPORARY certificate shim, to be replaced at merge by `crate::cert`.
 //!
-//! `crate::cert::Certificate::from_pem(bytes, origin)` (with `subject`,
-//! `not_before`, `not_after`, `der` and `fingerprint()`) is being written
-//! in parallel; until it lands, [`inspect`] is the one function `source` uses to
-//! read a certificate. Swap its body for:
+//! `crate::cert::Certificate` was being written in parallel; until the branches
+//! meet, [`inspect`] is the one function `source` uses to read a certificate,
+//! with the same rules as `cert` on main (first `CERTIFICATE` block, RSA only,
+//! at least 2048 bits; expiry is judged by the caller, which knows `now`). At
+//! merge, replace this file's body with:
 //!
 //! ```ignore
-//! let c = crate::cert::Certificate::from_pem(pem, origin)?;
-//! Ok(CertSummary { fingerprint: c.fingerprint(), subject: c.subject.clone(),
-//!     not_before: c.not_before, not_after: c.not_after, der: c.der.clone() })
+//! pub(crate) fn inspect(pem: &[u8], origin: &str) -> Result<CertSummary, CertError> {
+//!     let c = crate::cert::Certificate::from_pem(pem, origin)?;
+//!     if c.bits < 2048 {
+//!         return Err(CertError::TooSmall { origin: origin.to_string(), bits: c.bits });
+//!     }
+//!     Ok(CertSummary { fingerprint: c.fingerprint(), subject: c.subject.clone(),
+//!         not_before: c.not_before, not_after: c.not_after, der: c.der.clone() })
+//! }
 //! ```
+//! (and `pin::rfc3339` by `crate::cert::rfc3339`).
 
 use base64::Engine;
 use sha2::{Digest, Sha256};

@@ -39,6 +39,14 @@ pub struct Pin {
     pub source: String,
     /// When it was fetched (or last renewed), RFC 3339 UTC.
     pub fetched_at: String,
+    /// Set on demo pins (test key material committed for examples); a fetched
+    /// certificate never carries it, so `--accept-new` over a demo pin drops it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub demo: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Pin {
@@ -139,7 +147,8 @@ pub fn pin_certificate(
     now: i64,
 ) -> Result<PinOutcome, SourceError> {
     let new_cert = inspect(pem, source).map_err(|e| SourceError::Cert(e.to_string()))?;
-    if new_cert.not_after <= now {
+    // Expired when `now` is after notAfter, as kubeseal (and `cert`) judge it.
+    if now > new_cert.not_after {
         return Err(SourceError::Cert(
             crate::cert::CertError::Expired {
                 origin: source.to_string(),
@@ -155,6 +164,7 @@ pub fn pin_certificate(
         not_after: rfc3339(new_cert.not_after),
         source: source.to_string(),
         fetched_at: rfc3339(now),
+        demo: false,
     };
     let env = env_name(overlay_dir);
     let cpath = cert_path(overlay_dir);
@@ -320,6 +330,7 @@ fn read_existing(overlay_dir: &Path) -> Result<Existing, SourceError> {
                 not_after: rfc3339(c.not_after),
                 source: cpath.display().to_string(),
                 fetched_at: "unknown".to_string(),
+                demo: false,
             },
             der: c.der,
         },
