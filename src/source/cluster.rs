@@ -238,6 +238,9 @@ impl ClusterClient {
         config.connect_timeout = Some(net.connect_timeout);
         config.read_timeout = Some(net.request_timeout);
         config.write_timeout = Some(net.request_timeout);
+        // Count the read timeout from each request, not from when a pooled
+        // connection went idle.
+        config.reset_reader_on_write = true;
         // kube's default retry layer retries every method (POST included) up to 15
         // times; we retry GETs ourselves.
         config.default_retry = false;
