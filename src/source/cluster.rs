@@ -154,6 +154,33 @@ fn read_kubeconfig(opts: &KubeOptions) -> Result<Option<(Kubeconfig, String)>, S
     Ok(None)
 }
 
+/// The namespace commands default to, as kubeseal's `clientConfig.Namespace()`:
+/// the chosen context's namespace in the kubeconfig, else the in-cluster service
+/// account's namespace, else `default`.
+pub fn context_namespace(opts: &KubeOptions) -> Result<String, SourceError> {
+    if let Some((kc, _)) = read_kubeconfig(opts)? {
+        let ctx_name = opts.context.clone().or_else(|| kc.current_context.clone());
+        let ns = ctx_name.and_then(|name| {
+            kc.contexts
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.context.as_ref())
+                .and_then(|c| c.namespace.clone())
+        });
+        return Ok(ns.filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()));
+    }
+    if opts.allow_in_cluster {
+        if let Ok(ns) =
+            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+        {
+            if !ns.trim().is_empty() {
+                return Ok(ns.trim().to_string());
+            }
+        }
+    }
+    Ok("default".into())
+}
+
 /// The `proxy-url` the kubeconfig sets for the cluster of the chosen context.
 fn kubeconfig_proxy_url(kc: &Kubeconfig, context: Option<&str>) -> Option<String> {
     let ctx_name = context

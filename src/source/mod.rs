@@ -25,7 +25,7 @@ mod url;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use cluster::KubeOptions;
+pub use cluster::{context_namespace, KubeOptions};
 pub use controller::{Controller, ControllerEndpoint, FetchedCert};
 pub use net::{NetOptions, ProxyEnv};
 pub use pin::{load_pin, pin_certificate, Pin, PinOutcome, PinnedCert};
