@@ -10,66 +10,17 @@
 //!   something else), empseal refuses, on the line of such a field;
 //! - where Go fails, empseal fails.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-
 use base64::Engine;
 use empseal::manifest::{read_secrets, ManifestError};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value as J};
+use std::collections::BTreeMap;
 
-fn goref() -> &'static PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("manifest-goref");
-        std::fs::create_dir_all(dir.join("gopath")).unwrap();
-        let out = dir.join("goref");
-        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/manifest/goref.go");
-        let status = Command::new("go")
-            .args(["build", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .env("GO111MODULE", "off")
-            .env("GOPATH", format!("{}:/usr/share/gocode", dir.join("gopath").display()))
-            .env("GOCACHE", dir.join("gocache"))
-            .status();
-        assert!(
-            matches!(status, Ok(s) if s.success()),
-            "cannot build the Go reference (needs go, golang-k8s-sigs-yaml-dev, golang-gopkg-yaml.v2-dev): run `bash .ci/setup`"
-        );
-        out
-    })
-}
-
-/// Decodes each document with the Go reference: `Ok(secret as JSON)` or `Err(message)`.
-fn go_decode(docs: &[(String, bool)]) -> Vec<Result<J, String>> {
-    let input: Vec<J> = docs
-        .iter()
-        .map(|(d, j)| json!({"doc": d, "json": j}))
-        .collect();
-    let mut child = Command::new(goref())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || serde_json::to_writer(stdin, &input).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(out.status.success());
-    let results: Vec<J> = serde_json::from_slice(&out.stdout).unwrap();
-    results
-        .into_iter()
-        .map(|r| match r.get("err") {
-            Some(e) => Err(e.as_str().unwrap().to_string()),
-            None => Ok(r["ok"].clone()),
-        })
-        .collect()
-}
+#[path = "manifest/goref.rs"]
+mod goref;
+use goref::go_decode;
 
 // ---------------------------------------------------------------- generation
 

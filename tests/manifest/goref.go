@@ -3,8 +3,10 @@
 // the typed struct), JSON through encoding/json. It is the conformance reference for
 // empseal's manifest reader.
 //
-// stdin: a JSON array of {"doc": "...", "json": bool}. stdout: a JSON array of
-// {"ok": <the Secret re-encoded as JSON>} or {"err": "..."}.
+// stdin: a JSON array of {"doc": "...", "json": bool, "op": ""|"json2yaml"}.
+// stdout: a JSON array of {"ok": <the Secret re-encoded as JSON>} or {"err": "..."};
+// for op "json2yaml", {"yaml": "..."}: the JSON document printed as YAML the way
+// kubectl's YAML printer does it (sigs.k8s.io/yaml.JSONToYAML).
 //
 // Build (GOPATH mode): GO111MODULE=off GOPATH=<dir>:/usr/share/gocode go build goref.go
 package main
@@ -44,11 +46,13 @@ type secret struct {
 type input struct {
 	Doc  string `json:"doc"`
 	JSON bool   `json:"json"`
+	Op   string `json:"op"`
 }
 
 type output struct {
-	Ok  *secret `json:"ok,omitempty"`
-	Err string  `json:"err,omitempty"`
+	Ok   *secret `json:"ok,omitempty"`
+	Err  string  `json:"err,omitempty"`
+	YAML *string `json:"yaml,omitempty"`
 }
 
 func main() {
@@ -58,6 +62,16 @@ func main() {
 	}
 	outputs := make([]output, 0, len(inputs))
 	for _, in := range inputs {
+		if in.Op == "json2yaml" {
+			y, err := yaml.JSONToYAML([]byte(in.Doc))
+			if err != nil {
+				outputs = append(outputs, output{Err: err.Error()})
+			} else {
+				text := string(y)
+				outputs = append(outputs, output{YAML: &text})
+			}
+			continue
+		}
 		var s secret
 		var err error
 		if in.JSON {
