@@ -276,11 +276,11 @@ fn gen_stream(rng: &mut ChaCha8Rng, docs: &[Vec<u8>]) -> (Vec<u8>, bool) {
     (out, bad)
 }
 
+/// A Secret's name and decoded data.
+type NamedData = (String, BTreeMap<String, Vec<u8>>);
+
 /// (name, data) of each object kubectl read from a stream (it prints a JSON stream).
-fn kubectl_objects(
-    dir: &Path,
-    file: &str,
-) -> Result<Vec<(String, BTreeMap<String, Vec<u8>>)>, String> {
+fn kubectl_objects(dir: &Path, file: &str) -> Result<Vec<NamedData>, String> {
     let out = kubectl(
         dir,
         &["annotate", "--local", "-f", file, "probe=1", "-o", "json"],
@@ -371,7 +371,7 @@ fn streams_split_like_kubectl() {
         let ctx = format!("case {case}:\n{}", String::from_utf8_lossy(&bytes));
         match (theirs, ours) {
             (Ok(t), Ok(o)) => {
-                let o: Vec<(String, BTreeMap<String, Vec<u8>>)> = o
+                let o: Vec<NamedData> = o
                     .iter()
                     .map(|s| (s.metadata.name.clone(), data_of(s)))
                     .collect();
