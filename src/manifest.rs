@@ -582,14 +582,21 @@ mod libyaml {
                             .to_string_lossy()
                             .into_owned()
                     };
-                    let m = parser_ref.problem_mark;
-                    break Err(ParseError {
-                        problem,
-                        mark: Mark {
-                            line: m.line as usize,
-                            column: m.column as usize,
-                        },
-                    });
+                    // Reader (encoding) errors carry a byte offset, not a mark.
+                    let mark = if parser_ref.error == unsafe_sys::YAML_READER_ERROR {
+                        let at = (parser_ref.problem_offset as usize).min(input.len());
+                        let before = &input[..at];
+                        Mark {
+                            line: before.iter().filter(|&&b| b == b'\n').count(),
+                            column: before.iter().rev().take_while(|&&b| b != b'\n').count(),
+                        }
+                    } else {
+                        Mark {
+                            line: parser_ref.problem_mark.line as usize,
+                            column: parser_ref.problem_mark.column as usize,
+                        }
+                    };
+                    break Err(ParseError { problem, mark });
                 }
                 let e = &*evp;
                 let mark = Mark {
@@ -1107,6 +1114,9 @@ fn parse_yaml_stream(origin: &str, bytes: &[u8]) -> Result<Vec<Node>, ManifestEr
 
 // ------------------------------------------------------------------ interpretation
 
+/// A mapping entry: the key as kubeseal names it, the key's node, the value.
+type Entry<'n> = (String, &'n Node, &'n Node);
+
 /// Where we are, for error messages.
 struct Ctx<'a> {
     origin: &'a str,
@@ -1157,13 +1167,9 @@ impl Ctx<'_> {
         }
     }
 
-    /// The entries of a mapping (or nothing for null), with keys checked for
-    /// duplicates.
-    fn entries<'n>(
-        &self,
-        node: &'n Node,
-        field: &str,
-    ) -> Result<Vec<(String, &'n Node)>, ManifestError> {
+    /// The entries of a mapping (or nothing for null) as (key, key node, value), keys
+    /// checked for duplicates.
+    fn entries<'n>(&self, node: &'n Node, field: &str) -> Result<Vec<Entry<'n>>, ManifestError> {
         if node.is_null() {
             return Ok(Vec::new());
         }
@@ -1174,7 +1180,7 @@ impl Ctx<'_> {
                 format!("write {field} as key: value pairs"),
             ));
         };
-        let mut out: Vec<(String, &Node)> = Vec::with_capacity(map.len());
+        let mut out: Vec<Entry<'n>> = Vec::with_capacity(map.len());
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (k, v) in map {
             let key = self.key(k, field)?;
@@ -1186,7 +1192,7 @@ impl Ctx<'_> {
                 ));
             }
             seen.insert(key.clone(), k.line);
-            out.push((key, v));
+            out.push((key, k, v));
         }
         Ok(out)
     }
@@ -1200,18 +1206,18 @@ impl Ctx<'_> {
         known: &[&str],
     ) -> Result<Vec<(String, &'n Node)>, ManifestError> {
         let entries = self.entries(node, field)?;
-        for (k, v) in &entries {
+        for (k, key_node, _) in &entries {
             if !known.contains(&k.as_str()) {
                 if let Some(right) = known.iter().find(|n| n.eq_ignore_ascii_case(k)) {
                     return Err(self.err(
-                        v,
+                        key_node,
                         format!("field {k:?} in {field} is not {right:?}: kubeseal matches field names ignoring case, empseal does not"),
                         format!("rename it to {right:?}"),
                     ));
                 }
             }
         }
-        Ok(entries)
+        Ok(entries.into_iter().map(|(k, _, v)| (k, v)).collect())
     }
 
     /// A Go `string` field: `None` when null/absent-equivalent, refusing values whose
@@ -1324,7 +1330,7 @@ impl Ctx<'_> {
             ),
             Value::Map(_) => {
                 let mut m = serde_json::Map::new();
-                for (k, v) in self.entries(node, "an object")? {
+                for (k, _, v) in self.entries(node, "an object")? {
                     m.insert(k, self.json(v)?);
                 }
                 J::Object(m)
@@ -1338,7 +1344,7 @@ impl Ctx<'_> {
         field: &str,
     ) -> Result<BTreeMap<String, String>, ManifestError> {
         let mut out = BTreeMap::new();
-        for (k, v) in self.entries(node, field)? {
+        for (k, _, v) in self.entries(node, field)? {
             let value = self.plain_string(v, &format!("{field}[{k:?}]"))?;
             out.insert(k, value);
         }
@@ -1411,15 +1417,15 @@ impl Ctx<'_> {
                 "immutable" => s.immutable = self.bool(v, "immutable")?,
                 "type" => s.type_ = self.string(v, "type")?.map(|t| t.to_string()),
                 "data" => {
-                    for (key, val) in self.entries(v, "data")? {
-                        self.secret_key(v, &key, "data")?;
+                    for (key, key_node, val) in self.entries(v, "data")? {
+                        self.secret_key(key_node, &key, "data")?;
                         let bytes = self.base64(val, &key)?;
                         s.data.insert(key, bytes);
                     }
                 }
                 "stringData" => {
-                    for (key, val) in self.entries(v, "stringData")? {
-                        self.secret_key(v, &key, "stringData")?;
+                    for (key, key_node, val) in self.entries(v, "stringData")? {
+                        self.secret_key(key_node, &key, "stringData")?;
                         let text = self.string(val, &format!("stringData[{key:?}]"))?;
                         let bytes =
                             Zeroizing::new(text.map(|t| t.as_bytes().to_vec()).unwrap_or_default());
@@ -1432,18 +1438,10 @@ impl Ctx<'_> {
         Ok(s)
     }
 
-    fn secret_key(&self, map: &Node, key: &str, field: &str) -> Result<(), ManifestError> {
-        let line_of = map
-            .map()
-            .and_then(|m| {
-                m.iter()
-                    .find(|(k, _)| k.text() == Some(key))
-                    .map(|(k, _)| k)
-            })
-            .unwrap_or(map);
+    fn secret_key(&self, key_node: &Node, key: &str, field: &str) -> Result<(), ManifestError> {
         check_secret_key(key).map_err(|p| {
             self.err(
-                line_of,
+                key_node,
                 format!("{field} key {key:?} is not a valid Secret key: {p}"),
                 "use letters, digits, '-', '_' and '.' only",
             )
@@ -1525,7 +1523,24 @@ impl Ctx<'_> {
                 "data" if !v.is_null() => {
                     return Err(self.err(v, "spec.data (the single-blob format of sealed-secrets before v0.7) is not supported", "re-seal the Secret with a current kubeseal or empseal"));
                 }
-                "encryptedData" => ss.encrypted_data = self.string_map(v, "spec.encryptedData")?,
+                "encryptedData" => {
+                    for (key, _, val) in self.entries(v, "spec.encryptedData")? {
+                        let field = format!("spec.encryptedData[{key:?}]");
+                        let text = match &val.value {
+                            Value::Scalar(Scalar::Str(t))
+                            | Value::Scalar(Scalar::Plain { text: t, resolved: Resolved::Str }) => t.to_string(),
+                            _ if val.is_null() => String::new(),
+                            _ => {
+                                return Err(self.err(
+                                    val,
+                                    format!("{field} is {}, not a string; kubeseal and the controller would silently drop it", val.describe()),
+                                    "quote the value",
+                                ))
+                            }
+                        };
+                        ss.encrypted_data.insert(key, text);
+                    }
+                }
                 _ => {}
             }
         }
