@@ -68,7 +68,7 @@ pub struct EnvEntry {
     /// 1-based line number in the file.
     pub line: usize,
     /// Whether the value came from the line or the environment.
-    pub origin: ValueOrigin,
+    pub value_origin: ValueOrigin,
 }
 
 /// Why a key name is refused, in kubectl's terms but without repeating the key.
@@ -267,7 +267,7 @@ pub enum EnvFileError {
         /// Which rule failed.
         rule: KeyRule,
         /// Extra advice for common mistakes (empty, or starting with " (").
-        hint: &'static str,
+        hint: String,
     },
     /// A literal, file or directory entry gives an invalid Secret key.
     #[error("{origin}: invalid key {key}: {problem}; {rule}", rule = KeyRule::SecretKey.describe())]
@@ -374,7 +374,14 @@ fn scan_lines(bytes: &[u8]) -> impl Iterator<Item = Result<(usize, &[u8]), usize
     })
 }
 
-fn env_key_hint(key: &str, has_equals: bool) -> &'static str {
+fn env_key_hint(key: &str, has_equals: bool, open_quote: Option<usize>) -> String {
+    if let Some(line) = open_quote {
+        return format!(" (line {line} opens a quote that does not close there: kubectl reads no multi-line values; put such a value in a file and use --from-file)");
+    }
+    env_key_hint_static(key, has_equals).to_string()
+}
+
+fn env_key_hint_static(key: &str, has_equals: bool) -> &'static str {
     if !has_equals {
         " (the line has no '=': kubectl reads it as the name of an environment variable to copy; a value cannot continue over several lines)"
     } else if key.starts_with("export ") || key.starts_with("export\t") {
@@ -418,6 +425,9 @@ fn for_each_env_entry(
     env: &dyn Fn(&str) -> Option<SecretBytes>,
     add: &mut dyn FnMut(EnvEntry) -> Result<(), EnvFileError>,
 ) -> Result<(), EnvFileError> {
+    // The last entry whose value opens a quote it does not close (for a better hint
+    // when the next line fails: a value continued over several lines).
+    let mut open_quote: Option<usize> = None;
     for item in scan_lines(bytes) {
         let (line_no, raw) = item.map_err(|line| EnvFileError::LineTooLong {
             origin: origin.to_string(),
@@ -446,9 +456,14 @@ fn for_each_env_entry(
             line: line_no,
             problem,
             rule,
-            hint: env_key_hint(key, value.is_some()),
+            hint: env_key_hint(key, value.is_some(), open_quote),
         };
         check_env_var_name(key).map_err(|p| invalid(p, KeyRule::EnvVarName))?;
+        let opens = |v: &str| {
+            let q = v.chars().next().filter(|c| *c == '"' || *c == '\'');
+            q.is_some_and(|q| v.len() < 2 || !v.ends_with(q))
+        };
+        let opened_here = value.is_some_and(opens).then_some(line_no);
         let (value, value_origin) = match value {
             Some(v) => (Zeroizing::new(v.as_bytes().to_vec()), ValueOrigin::Line),
             None => match env(key) {
@@ -462,8 +477,9 @@ fn for_each_env_entry(
             key: key.to_string(),
             value,
             line: line_no,
-            origin: value_origin,
+            value_origin,
         })?;
+        open_quote = opened_here;
     }
     Ok(())
 }
@@ -834,9 +850,9 @@ mod tests {
         let env = |k: &str| (k == "SET").then(|| Zeroizing::new(b"from-env".to_vec()));
         let got = parse_env_bytes("t.env", b"SET\nUNSET\n", &env).unwrap();
         assert_eq!(got[0].value.as_slice(), b"from-env");
-        assert_eq!(got[0].origin, ValueOrigin::Environment);
+        assert_eq!(got[0].value_origin, ValueOrigin::Environment);
         assert_eq!(got[1].value.as_slice(), b"");
-        assert_eq!(got[1].origin, ValueOrigin::Unset);
+        assert_eq!(got[1].value_origin, ValueOrigin::Unset);
     }
 
     #[test]

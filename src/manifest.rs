@@ -1114,6 +1114,24 @@ fn parse_yaml_stream(origin: &str, bytes: &[u8]) -> Result<Vec<Node>, ManifestEr
 
 // ------------------------------------------------------------------ interpretation
 
+/// A field named in error messages, formatted only when an error is reported.
+#[derive(Clone, Copy)]
+enum FieldPath<'a> {
+    /// `base.field`
+    Sub(&'a dyn std::fmt::Display, &'a str),
+    /// `base["key"]`
+    Key(&'a dyn std::fmt::Display, &'a str),
+}
+
+impl std::fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldPath::Sub(base, field) => write!(f, "{base}.{field}"),
+            FieldPath::Key(base, key) => write!(f, "{base}[{key:?}]"),
+        }
+    }
+}
+
 /// A mapping entry: the key as kubeseal names it, the key's node, the value.
 type Entry<'n> = (String, &'n Node, &'n Node);
 
@@ -1139,7 +1157,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn ambiguous(&self, node: &Node, field: &str, resolved: Resolved) -> ManifestError {
+    fn ambiguous(
+        &self,
+        node: &Node,
+        field: &dyn std::fmt::Display,
+        resolved: Resolved,
+    ) -> ManifestError {
         self.err(
             node,
             format!(
@@ -1151,7 +1174,7 @@ impl Ctx<'_> {
     }
 
     /// A map key as kubeseal's decoder names it; refuses keys whose text would change.
-    fn key(&self, node: &Node, field: &str) -> Result<String, ManifestError> {
+    fn key(&self, node: &Node, field: &dyn std::fmt::Display) -> Result<String, ManifestError> {
         match &node.value {
             Value::Scalar(Scalar::Str(t)) => Ok(t.to_string()),
             Value::Scalar(Scalar::Plain { text, resolved }) => match go_key_of(*resolved, text) {
@@ -1169,7 +1192,11 @@ impl Ctx<'_> {
 
     /// The entries of a mapping (or nothing for null) as (key, key node, value), keys
     /// checked for duplicates.
-    fn entries<'n>(&self, node: &'n Node, field: &str) -> Result<Vec<Entry<'n>>, ManifestError> {
+    fn entries<'n>(
+        &self,
+        node: &'n Node,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Vec<Entry<'n>>, ManifestError> {
         if node.is_null() {
             return Ok(Vec::new());
         }
@@ -1181,17 +1208,19 @@ impl Ctx<'_> {
             ));
         };
         let mut out: Vec<Entry<'n>> = Vec::with_capacity(map.len());
-        let mut seen: HashMap<String, usize> = HashMap::new();
         for (k, v) in map {
             let key = self.key(k, field)?;
-            if let Some(first) = seen.get(&key) {
+            if let Some(first) = out
+                .iter()
+                .find(|(o, _, _)| *o == key)
+                .map(|(_, n, _)| n.line)
+            {
                 return Err(self.err(
                     k,
                     format!("key {key:?} appears twice in {field} (first at line {first}); kubeseal would keep only the last"),
                     "remove one of them",
                 ));
             }
-            seen.insert(key.clone(), k.line);
             out.push((key, k, v));
         }
         Ok(out)
@@ -1202,7 +1231,7 @@ impl Ctx<'_> {
     fn fields<'n>(
         &self,
         node: &'n Node,
-        field: &str,
+        field: &dyn std::fmt::Display,
         known: &[&str],
     ) -> Result<Vec<(String, &'n Node)>, ManifestError> {
         let entries = self.entries(node, field)?;
@@ -1222,10 +1251,18 @@ impl Ctx<'_> {
 
     /// A Go `string` field: `None` when null/absent-equivalent, refusing values whose
     /// text kubeseal would change.
-    fn string(&self, node: &Node, field: &str) -> Result<Option<Zeroizing<String>>, ManifestError> {
+    fn string(
+        &self,
+        node: &Node,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Option<Zeroizing<String>>, ManifestError> {
         match &node.value {
             Value::Scalar(Scalar::Str(t)) => Ok(Some(t.clone())),
             Value::Scalar(Scalar::JsonNull) => Ok(None),
+            Value::Scalar(Scalar::Plain {
+                text,
+                resolved: Resolved::Str,
+            }) => Ok(Some(text.clone())),
             Value::Scalar(Scalar::Plain { text, resolved }) => {
                 match go_string_of(*resolved, text) {
                     None => Ok(None),
@@ -1241,14 +1278,22 @@ impl Ctx<'_> {
         }
     }
 
-    fn plain_string(&self, node: &Node, field: &str) -> Result<String, ManifestError> {
+    fn plain_string(
+        &self,
+        node: &Node,
+        field: &dyn std::fmt::Display,
+    ) -> Result<String, ManifestError> {
         Ok(self
             .string(node, field)?
             .map(|s| s.to_string())
             .unwrap_or_default())
     }
 
-    fn bool(&self, node: &Node, field: &str) -> Result<Option<bool>, ManifestError> {
+    fn bool(
+        &self,
+        node: &Node,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Option<bool>, ManifestError> {
         match &node.value {
             Value::Scalar(Scalar::JsonBool(b))
             | Value::Scalar(Scalar::Plain {
@@ -1264,7 +1309,11 @@ impl Ctx<'_> {
         }
     }
 
-    fn int(&self, node: &Node, field: &str) -> Result<Option<i64>, ManifestError> {
+    fn int(
+        &self,
+        node: &Node,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Option<i64>, ManifestError> {
         match &node.value {
             Value::Scalar(Scalar::Plain {
                 resolved: Resolved::Int(i),
@@ -1280,7 +1329,11 @@ impl Ctx<'_> {
         }
     }
 
-    fn string_list(&self, node: &Node, field: &str) -> Result<Vec<String>, ManifestError> {
+    fn string_list(
+        &self,
+        node: &Node,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Vec<String>, ManifestError> {
         match &node.value {
             Value::Seq(items) => items.iter().map(|i| self.plain_string(i, field)).collect(),
             _ if node.is_null() => Ok(Vec::new()),
@@ -1292,7 +1345,11 @@ impl Ctx<'_> {
         }
     }
 
-    fn json_list(&self, node: &Node, field: &str) -> Result<Vec<serde_json::Value>, ManifestError> {
+    fn json_list(
+        &self,
+        node: &Node,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Vec<serde_json::Value>, ManifestError> {
         match &node.value {
             Value::Seq(items) => items.iter().map(|i| self.json(i)).collect(),
             _ if node.is_null() => Ok(Vec::new()),
@@ -1330,7 +1387,7 @@ impl Ctx<'_> {
             ),
             Value::Map(_) => {
                 let mut m = serde_json::Map::new();
-                for (k, _, v) in self.entries(node, "an object")? {
+                for (k, _, v) in self.entries(node, &"an object")? {
                     m.insert(k, self.json(v)?);
                 }
                 J::Object(m)
@@ -1341,11 +1398,11 @@ impl Ctx<'_> {
     fn string_map(
         &self,
         node: &Node,
-        field: &str,
+        field: &dyn std::fmt::Display,
     ) -> Result<BTreeMap<String, String>, ManifestError> {
         let mut out = BTreeMap::new();
         for (k, _, v) in self.entries(node, field)? {
-            let value = self.plain_string(v, &format!("{field}[{k:?}]"))?;
+            let value = self.plain_string(v, &FieldPath::Key(field, &k))?;
             out.insert(k, value);
         }
         Ok(out)
@@ -1370,8 +1427,8 @@ impl Ctx<'_> {
             "managedFields",
         ];
         let mut m = ObjectMeta::default();
-        for (k, v) in self.fields(node, field, KNOWN)? {
-            let f = format!("{field}.{k}");
+        for (k, v) in self.fields(node, &field, KNOWN)? {
+            let f = FieldPath::Sub(&field, &k);
             match k.as_str() {
                 "name" => m.name = self.plain_string(v, &f)?,
                 "generateName" => m.generate_name = self.plain_string(v, &f)?,
@@ -1411,22 +1468,22 @@ impl Ctx<'_> {
             "type",
         ];
         let mut s = Secret::default();
-        for (k, v) in self.fields(node, "the Secret", KNOWN)? {
+        for (k, v) in self.fields(node, &"the Secret", KNOWN)? {
             match k.as_str() {
                 "metadata" => s.metadata = self.object_meta(v, "metadata")?,
-                "immutable" => s.immutable = self.bool(v, "immutable")?,
-                "type" => s.type_ = self.string(v, "type")?.map(|t| t.to_string()),
+                "immutable" => s.immutable = self.bool(v, &"immutable")?,
+                "type" => s.type_ = self.string(v, &"type")?.map(|t| t.to_string()),
                 "data" => {
-                    for (key, key_node, val) in self.entries(v, "data")? {
+                    for (key, key_node, val) in self.entries(v, &"data")? {
                         self.secret_key(key_node, &key, "data")?;
                         let bytes = self.base64(val, &key)?;
                         s.data.insert(key, bytes);
                     }
                 }
                 "stringData" => {
-                    for (key, key_node, val) in self.entries(v, "stringData")? {
+                    for (key, key_node, val) in self.entries(v, &"stringData")? {
                         self.secret_key(key_node, &key, "stringData")?;
-                        let text = self.string(val, &format!("stringData[{key:?}]"))?;
+                        let text = self.string(val, &FieldPath::Key(&"stringData", &key))?;
                         let bytes =
                             Zeroizing::new(text.map(|t| t.as_bytes().to_vec()).unwrap_or_default());
                         s.string_data.insert(key, bytes);
@@ -1451,7 +1508,7 @@ impl Ctx<'_> {
     /// A `data` value: Go's `encoding/json` base64 for `[]byte` (standard alphabet,
     /// padding required, `\r` and `\n` ignored).
     fn base64(&self, node: &Node, key: &str) -> Result<SecretBytes, ManifestError> {
-        let field = format!("data[{key:?}]");
+        let field = FieldPath::Key(&"data", key);
         let text = match &node.value {
             Value::Scalar(Scalar::Str(t)) => t.clone(),
             Value::Scalar(Scalar::Plain {
@@ -1482,7 +1539,7 @@ impl Ctx<'_> {
     fn sealed_secret(&self, node: &Node) -> Result<SealedSecret, ManifestError> {
         const KNOWN: &[&str] = &["apiVersion", "kind", "metadata", "spec", "status"];
         let mut ss = SealedSecret::default();
-        for (k, v) in self.fields(node, "the SealedSecret", KNOWN)? {
+        for (k, v) in self.fields(node, &"the SealedSecret", KNOWN)? {
             match k.as_str() {
                 "metadata" => ss.metadata = self.object_meta(v, "metadata")?,
                 "spec" => self.sealed_spec(v, &mut ss)?,
@@ -1493,13 +1550,13 @@ impl Ctx<'_> {
     }
 
     fn sealed_spec(&self, node: &Node, ss: &mut SealedSecret) -> Result<(), ManifestError> {
-        for (k, v) in self.fields(node, "spec", &["template", "data", "encryptedData"])? {
+        for (k, v) in self.fields(node, &"spec", &["template", "data", "encryptedData"])? {
             match k.as_str() {
                 "template" => {
                     let mut t = SecretTemplate::default();
                     for (tk, tv) in self.fields(
                         v,
-                        "spec.template",
+                        &"spec.template",
                         &["metadata", "type", "immutable", "data"],
                     )? {
                         match tk.as_str() {
@@ -1508,13 +1565,13 @@ impl Ctx<'_> {
                             }
                             "type" => {
                                 t.type_ = self
-                                    .string(tv, "spec.template.type")?
+                                    .string(tv, &"spec.template.type")?
                                     .map(|s| s.to_string())
                             }
                             "immutable" => {
-                                t.immutable = self.bool(tv, "spec.template.immutable")?
+                                t.immutable = self.bool(tv, &"spec.template.immutable")?
                             }
-                            "data" => t.data = self.string_map(tv, "spec.template.data")?,
+                            "data" => t.data = self.string_map(tv, &"spec.template.data")?,
                             _ => {}
                         }
                     }
@@ -1524,8 +1581,8 @@ impl Ctx<'_> {
                     return Err(self.err(v, "spec.data (the single-blob format of sealed-secrets before v0.7) is not supported", "re-seal the Secret with a current kubeseal or empseal"));
                 }
                 "encryptedData" => {
-                    for (key, _, val) in self.entries(v, "spec.encryptedData")? {
-                        let field = format!("spec.encryptedData[{key:?}]");
+                    for (key, _, val) in self.entries(v, &"spec.encryptedData")? {
+                        let field = FieldPath::Key(&"spec.encryptedData", &key);
                         let text = match &val.value {
                             Value::Scalar(Scalar::Str(t))
                             | Value::Scalar(Scalar::Plain { text: t, resolved: Resolved::Str }) => t.to_string(),
@@ -1587,7 +1644,7 @@ fn kind_of<'n>(
     let text_of = |field: &str| -> Result<Option<String>, ManifestError> {
         match node.get(field) {
             None => Ok(None),
-            Some(v) => Ok(ctx.string(v, field)?.map(|s| s.to_string())),
+            Some(v) => Ok(ctx.string(v, &field)?.map(|s| s.to_string())),
         }
     };
     let kind = text_of("kind")?;
@@ -1748,6 +1805,27 @@ pub fn detect_style(bytes: &[u8]) -> (Format, Layout) {
             Layout::Current
         },
     )
+}
+
+/// Reads a manifest to hand to the readers here: the file at `path`, or standard
+/// input for `-`. Returns the origin to name in errors (`<stdin>` or the path) and
+/// the bytes, in a zeroizing buffer (Secret manifests hold plaintext).
+pub fn read_input(path: &str) -> Result<(String, SecretBytes), crate::error::Error> {
+    use std::io::Read;
+    let mut buf = Zeroizing::new(Vec::new());
+    if path == "-" {
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| crate::error::Error::io("<stdin>", e))?;
+        return Ok(("<stdin>".to_string(), buf));
+    }
+    let mut f = std::fs::File::open(path).map_err(|e| crate::error::Error::io(path, e))?;
+    let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    buf.reserve(len.saturating_add(1));
+    f.read_to_end(&mut buf)
+        .map_err(|e| crate::error::Error::io(path, e))?;
+    Ok((path.to_string(), buf))
 }
 
 /// One private key from a controller key backup.
