@@ -88,9 +88,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, "goref: write:", err)
 			os.Exit(2)
 		}
-		// Flush when no further request is already buffered, so that a
-		// caller writing one request at a time gets its answer.
-		if in.Buffered().(*bytes.Reader).Len() == 0 {
+		// Flush when no further request is already buffered (only blanks
+		// are left), so that a caller waiting for its answers gets them.
+		if rest, _ := io.ReadAll(in.Buffered()); len(bytes.TrimSpace(rest)) == 0 {
 			out.Flush()
 		}
 	}
