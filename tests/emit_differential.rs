@@ -46,14 +46,28 @@ fn fixed_pieces_match_go() {
         strings.extend(list.iter().map(|s| (*s).to_owned()));
     }
     // Each indicator at the start, middle and end of a word.
-    for ind in ["-", "?", ":", ",", "[", "]", "{", "}", "#", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`", "- ", "? ", ": ", " #", "\\"] {
+    for ind in [
+        "-", "?", ":", ",", "[", "]", "{", "}", "#", "&", "*", "!", "|", ">", "'", "\"", "%", "@",
+        "`", "- ", "? ", ": ", " #", "\\",
+    ] {
         strings.push(format!("{ind}ab"));
         strings.push(format!("a{ind}b"));
         strings.push(format!("ab{ind}"));
     }
     // Line breaks in every position.
-    for br in ["\n", "\r", "\r\n", "\u{85}", "\u{2028}", "\u{2029}", "\n\n", "\n\n\n"] {
-        for s in [format!("{br}ab"), format!("a{br}b"), format!("ab{br}"), format!("{br}"), format!(" {br}a"), format!("a{br} b"), format!("a {br}b"), format!("{br}{br}a{br}{br}")] {
+    for br in [
+        "\n", "\r", "\r\n", "\u{85}", "\u{2028}", "\u{2029}", "\n\n", "\n\n\n",
+    ] {
+        for s in [
+            format!("{br}ab"),
+            format!("a{br}b"),
+            format!("ab{br}"),
+            br.to_string(),
+            format!(" {br}a"),
+            format!("a{br} b"),
+            format!("a {br}b"),
+            format!("{br}{br}a{br}{br}"),
+        ] {
             strings.push(s);
         }
     }
@@ -65,7 +79,10 @@ fn fixed_pieces_match_go() {
         docs.push(Node::Seq(vec![Node::Str(s.clone())]));
         docs.push(Node::Map(vec![(
             "a".to_owned(),
-            Node::Map(vec![("b".to_owned(), Node::Seq(vec![Node::Str(s.clone())]))]),
+            Node::Map(vec![(
+                "b".to_owned(),
+                Node::Seq(vec![Node::Str(s.clone())]),
+            )]),
         )]));
     }
     let st = run("fixed pieces", docs, false);
@@ -82,7 +99,10 @@ fn generated_strings_match_go() {
         let s = tricky_string(&mut rng, false);
         docs.push(match i % 4 {
             0 => Node::Map(vec![("k".to_owned(), Node::Str(s))]),
-            1 => Node::Map(vec![("nested".to_owned(), Node::Map(vec![("key".to_owned(), Node::Str(s))]))]),
+            1 => Node::Map(vec![(
+                "nested".to_owned(),
+                Node::Map(vec![("key".to_owned(), Node::Str(s))]),
+            )]),
             2 => Node::Map(vec![(s, Node::Int(1))]),
             _ => Node::Seq(vec![Node::Map(vec![("a".to_owned(), Node::Str(s))])]),
         });
@@ -99,7 +119,10 @@ fn folding_matches_go() {
     for i in 0..n {
         let mut node = Node::Str(long_line(&mut rng));
         for _ in 0..(i % 5) {
-            node = Node::Map(vec![(tricky_key(&mut rng, false).chars().take(12).collect(), node)]);
+            node = Node::Map(vec![(
+                tricky_key(&mut rng, false).chars().take(12).collect(),
+                node,
+            )]);
         }
         docs.push(Node::Map(vec![("k".to_owned(), node)]));
     }
@@ -124,7 +147,10 @@ fn key_order_matches_go() {
         docs.push(Node::Map(entries));
     }
     let st = run("key order", docs, false);
-    assert!(st.unordered_keys < st.compared / 2, "too few deterministic key sets: {st:?}");
+    assert!(
+        st.unordered_keys < st.compared / 2,
+        "too few deterministic key sets: {st:?}"
+    );
 }
 
 /// Whole documents: nested mappings and sequences, empty collections,
@@ -156,12 +182,26 @@ fn refusals_match_go() {
             continue; // start from a clean document
         }
         let bad = match rng.random_range(0..6) {
-            0 => format!("{}{}{}", tricky_string(&mut rng, false), emit_support::REFUSED[rng.random_range(0..REFUSED.len())], tricky_string(&mut rng, false)),
-            1 => format!("a\u{85}{}", ["---", "..."][rng.random_range(0..2)]) + [" ", "\u{85}", " x"][rng.random_range(0..3)],
-            2 => format!("{}\u{85}--- {}", tricky_string(&mut rng, false).replace('\u{85}', ""), "x"),
+            0 => format!(
+                "{}{}{}",
+                tricky_string(&mut rng, false),
+                emit_support::REFUSED[rng.random_range(0..REFUSED.len())],
+                tricky_string(&mut rng, false)
+            ),
+            1 => {
+                format!("a\u{85}{}", ["---", "..."][rng.random_range(0..2)])
+                    + [" ", "\u{85}", " x"][rng.random_range(0..3)]
+            }
+            2 => format!(
+                "{}\u{85}--- {}",
+                tricky_string(&mut rng, false).replace('\u{85}', ""),
+                "x"
+            ),
             _ => String::new(),
         };
-        let Node::Map(mut entries) = base else { continue };
+        let Node::Map(mut entries) = base else {
+            continue;
+        };
         let (key, value) = match (bad.is_empty(), rng.random_range(0..3)) {
             (false, 0) if !bad.contains("\u{85}") => (bad, Node::Null),
             (false, _) => ("bad".to_owned(), Node::Str(bad)),

@@ -40,7 +40,9 @@ impl<'de> Deserialize<'de> for Ordered {
                 Ok(Ordered(Node::Int(i)))
             }
             fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Ordered, E> {
-                i64::try_from(u).map(|i| Ordered(Node::Int(i))).map_err(E::custom)
+                i64::try_from(u)
+                    .map(|i| Ordered(Node::Int(i)))
+                    .map_err(E::custom)
             }
             fn visit_str<E>(self, s: &str) -> Result<Ordered, E> {
                 Ok(Ordered(Node::Str(s.to_owned())))
@@ -65,13 +67,20 @@ impl<'de> Deserialize<'de> for Ordered {
 }
 
 fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn str_map(v: &Value, key: &str) -> BTreeMap<String, String> {
     v.get(key)
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -114,7 +123,12 @@ fn secret(obj: &Value) -> Secret {
             .map(|m| {
                 m.iter()
                     .map(|(k, v)| {
-                        let b = v.as_array().expect("byte array").iter().map(|x| x.as_u64().expect("byte") as u8).collect();
+                        let b = v
+                            .as_array()
+                            .expect("byte array")
+                            .iter()
+                            .map(|x| x.as_u64().expect("byte") as u8)
+                            .collect();
                         (k.clone(), Zeroizing::new(b))
                     })
                     .collect()
@@ -147,36 +161,61 @@ fn goldens_are_go_output_and_ours() {
 
     let mut failures = Vec::new();
     for input in &inputs {
-        let name = input.file_name().and_then(|n| n.to_str()).expect("name").trim_end_matches(".in.json").to_owned();
+        let name = input
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .trim_end_matches(".in.json")
+            .to_owned();
         let text = std::fs::read_to_string(input).expect("read input");
         let req: Value = serde_json::from_str(&text).expect("input is JSON");
         let (ours, request) = match req["op"].as_str() {
             Some("value") => {
-                let Ordered(Node::Map(top)) = serde_json::from_str::<Ordered>(&text).expect("ordered") else {
+                let Ordered(Node::Map(top)) =
+                    serde_json::from_str::<Ordered>(&text).expect("ordered")
+                else {
                     panic!("{name}: request is not an object")
                 };
                 let doc = top.into_iter().find(|(k, _)| k == "doc").expect("doc").1;
                 let request = format!("{{\"op\":\"value\",\"doc\":{}}}", node_json(&doc));
                 (doc, request)
             }
-            Some("sealed") => (emit::sealed_secret_node(&sealed(&req["obj"]), layout(&req)), req.to_string()),
-            Some("secret") => (emit::secret_node(&secret(&req["obj"]), layout(&req)), req.to_string()),
+            Some("sealed") => (
+                emit::sealed_secret_node(&sealed(&req["obj"]), layout(&req)),
+                req.to_string(),
+            ),
+            Some("secret") => (
+                emit::secret_node(&secret(&req["obj"]), layout(&req)),
+                req.to_string(),
+            ),
             other => panic!("{name}: unknown op {other:?}"),
         };
         let go = goref().batch(&[request]).pop().expect("answer");
-        assert!(go.yaml_err.is_empty(), "{name}: go refused: {}", go.yaml_err);
+        assert!(
+            go.yaml_err.is_empty(),
+            "{name}: go refused: {}",
+            go.yaml_err
+        );
         let yaml_path = dir().join(format!("{name}.yaml"));
         let json_path = dir().join(format!("{name}.json"));
         if regen {
             std::fs::write(&yaml_path, &go.yaml).expect("write golden");
             std::fs::write(&json_path, &go.json).expect("write golden");
         }
-        let golden_yaml = std::fs::read_to_string(&yaml_path).unwrap_or_else(|_| panic!("{name}.yaml missing (EMPSEAL_EMIT_REGEN=1 writes it from Go)"));
-        let golden_json = std::fs::read_to_string(&json_path).unwrap_or_else(|_| panic!("{name}.json missing (EMPSEAL_EMIT_REGEN=1 writes it from Go)"));
+        let golden_yaml = std::fs::read_to_string(&yaml_path).unwrap_or_else(|_| {
+            panic!("{name}.yaml missing (EMPSEAL_EMIT_REGEN=1 writes it from Go)")
+        });
+        let golden_json = std::fs::read_to_string(&json_path).unwrap_or_else(|_| {
+            panic!("{name}.json missing (EMPSEAL_EMIT_REGEN=1 writes it from Go)")
+        });
         let checks = [
             ("go yaml vs golden", &golden_yaml, go.yaml.clone()),
             ("go json vs golden", &golden_json, go.json.clone()),
-            ("our yaml vs golden", &golden_yaml, emit::try_to_yaml(&ours).expect("no refusal")),
+            (
+                "our yaml vs golden",
+                &golden_yaml,
+                emit::try_to_yaml(&ours).expect("no refusal"),
+            ),
             ("our json vs golden", &golden_json, emit::to_json(&ours)),
         ];
         for (what, golden, got) in checks {

@@ -17,8 +17,27 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-const NAMES: &[&str] = &["emp-credentials", "db", "a", "trading-api-keys", "x1", "paper", "true", "123", "1e3", "no"];
-const NAMESPACES: &[&str] = &["", "default", "emp-paper", "emp-prod", "kube-system", "on", "0x1F"];
+const NAMES: &[&str] = &[
+    "emp-credentials",
+    "db",
+    "a",
+    "trading-api-keys",
+    "x1",
+    "paper",
+    "true",
+    "123",
+    "1e3",
+    "no",
+];
+const NAMESPACES: &[&str] = &[
+    "",
+    "default",
+    "emp-paper",
+    "emp-prod",
+    "kube-system",
+    "on",
+    "0x1F",
+];
 
 fn pick(rng: &mut (impl RngCore + ?Sized), xs: &[&str]) -> String {
     (*xs.choose(rng).expect("non-empty")).to_owned()
@@ -30,7 +49,9 @@ fn short_key(rng: &mut impl RngCore) -> String {
 
 fn string_map(rng: &mut impl RngCore, max: usize) -> BTreeMap<String, String> {
     let n = rng.random_range(0..=max);
-    (0..n).map(|_| (short_key(rng), tricky_string(rng, false))).collect()
+    (0..n)
+        .map(|_| (short_key(rng), tricky_string(rng, false)))
+        .collect()
 }
 
 fn maybe<T>(rng: &mut impl RngCore, f: impl FnOnce(&mut dyn RngCore) -> T) -> Option<T> {
@@ -156,9 +177,15 @@ fn sealed_secret(rng: &mut impl RngCore) -> SealedSecret {
         metadata: object_meta(rng, 4),
         template: SecretTemplate {
             metadata: object_meta(rng, 2),
-            type_: maybe(rng, |r| pick(r, &["Opaque", "", "kubernetes.io/tls", "yes"])),
+            type_: maybe(rng, |r| {
+                pick(r, &["Opaque", "", "kubernetes.io/tls", "yes"])
+            }),
             immutable: maybe(rng, |r| r.random()),
-            data: if rng.random_range(0..4) == 0 { string_map(rng, 3) } else { BTreeMap::new() },
+            data: if rng.random_range(0..4) == 0 {
+                string_map(rng, 3)
+            } else {
+                BTreeMap::new()
+            },
         },
         encrypted_data: (0..n).map(|_| (short_key(rng), ciphertext(rng))).collect(),
     }
@@ -189,12 +216,17 @@ fn secret(rng: &mut impl RngCore, invalid_string_data: bool) -> Secret {
         immutable: maybe(rng, |r| r.random()),
         data,
         string_data,
-        type_: maybe(rng, |r| pick(r, &["Opaque", "", "kubernetes.io/dockerconfigjson"])),
+        type_: maybe(rng, |r| {
+            pick(r, &["Opaque", "", "kubernetes.io/dockerconfigjson"])
+        }),
     }
 }
 
 fn byte_map(m: &BTreeMap<String, Zeroizing<Vec<u8>>>) -> Value {
-    m.iter().map(|(k, v)| (k.clone(), json!(v.as_slice()))).collect::<serde_json::Map<_, _>>().into()
+    m.iter()
+        .map(|(k, v)| (k.clone(), json!(v.as_slice())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 fn sealed_request(s: &SealedSecret, layout: Layout) -> String {
@@ -244,7 +276,11 @@ fn sealed_secrets_match_go_structs() {
     let mut reqs = Vec::new();
     for i in 0..1500 {
         let s = sealed_secret(&mut rng);
-        let layout = if i % 2 == 0 { Layout::Current } else { Layout::Legacy };
+        let layout = if i % 2 == 0 {
+            Layout::Current
+        } else {
+            Layout::Legacy
+        };
         docs.push(emit::sealed_secret_node(&s, layout));
         reqs.push(sealed_request(&s, layout));
     }
@@ -262,7 +298,11 @@ fn secrets_match_go_structs() {
     let mut secrets = Vec::new();
     for i in 0..1500 {
         let s = secret(&mut rng, false);
-        let layout = if i % 2 == 0 { Layout::Current } else { Layout::Legacy };
+        let layout = if i % 2 == 0 {
+            Layout::Current
+        } else {
+            Layout::Legacy
+        };
         docs.push(emit::secret_node(&s, layout));
         reqs.push(secret_request(&s, layout));
         secrets.push((s, layout));
@@ -274,16 +314,35 @@ fn secrets_match_go_structs() {
     for ((s, layout), a) in secrets.iter().zip(&answers) {
         let json = emit::secret_document(s, *layout, Format::Json).expect("json never fails");
         if *json != format!("{}\n", a.json) {
-            mm.add("secret_document json", "secret", &format!("{}\n", a.json), &json);
+            mm.add(
+                "secret_document json",
+                "secret",
+                &format!("{}\n", a.json),
+                &json,
+            );
         }
         match emit::secret_document(s, *layout, Format::Yaml) {
             Ok(y) if a.yaml_err.is_empty() => {
-                if *y != format!("---\n{}", a.yaml) && emit_support::deterministic_order(emit_support::GoUnicode::get(), &emit::secret_node(s, *layout)) {
-                    mm.add("secret_document yaml", "secret", &format!("---\n{}", a.yaml), &y);
+                if *y != format!("---\n{}", a.yaml)
+                    && emit_support::deterministic_order(
+                        emit_support::GoUnicode::get(),
+                        &emit::secret_node(s, *layout),
+                    )
+                {
+                    mm.add(
+                        "secret_document yaml",
+                        "secret",
+                        &format!("---\n{}", a.yaml),
+                        &y,
+                    );
                 }
             }
             Err(_) if !a.yaml_err.is_empty() => {}
-            other => mm.note(format!("secret_document yaml: {:?} vs go err {:?}", other.map(|y| y.len()), a.yaml_err)),
+            other => mm.note(format!(
+                "secret_document yaml: {:?} vs go err {:?}",
+                other.map(|y| y.len()),
+                a.yaml_err
+            )),
         }
     }
     mm.assert_none(docs.len());
@@ -300,7 +359,10 @@ fn invalid_utf8_string_data() {
     let mut reqs = Vec::new();
     while docs.len() < 300 {
         let s = secret(&mut rng, true);
-        if s.string_data.values().all(|v| std::str::from_utf8(v).is_ok()) {
+        if s.string_data
+            .values()
+            .all(|v| std::str::from_utf8(v).is_ok())
+        {
             continue;
         }
         docs.push(emit::secret_node(&s, Layout::Current));
@@ -310,11 +372,19 @@ fn invalid_utf8_string_data() {
     let u = emit_support::GoUnicode::get();
     let mut mm = Mismatches::default();
     for (doc, a) in docs.iter().zip(&answers) {
-        assert!(a.json.contains("\\ufffd"), "the case must exercise invalid UTF-8");
+        assert!(
+            a.json.contains("\\ufffd"),
+            "the case must exercise invalid UTF-8"
+        );
         let go_json = a.json.replace("\\ufffd", "\u{fffd}");
         let json = emit::to_json(doc);
         if json != go_json {
-            mm.add("json (\\ufffd escapes as U+FFFD)", &show(doc), &go_json, &json);
+            mm.add(
+                "json (\\ufffd escapes as U+FFFD)",
+                &show(doc),
+                &go_json,
+                &json,
+            );
         }
         if emit_support::deterministic_order(u, doc) {
             match emit::try_to_yaml(doc) {
@@ -336,24 +406,50 @@ fn typical_object_documents_match_go() {
     s.metadata.name = "emp-credentials".into();
     s.metadata.namespace = "emp-paper".into();
     s.template.metadata = s.metadata.clone();
-    s.template.metadata.labels.insert("app.kubernetes.io/part-of".into(), "emp".into());
-    for (i, k) in ["ALPACA_API_KEY", "ALPACA_API_SECRET", "DB_PASSWORD", "KEY10", "KEY9", "API_KEY", "APIKEY2"].iter().enumerate() {
-        s.encrypted_data.insert((*k).into(), format!("AgB{}", "x".repeat(680 + i)));
+    s.template
+        .metadata
+        .labels
+        .insert("app.kubernetes.io/part-of".into(), "emp".into());
+    for (i, k) in [
+        "ALPACA_API_KEY",
+        "ALPACA_API_SECRET",
+        "DB_PASSWORD",
+        "KEY10",
+        "KEY9",
+        "API_KEY",
+        "APIKEY2",
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.encrypted_data
+            .insert((*k).into(), format!("AgB{}", "x".repeat(680 + i)));
     }
     let mut mm = Mismatches::default();
     for layout in [Layout::Current, Layout::Legacy] {
         let node = emit::sealed_secret_node(&s, layout);
-        let a = goref().batch(&[sealed_request(&s, layout)]).pop().expect("answer");
+        let a = goref()
+            .batch(&[sealed_request(&s, layout)])
+            .pop()
+            .expect("answer");
         let y = emit::document(&node, Format::Yaml);
         let j = emit::document(&node, Format::Json);
         if y != format!("---\n{}", a.yaml) {
-            mm.add("yaml document", &show(&node), &format!("---\n{}", a.yaml), &y);
+            mm.add(
+                "yaml document",
+                &show(&node),
+                &format!("---\n{}", a.yaml),
+                &y,
+            );
         }
         if j != format!("{}\n", a.json) {
             mm.add("json document", &show(&node), &format!("{}\n", a.json), &j);
         }
         // Spot checks of the facts the layouts are about.
-        assert_eq!(y.matches("creationTimestamp: null").count(), if layout == Layout::Legacy { 2 } else { 0 });
+        assert_eq!(
+            y.matches("creationTimestamp: null").count(),
+            if layout == Layout::Legacy { 2 } else { 0 }
+        );
         assert!(y.contains("\n    API_KEY: AgB"), "{y}");
         assert!(y.find("API_KEY:").expect("key") < y.find("APIKEY2:").expect("key"));
         assert!(y.find("KEY9:").expect("key") < y.find("KEY10:").expect("key"));
@@ -362,10 +458,17 @@ fn typical_object_documents_match_go() {
     // An empty template in the current layout still has `metadata: {}`.
     let empty = SealedSecret::default();
     let node = emit::sealed_secret_node(&empty, Layout::Current);
-    let a = goref().batch(&[sealed_request(&empty, Layout::Current)]).pop().expect("answer");
+    let a = goref()
+        .batch(&[sealed_request(&empty, Layout::Current)])
+        .pop()
+        .expect("answer");
     assert_eq!(emit::to_yaml(&node), a.yaml);
     assert_eq!(emit::to_json(&node), a.json);
-    assert!(a.yaml.contains("template:\n    metadata: {}\n"), "{}", a.yaml);
+    assert!(
+        a.yaml.contains("template:\n    metadata: {}\n"),
+        "{}",
+        a.yaml
+    );
     assert!(a.yaml.contains("encryptedData: {}\n"), "{}", a.yaml);
     // Node::zeroize wipes every string.
     let mut n = node;

@@ -23,7 +23,12 @@ fn pieces() -> Vec<&'static str> {
     for list in [PIECES, RESOLVE_WORDS, NUMBERS, TIMESTAMPS] {
         v.extend(list.iter().copied().filter(|p| !p.contains('\u{85}')));
     }
-    v.extend(["lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor", " ", "  ", "word"]);
+    v.extend([
+        "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor",
+        " ",
+        "  ",
+        "word",
+    ]);
     v
 }
 
@@ -34,12 +39,21 @@ fn tricky() -> impl Strategy<Value = String> {
 /// Plain scalars go-yaml leaves unquoted that a YAML 1.2 core-schema reader
 /// takes for a number or null (YAML 1.1 vs 1.2 number syntax).
 fn yaml12_non_string(yaml: &str, key: &str, value: &str) -> bool {
-    let plain = |s: &str| yaml.contains(&format!("{s}\n")) && !yaml.contains(&format!("\"{s}\"")) && !yaml.contains(&format!("'{s}'"));
+    let plain = |s: &str| {
+        yaml.contains(&format!("{s}\n"))
+            && !yaml.contains(&format!("\"{s}\""))
+            && !yaml.contains(&format!("'{s}'"))
+    };
     let number12 = |s: &str| {
         // YAML 1.2 core schema: ints (incl. 0o, 0x) and floats, .inf/.nan.
         let t = s.strip_prefix(['-', '+']).unwrap_or(s);
-        s.parse::<f64>().is_ok() && !t.starts_with("inf") && !t.starts_with("nan") && !t.starts_with("Inf") && !t.starts_with("NaN")
-            || s.strip_prefix("0o").is_some_and(|d| !d.is_empty() && d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+        s.parse::<f64>().is_ok()
+            && !t.starts_with("inf")
+            && !t.starts_with("nan")
+            && !t.starts_with("Inf")
+            && !t.starts_with("NaN")
+            || s.strip_prefix("0o")
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| (b'0'..=b'7').contains(&b)))
     };
     (number12(value) && plain(value)) || number12(key)
 }

@@ -40,7 +40,9 @@ fn letters_and_digits_agree_with_go() {
     let mut checked = 0usize;
     let mut bad = Vec::new();
     for cp in 0x80..=0x10FFFFu32 {
-        let Some(c) = char::from_u32(cp) else { continue };
+        let Some(c) = char::from_u32(cp) else {
+            continue;
+        };
         // Unassigned in Unicode 13, or private use (never letters or digits).
         if !u.is_assigned(c) || (0xE000..=0xF8FF).contains(&cp) || cp >= 0xF0000 {
             continue;
@@ -66,5 +68,10 @@ fn letters_and_digits_agree_with_go() {
     }
     eprintln!("checked {checked} code points");
     assert!(checked > 50_000, "too few code points checked: {checked}");
-    assert!(bad.is_empty(), "{} differences:\n{}", bad.len(), bad[..bad.len().min(40)].join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} differences:\n{}",
+        bad.len(),
+        bad[..bad.len().min(40)].join("\n")
+    );
 }

@@ -177,7 +177,7 @@ pub(super) fn go_parse_uint(s: &[u8], base: u32) -> Option<u64> {
             continue;
         } else if c.is_ascii_digit() {
             c - b'0'
-        } else if (b'a'..=b'z').contains(&lower(c)) {
+        } else if lower(c).is_ascii_lowercase() {
             lower(c) - b'a' + 10
         } else {
             return None;

@@ -315,7 +315,10 @@ pub fn keys_totally_ordered(u: &GoUnicode, keys: &[&str]) -> bool {
     // Insertion by the rule, then check every pair.
     let mut order: Vec<&str> = Vec::with_capacity(sorted.len());
     for k in sorted {
-        let pos = order.iter().position(|o| go_less(u, k, o)).unwrap_or(order.len());
+        let pos = order
+            .iter()
+            .position(|o| go_less(u, k, o))
+            .unwrap_or(order.len());
         order.insert(pos, k);
     }
     for i in 0..order.len() {
@@ -361,7 +364,10 @@ pub fn diff(go: &str, ours: &str) -> String {
             s.push_str(&format!("{name} {mark}{:>4} {:?}\n", n + 1, l));
         }
         if lines.len() <= first {
-            s.push_str(&format!("{name} >   (end of output, {} lines)\n", lines.len()));
+            s.push_str(&format!(
+                "{name} >   (end of output, {} lines)\n",
+                lines.len()
+            ));
         }
     }
     s
@@ -378,7 +384,8 @@ impl Mismatches {
     pub fn add(&mut self, what: &str, input: &str, go: &str, ours: &str) {
         self.count += 1;
         if self.shown.len() < 6 {
-            self.shown.push(format!("{what}\n  input: {input}\n{}", diff(go, ours)));
+            self.shown
+                .push(format!("{what}\n  input: {input}\n{}", diff(go, ours)));
         }
     }
     pub fn note(&mut self, msg: String) {
@@ -406,7 +413,7 @@ pub fn show(node: &Node) -> String {
             cut -= 1;
         }
         s.truncate(cut);
-        s.push_str("…");
+        s.push('…');
     }
     s
 }
@@ -430,7 +437,9 @@ pub fn sorted_lines(s: &str) -> Vec<&str> {
 pub fn go_phrase(e: &YamlError) -> &'static str {
     match e {
         YamlError::ControlCharacter { .. } => "control characters are not allowed",
-        YamlError::LineBreakInKey { .. } | YamlError::KeyTooLong { .. } => "did not find expected ',' or '}'",
+        YamlError::LineBreakInKey { .. } | YamlError::KeyTooLong { .. } => {
+            "did not find expected ',' or '}'"
+        }
         YamlError::DocumentMarker { .. } => "found unexpected document indicator",
     }
 }
@@ -454,7 +463,12 @@ pub fn compare(docs: &[Node], answers: &[Answer], check_phrase: bool) -> (Mismat
             (Ok(yaml), true) => {
                 let lenient = emit::to_yaml(doc);
                 if lenient != yaml {
-                    mm.add("to_yaml differs from try_to_yaml", &show(doc), &yaml, &lenient);
+                    mm.add(
+                        "to_yaml differs from try_to_yaml",
+                        &show(doc),
+                        &yaml,
+                        &lenient,
+                    );
                 }
                 if deterministic_order(u, doc) {
                     if yaml != a.yaml {
@@ -464,7 +478,12 @@ pub fn compare(docs: &[Node], answers: &[Answer], check_phrase: bool) -> (Mismat
                     // Go's own key order varies from run to run here.
                     st.unordered_keys += 1;
                     if sorted_lines(&yaml) != sorted_lines(&a.yaml) {
-                        mm.add("yaml differs (lines, any order)", &show(doc), &a.yaml, &yaml);
+                        mm.add(
+                            "yaml differs (lines, any order)",
+                            &show(doc),
+                            &a.yaml,
+                            &yaml,
+                        );
                     }
                 }
             }
@@ -484,7 +503,11 @@ pub fn compare(docs: &[Node], answers: &[Answer], check_phrase: bool) -> (Mismat
                 yaml,
                 show(doc)
             )),
-            (Err(e), true) => mm.note(format!("we refuse ({e}) but go prints {:?} for {}", a.yaml, show(doc))),
+            (Err(e), true) => mm.note(format!(
+                "we refuse ({e}) but go prints {:?} for {}",
+                a.yaml,
+                show(doc)
+            )),
         }
     }
     (mm, st)
@@ -494,57 +517,282 @@ pub fn compare(docs: &[Node], answers: &[Answer], check_phrase: bool) -> (Mismat
 
 /// Words go-yaml's resolver treats specially, with near misses.
 pub const RESOLVE_WORDS: &[&str] = &[
-    "y", "Y", "yes", "Yes", "YES", "yEs", "true", "True", "TRUE", "tRUE", "on", "On", "ON", "oN", "n",
-    "N", "no", "No", "NO", "nO", "false", "False", "FALSE", "fALSE", "off", "Off", "OFF", "oFF", "~",
-    "null", "Null", "NULL", "nULL", "nil", "None", ".nan", ".NaN", ".NAN", ".nAn", "+.nan", ".inf",
-    ".Inf", ".INF", ".iNF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "inf", "-inf",
-    "infinity", "NaN", "<<", "=", "!!str", "!", "&a", "*a", "%YAML", "@", "`",
+    "y", "Y", "yes", "Yes", "YES", "yEs", "true", "True", "TRUE", "tRUE", "on", "On", "ON", "oN",
+    "n", "N", "no", "No", "NO", "nO", "false", "False", "FALSE", "fALSE", "off", "Off", "OFF",
+    "oFF", "~", "null", "Null", "NULL", "nULL", "nil", "None", ".nan", ".NaN", ".NAN", ".nAn",
+    "+.nan", ".inf", ".Inf", ".INF", ".iNF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
+    "inf", "-inf", "infinity", "NaN", "<<", "=", "!!str", "!", "&a", "*a", "%YAML", "@", "`",
 ];
 
 /// Numbers and number-like strings.
 pub const NUMBERS: &[&str] = &[
-    "0", "1", "-1", "+1", "007", "08", "09.5", "0x1F", "0X1f", "0x", "0xG", "0o17", "0O17", "0o8", "0b101",
-    "0B11", "0b", "0b2", "0b-101", "0b+11", "-0b101", "-0b-1", "1_000", "1__0", "_1", "1_", "-_1",
-    "1e3", "1E3", "1e+3", "1e-3", "1.", "1.5", ".5", "-.5", "+.5", "5.e3", ".5_5", "._5", ".5_",
-    ".5e1_0", ".e5", ".", "..", "1e", "1e999", "-1e999", "1e-999", ".1e999", "9223372036854775807",
-    "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "18446744073709551615",
-    "18446744073709551616", "0x8000000000000000", "0xFFFFFFFFFFFFFFFF", "0x10000000000000000",
-    "123456789012345678901234567890", "1:20", "12:30:45", "1:60", "1:5:", "190:20:30.15", "-1:20",
-    "+1:20", "1_0:20", "1:2_0", "1:20.5_5", "1:2:3:4", ":20", "1:", "0.0.0.0", "1.2.3", "1,000",
-    "1 000", "1e3e3", "0e0", "00", "-0", "+0", "0_0", "3.14159", "6.02e23", "1/2",
+    "0",
+    "1",
+    "-1",
+    "+1",
+    "007",
+    "08",
+    "09.5",
+    "0x1F",
+    "0X1f",
+    "0x",
+    "0xG",
+    "0o17",
+    "0O17",
+    "0o8",
+    "0b101",
+    "0B11",
+    "0b",
+    "0b2",
+    "0b-101",
+    "0b+11",
+    "-0b101",
+    "-0b-1",
+    "1_000",
+    "1__0",
+    "_1",
+    "1_",
+    "-_1",
+    "1e3",
+    "1E3",
+    "1e+3",
+    "1e-3",
+    "1.",
+    "1.5",
+    ".5",
+    "-.5",
+    "+.5",
+    "5.e3",
+    ".5_5",
+    "._5",
+    ".5_",
+    ".5e1_0",
+    ".e5",
+    ".",
+    "..",
+    "1e",
+    "1e999",
+    "-1e999",
+    "1e-999",
+    ".1e999",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "0x8000000000000000",
+    "0xFFFFFFFFFFFFFFFF",
+    "0x10000000000000000",
+    "123456789012345678901234567890",
+    "1:20",
+    "12:30:45",
+    "1:60",
+    "1:5:",
+    "190:20:30.15",
+    "-1:20",
+    "+1:20",
+    "1_0:20",
+    "1:2_0",
+    "1:20.5_5",
+    "1:2:3:4",
+    ":20",
+    "1:",
+    "0.0.0.0",
+    "1.2.3",
+    "1,000",
+    "1 000",
+    "1e3e3",
+    "0e0",
+    "00",
+    "-0",
+    "+0",
+    "0_0",
+    "3.14159",
+    "6.02e23",
+    "1/2",
 ];
 
 /// Timestamp-like strings (only forms Go 1.19 and Go 1.26 parse alike).
 pub const TIMESTAMPS: &[&str] = &[
-    "2024-01-02", "2024-1-2", "2024-01-2", "2024-02-29", "2023-02-29", "2024-02-30", "2024-13-01",
-    "2024-00-10", "2024-01-00", "2024-04-31", "1900-02-29", "2000-02-29", "2024-01-02T03:04:05Z",
-    "2024-01-02t03:04:05Z", "2024-01-02T3:4:5Z", "2024-01-02T03:04:05.123456789Z",
-    "2024-01-02T03:04:05,5Z", "2024-01-02T03:04:05+01:00", "2024-01-02T03:04:05-24:00",
-    "2024-01-02T03:04:05+01:60", "2024-01-02T03:04:05", "2024-01-02T24:00:00Z",
-    "2024-01-02T23:60:00Z", "2024-01-02T23:59:60Z", "2024-01-02 03:04:05", "2024-01-02   3:4:5.5",
-    "2024-01-02 03:04:05Z", "2024-01-02 03:04", "2024-01-02T03:04:05.Z", "2024-01-02x", "2024-01",
-    "2024-", "24-01-02", "20240-01-02", "2024-01-02 ", " 2024-01-02", "2024-01-02T03:04:05+0100",
+    "2024-01-02",
+    "2024-1-2",
+    "2024-01-2",
+    "2024-02-29",
+    "2023-02-29",
+    "2024-02-30",
+    "2024-13-01",
+    "2024-00-10",
+    "2024-01-00",
+    "2024-04-31",
+    "1900-02-29",
+    "2000-02-29",
+    "2024-01-02T03:04:05Z",
+    "2024-01-02t03:04:05Z",
+    "2024-01-02T3:4:5Z",
+    "2024-01-02T03:04:05.123456789Z",
+    "2024-01-02T03:04:05,5Z",
+    "2024-01-02T03:04:05+01:00",
+    "2024-01-02T03:04:05-24:00",
+    "2024-01-02T03:04:05+01:60",
+    "2024-01-02T03:04:05",
+    "2024-01-02T24:00:00Z",
+    "2024-01-02T23:60:00Z",
+    "2024-01-02T23:59:60Z",
+    "2024-01-02 03:04:05",
+    "2024-01-02   3:4:5.5",
+    "2024-01-02 03:04:05Z",
+    "2024-01-02 03:04",
+    "2024-01-02T03:04:05.Z",
+    "2024-01-02x",
+    "2024-01",
+    "2024-",
+    "24-01-02",
+    "20240-01-02",
+    "2024-01-02 ",
+    " 2024-01-02",
+    "2024-01-02T03:04:05+0100",
 ];
 
 /// Pieces with YAML indicators, blanks, breaks, quotes and odd characters.
 pub const PIECES: &[&str] = &[
-    "-", "?", ":", ",", "[", "]", "{", "}", "#", "&", "*", "!", "|", ">", "'", "\"", "%", "@", "`",
-    "- ", "? ", ": ", " #", "#x", "a#", "a:b", "a: b", "a :b", "::", "--", "---", "...", "--- x",
-    "... x", "---x", " ", "  ", "\t", "\n", "\r", "\r\n", "\n\n", "\n ", " \n", "\\", "\\n", "''",
-    "\0", "\u{1}", "\u{7}", "\u{8}", "\u{b}", "\u{c}", "\u{1b}", "\u{1f}", "\u{85}", "\u{a0}",
-    "\u{ad}", "é", "ß", "Ω", "日本", "한국어", "😀", "𝔘", "\u{feff}", "\u{2028}", "\u{2029}",
-    "\u{feff}a b", "\u{fffd}", "\u{e000}", "\u{d7ff}", "\u{301}", "٣", "０", "५", "€", "©", "<", ">", "&", "<b>",
-    "a&b", "=", "~", "^", "$", "(", ")", "+", ";", "/", ".", "_", "abc", "Key", "value", "hello world",
-    "x", "0", "9", "10", "A1", "a01",
+    "-",
+    "?",
+    ":",
+    ",",
+    "[",
+    "]",
+    "{",
+    "}",
+    "#",
+    "&",
+    "*",
+    "!",
+    "|",
+    ">",
+    "'",
+    "\"",
+    "%",
+    "@",
+    "`",
+    "- ",
+    "? ",
+    ": ",
+    " #",
+    "#x",
+    "a#",
+    "a:b",
+    "a: b",
+    "a :b",
+    "::",
+    "--",
+    "---",
+    "...",
+    "--- x",
+    "... x",
+    "---x",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r",
+    "\r\n",
+    "\n\n",
+    "\n ",
+    " \n",
+    "\\",
+    "\\n",
+    "''",
+    "\0",
+    "\u{1}",
+    "\u{7}",
+    "\u{8}",
+    "\u{b}",
+    "\u{c}",
+    "\u{1b}",
+    "\u{1f}",
+    "\u{85}",
+    "\u{a0}",
+    "\u{ad}",
+    "é",
+    "ß",
+    "Ω",
+    "日本",
+    "한국어",
+    "😀",
+    "𝔘",
+    "\u{feff}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{feff}a b",
+    "\u{fffd}",
+    "\u{e000}",
+    "\u{d7ff}",
+    "\u{301}",
+    "٣",
+    "０",
+    "५",
+    "€",
+    "©",
+    "<",
+    ">",
+    "&",
+    "<b>",
+    "a&b",
+    "=",
+    "~",
+    "^",
+    "$",
+    "(",
+    ")",
+    "+",
+    ";",
+    "/",
+    ".",
+    "_",
+    "abc",
+    "Key",
+    "value",
+    "hello world",
+    "x",
+    "0",
+    "9",
+    "10",
+    "A1",
+    "a01",
 ];
 
 /// Characters go-yaml's reader refuses (kubeseal cannot print them as YAML).
-pub const REFUSED: &[&str] = &["\u{7f}", "\u{80}", "\u{84}", "\u{86}", "\u{9f}", "\u{fffe}", "\u{ffff}"];
+pub const REFUSED: &[&str] = &[
+    "\u{7f}", "\u{80}", "\u{84}", "\u{86}", "\u{9f}", "\u{fffe}", "\u{ffff}",
+];
 
 const WORDS: &[&str] = &[
-    "lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do",
-    "eiusmod", "tempor", "incididunt", "ut", "labore", "et", "dolore", "magna", "aliqua", "x", "a",
-    "supercalifragilisticexpialidocious", "é", "日本語", "😀",
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
+    "adipiscing",
+    "elit",
+    "sed",
+    "do",
+    "eiusmod",
+    "tempor",
+    "incididunt",
+    "ut",
+    "labore",
+    "et",
+    "dolore",
+    "magna",
+    "aliqua",
+    "x",
+    "a",
+    "supercalifragilisticexpialidocious",
+    "é",
+    "日本語",
+    "😀",
 ];
 
 fn pick<'a>(rng: &mut impl RngCore, xs: &'a [&'a str]) -> &'a str {
@@ -621,8 +869,8 @@ pub fn tricky_string(rng: &mut impl RngCore, refused: bool) -> String {
 /// runs and non-letters to exercise the order, sometimes anything tricky.
 pub fn tricky_key(rng: &mut impl RngCore, refused: bool) -> String {
     const KEY_PIECES: &[&str] = &[
-        "A", "B", "a", "b", "z", "Z", "KEY", "key", "_", "-", ".", "/", "0", "00", "1", "01", "2", "9",
-        "10", "100", "007", "é", "Ω", "日", "٣", "０", "५", "€", "~", " ", ":", "#",
+        "A", "B", "a", "b", "z", "Z", "KEY", "key", "_", "-", ".", "/", "0", "00", "1", "01", "2",
+        "9", "10", "100", "007", "é", "Ω", "日", "٣", "０", "५", "€", "~", " ", ":", "#",
     ];
     match rng.random_range(0..10) {
         0..=1 => tricky_string(rng, refused),
@@ -670,7 +918,11 @@ pub fn tricky_value(rng: &mut impl RngCore, depth: usize, refused: bool) -> Node
         }),
         3..=4 if depth > 0 => {
             let n = rng.random_range(0..4);
-            Node::Seq((0..n).map(|_| tricky_value(rng, depth - 1, refused)).collect())
+            Node::Seq(
+                (0..n)
+                    .map(|_| tricky_value(rng, depth - 1, refused))
+                    .collect(),
+            )
         }
         5..=6 if depth > 0 => tricky_doc(rng, depth - 1, refused),
         _ => Node::Str(tricky_string(rng, refused)),
