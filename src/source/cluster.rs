@@ -167,7 +167,9 @@ pub fn context_namespace(opts: &KubeOptions) -> Result<String, SourceError> {
                 .and_then(|c| c.context.as_ref())
                 .and_then(|c| c.namespace.clone())
         });
-        return Ok(ns.filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()));
+        return Ok(ns
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "default".into()));
     }
     if opts.allow_in_cluster {
         if let Ok(ns) =
