@@ -158,7 +158,21 @@ fn read_kubeconfig(opts: &KubeOptions) -> Result<Option<(Kubeconfig, String)>, S
 /// the chosen context's namespace in the kubeconfig, else the in-cluster service
 /// account's namespace, else `default`.
 pub fn context_namespace(opts: &KubeOptions) -> Result<String, SourceError> {
-    if let Some((kc, _)) = read_kubeconfig(opts)? {
+    let found = match read_kubeconfig(opts) {
+        Ok(found) => found,
+        // kubectl treats a KUBECONFIG naming only missing files as no kubeconfig.
+        Err(SourceError::Kubeconfig { .. })
+            if opts.kubeconfig.is_none()
+                && opts
+                    .kubeconfig_env
+                    .as_ref()
+                    .is_some_and(|list| std::env::split_paths(list).all(|p| !p.exists())) =>
+        {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some((kc, _)) = found {
         let ctx_name = opts.context.clone().or_else(|| kc.current_context.clone());
         let ns = ctx_name.and_then(|name| {
             kc.contexts
