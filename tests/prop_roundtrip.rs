@@ -44,24 +44,24 @@ fn private_keys() -> &'static [RsaPrivateKey] {
 }
 
 /// Not something YAML 1.2 would read as a float (inf, nan, infinity in any case).
-fn not_float(s: &String) -> bool {
+fn not_float(s: &str) -> bool {
     s.parse::<f64>().is_err()
 }
 
 /// DNS-1123 subdomain (a Secret name), starting with a letter, up to ~120 chars.
 fn dns_subdomain() -> impl Strategy<Value = String> {
     "[a-z]([-a-z0-9]{0,30}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?){0,3}"
-        .prop_filter("YAML 1.2 float word", not_float)
+        .prop_filter("YAML 1.2 float word", |s| not_float(s))
 }
 
 /// DNS-1123 label (a namespace), starting with a letter.
 fn dns_label() -> impl Strategy<Value = String> {
-    "[a-z]([-a-z0-9]{0,40}[a-z0-9])?".prop_filter("YAML 1.2 float word", not_float)
+    "[a-z]([-a-z0-9]{0,40}[a-z0-9])?".prop_filter("YAML 1.2 float word", |s| not_float(s))
 }
 
 /// A valid Secret data key: `[-._a-zA-Z0-9]+`, not `.` or `..`.
 fn secret_key() -> impl Strategy<Value = String> {
-    "[A-Za-z_][-._A-Za-z0-9]{0,40}".prop_filter("YAML 1.2 float word", not_float)
+    "[A-Za-z_][-._A-Za-z0-9]{0,40}".prop_filter("YAML 1.2 float word", |s| not_float(s))
 }
 
 fn data() -> impl Strategy<Value = BTreeMap<String, Vec<u8>>> {
