@@ -2231,7 +2231,8 @@ mod tests {
             namespace: "ns".into(),
             scope: Scope::NamespaceWide,
         };
-        let e = verify_rendered("x", &objs, &[t], std::slice::from_ref(&s.encrypted_data)).unwrap_err();
+        let e =
+            verify_rendered("x", &objs, &[t], std::slice::from_ref(&s.encrypted_data)).unwrap_err();
         assert!(
             e.to_string()
                 .contains("spec.template.metadata.name is still \"s\""),
