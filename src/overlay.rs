@@ -441,8 +441,7 @@ impl Kustomize {
         })?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            let dir_str = dir.display().to_string();
-            let msg = one_line(&stderr.replace(&dir_str, shown));
+            let msg = kustomize_error_text(&stderr, &dir.display().to_string(), shown);
             return Err(Error::Overlay(format!(
                 "{shown}: {} failed: {msg}; fix the overlay",
                 self.describe()
@@ -457,6 +456,26 @@ impl Kustomize {
             Kustomize::Binary(_) => "kustomize build",
             Kustomize::Kubectl(_) => "kubectl kustomize",
         }
+    }
+}
+
+/// kustomize's error text, on one line, with the temporary directory replaced by
+/// the overlay's name. Errors about generator inputs (env files, literals) are
+/// withheld: kustomize quotes the offending line, which may hold a secret.
+pub fn kustomize_error_text(stderr: &str, dir: &str, shown: &str) -> String {
+    let text = one_line(&stderr.replace(dir, shown));
+    let leaky = [
+        "KV pair",
+        "env source",
+        "envs",
+        "literal",
+        "invalid utf8",
+        "from-env-file",
+    ];
+    if leaky.iter().any(|m| text.contains(m)) {
+        "kustomize could not read a SecretGenerator input (its message is withheld because it quotes the line, which may hold a secret); check the env file with `kubectl create secret generic x --from-env-file FILE --dry-run=client -o name`".to_string()
+    } else {
+        text
     }
 }
 
@@ -1777,8 +1796,12 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
         } else {
             &env.env_file
         };
-        // The generator input (dev) in the copy is the chosen input.
+        // The generator input (dev) in the copy is the chosen input, checked by
+        // kubectl's rules first: kustomize's own errors would quote its lines.
         if input.is_file() {
+            if !env.is_sealed() {
+                deps::read_env_file(input, &ws.display(input))?;
+            }
             let bytes =
                 Zeroizing::new(std::fs::read(input).map_err(|e| Error::io(ws.display(input), e))?);
             let dest = in_copy(&env.env_file);
@@ -2052,6 +2075,19 @@ pub(crate) mod deps {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kustomize_errors_quoting_generator_lines_are_withheld() {
+        let real = r#"E1122 05:24:43.381035   29928 run.go:72] "command failed" err="loading KV pairs: env source files: [x.env]: line [75 61 255] has invalid utf8 bytes : K=\xff\xfesecret3""#;
+        let t = kustomize_error_text(real, "/tmp/x", "k8s/overlays/dev");
+        assert!(!t.contains("secret3") && t.contains("withheld"), "{t}");
+        let other = "Error: accumulating resources: accumulation err='accumulating resources from '/tmp/x/missing.yaml': open /tmp/x/missing.yaml: no such file or directory'\n";
+        let t = kustomize_error_text(other, "/tmp/x", "k8s/overlays/dev");
+        assert_eq!(
+            t,
+            "Error: accumulating resources: accumulation err='accumulating resources from 'k8s/overlays/dev/missing.yaml': open k8s/overlays/dev/missing.yaml: no such file or directory'"
+        );
+    }
 
     #[test]
     fn utc_formatting_matches_known_dates() {

@@ -344,3 +344,24 @@ fn render_all_demo_on_this_repository_as_the_readme_says() {
         }
     }
 }
+
+#[test]
+fn a_bad_generator_env_file_is_reported_by_line_without_its_value() {
+    let repo = Repo::new();
+    repo.write(
+        "k8s/overlays/dev/dev-secrets.env",
+        b"POSTGRES_PASSWORD=ok\nREDIS_PASSWORD=\xff\xfetopsecret-dev\n",
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = repo.run(&[
+        "render",
+        "--env",
+        "dev",
+        "--out-dir",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("dev-secrets.env:2"), "{err}");
+    assert!(!all_output(&out).contains("topsecret"), "{err}");
+}
