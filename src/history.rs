@@ -121,12 +121,10 @@ fn repo_rel(ws: &Workspace, workdir: &Path, path: &Path) -> Result<PathBuf> {
         })
 }
 
-fn blob_at(repo: &Repository, commit: &git2::Commit<'_>, rel: &Path) -> Option<Oid> {
+fn blob_at(commit: &git2::Commit<'_>, rel: &Path) -> Option<Oid> {
     let tree = commit.tree().ok()?;
     let entry = tree.get_path(rel).ok()?;
-    (entry.kind() == Some(git2::ObjectType::Blob))
-        .then(|| entry.id())
-        .filter(|id| repo.find_blob(*id).is_ok())
+    (entry.kind() == Some(git2::ObjectType::Blob)).then(|| entry.id())
 }
 
 fn blob_bytes(repo: &Repository, id: Oid) -> Result<Vec<u8>> {
@@ -174,12 +172,10 @@ pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
         let commit = repo
             .find_commit(oid)
             .map_err(|e| git_err(e, "reading a commit"))?;
-        let here = blob_at(&repo, &commit, &sealed_rel);
+        let here = blob_at(&commit, &sealed_rel);
         let parents: Vec<git2::Commit<'_>> = commit.parents().collect();
-        let parent_blobs: Vec<Option<Oid>> = parents
-            .iter()
-            .map(|p| blob_at(&repo, p, &sealed_rel))
-            .collect();
+        let parent_blobs: Vec<Option<Oid>> =
+            parents.iter().map(|p| blob_at(p, &sealed_rel)).collect();
         let touched = if parent_blobs.is_empty() {
             here.is_some()
         } else {
@@ -193,7 +189,7 @@ pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
             Some(id) => {
                 let bytes = blob_bytes(&repo, id)?;
                 let data = encrypted_data(&shown, &bytes);
-                let record = blob_at(&repo, &commit, &record_rel)
+                let record = blob_at(&commit, &record_rel)
                     .map(|rid| blob_bytes(&repo, rid))
                     .transpose()?;
                 let fp = record_fingerprint(record.as_deref(), &bytes);
@@ -318,7 +314,7 @@ pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<Rollba
         })?;
     let short = short_id(&repo, commit.id());
     let file = ws.display(&path);
-    let Some(blob) = blob_at(&repo, &commit, &sealed_rel) else {
+    let Some(blob) = blob_at(&commit, &sealed_rel) else {
         return Err(Error::Git(format!(
             "{file} does not exist at {rev} ({short}); pick a commit from `empseal history --env {env_name}`"
         )));
@@ -338,7 +334,7 @@ pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<Rollba
             bad.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
-    let record = blob_at(&repo, &commit, &record_rel)
+    let record = blob_at(&commit, &record_rel)
         .map(|id| blob_bytes(&repo, id))
         .transpose()?;
     let fingerprint = record_fingerprint(record.as_deref(), &sealed);

@@ -362,6 +362,32 @@ fn kustomization_file(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Whether the overlay's kustomization names `file` (e.g. as a SecretGenerator input).
+fn kustomization_mentions(dir: &Path, file: &Path) -> bool {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    kustomization_file(dir)
+        .and_then(|k| std::fs::read_to_string(k).ok())
+        .map(|text| {
+            text.lines()
+                .map(|l| l.split('#').next().unwrap_or(""))
+                .any(|l| {
+                    l.split(|c: char| {
+                        c.is_whitespace()
+                            || c == '['
+                            || c == ']'
+                            || c == ','
+                            || c == '"'
+                            || c == '\''
+                            || c == '='
+                    })
+                    .any(|w| w == name || w.ends_with(&format!("/{name}")))
+                })
+        })
+        .unwrap_or(false)
+}
+
 fn kustomization_namespace(ws: &Workspace, dir: &Path) -> Result<Option<String>> {
     let Some(file) = kustomization_file(dir) else {
         return Ok(None);
@@ -987,6 +1013,8 @@ pub struct SealOutcome {
     pub reseal_all_reason: Option<String>,
     /// Whether the file's bytes changed.
     pub changed: bool,
+    /// Problems worth telling the operator (e.g. plaintext files git does not ignore).
+    pub warnings: Vec<String>,
 }
 
 /// The pinned certificate of an environment, checked for use.
@@ -1153,9 +1181,51 @@ pub fn seal_values<R: RngCore + CryptoRng + ?Sized>(
     rng: &mut R,
     now: i64,
 ) -> Result<SealOutcome> {
+    let ctx = prepare_seal(ws, env, now)?;
+    seal_prepared(ws, env, ctx, values, mode, rng, now)
+}
+
+/// Everything a sealing run needs that can fail before anything is written:
+/// the pinned certificate, the current file, the rendered target.
+pub struct SealContext {
+    path: PathBuf,
+    pinned: PinnedCert,
+    current: Option<CurrentSealed>,
+    target: Target,
+}
+
+/// Checks the pinned certificate, reads the current sealed file and resolves the
+/// rendered target (runs kustomize). Writes nothing.
+pub fn prepare_seal(ws: &Workspace, env: &Env, now: i64) -> Result<SealContext> {
     let Some(path) = env.sealed_secret.clone() else {
         return Err(not_sealed(ws, env));
     };
+    let pinned = load_pinned_cert(ws, env, now)?;
+    let current = read_current_sealed(ws, &path)?;
+    let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
+    Ok(SealContext {
+        path,
+        pinned,
+        current,
+        target,
+    })
+}
+
+fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
+    ws: &Workspace,
+    env: &Env,
+    ctx: SealContext,
+    values: &[(String, SecretBytes)],
+    mode: Reseal,
+    rng: &mut R,
+    now: i64,
+) -> Result<SealOutcome> {
+    let SealContext {
+        path,
+        pinned,
+        current,
+        target,
+    } = ctx;
     let shown = ws.display(&path);
     if values.is_empty() {
         return Err(Error::Input(format!(
@@ -1163,9 +1233,6 @@ pub fn seal_values<R: RngCore + CryptoRng + ?Sized>(
             ws.display(&env.env_file)
         )));
     }
-    let pinned = load_pinned_cert(ws, env, now)?;
-    let current = read_current_sealed(ws, &path)?;
-    let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
     remove_stale_temps(&[path.parent(), env.record.parent(), env.state.parent()]);
 
     let value_map: BTreeMap<&str, &SecretBytes> =
@@ -1381,12 +1448,37 @@ pub fn seal_values<R: RngCore + CryptoRng + ?Sized>(
         unsealed,
         reseal_all_reason: reason,
         changed,
+        warnings: unignored_plaintext(ws, &[&env.env_file, &env.state]),
     })
 }
 
 /// Whether the record file must be (re)written: missing, unreadable, or
 /// describing other bytes, another certificate, target or key set. A run that
 /// changed nothing leaves an accurate record alone (no git noise).
+/// Plaintext-derived files inside the git work tree that git does not ignore
+/// (they could be committed by accident), as warnings. Outside a repository: none.
+pub fn unignored_plaintext(ws: &Workspace, paths: &[&Path]) -> Vec<String> {
+    let Ok(repo) = git2::Repository::discover(&ws.root) else {
+        return Vec::new();
+    };
+    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .filter_map(|p| {
+            let rel = p.strip_prefix(&workdir).ok()?;
+            match repo.is_path_ignored(rel) {
+                Ok(false) => Some(format!(
+                    "{} holds plaintext-derived data but git does not ignore it; add it to .gitignore",
+                    ws.display(p)
+                )),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 fn not_sealed(ws: &Workspace, env: &Env) -> Error {
     Error::Input(format!(
         "env {} has no {}: it is not a sealed environment (its Secret comes from {} through a SecretGenerator); nothing to seal",
@@ -1642,8 +1734,7 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
         }
     }
     // Everything that can fail before writing is checked first.
-    let pinned_check = load_pinned_cert(ws, &env, now)?;
-    drop(pinned_check);
+    let ctx = prepare_seal(ws, &env, now)?;
     remove_stale_temps(&[env.env_file.parent()]);
     if opts.generate {
         let original =
@@ -1671,7 +1762,7 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
         std::fs::set_permissions(&env.env_file, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| Error::io(shown.clone(), e))?;
     }
-    let seal = seal_values(ws, &env, &values, Reseal::Keys(keys.clone()), rng, now)?;
+    let seal = seal_prepared(ws, &env, ctx, &values, Reseal::Keys(keys.clone()), rng, now)?;
     Ok(RotateOutcome {
         rotated: keys,
         generated: opts.generate,
@@ -1746,14 +1837,16 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
     }
     let envs: Vec<Env> = names.iter().map(|n| ws.env(n)).collect::<Result<_>>()?;
     let kustomize = ws.kustomize()?;
-    // Check inputs before any work: sealed envs need their values.
-    for env in envs.iter().filter(|e| e.is_sealed()) {
+    // Check inputs before any work: sealed envs need their values, and so do
+    // generator envs whose kustomization names their env file.
+    for env in &envs {
         let input = if opts.demo {
             &env.example_env_file
         } else {
             &env.env_file
         };
-        if !input.is_file() {
+        let needed = env.is_sealed() || kustomization_mentions(&env.dir, &env.env_file);
+        if needed && !input.is_file() {
             return Err(Error::Input(format!(
                 "{}: missing; {}",
                 ws.display(input),

@@ -518,3 +518,24 @@ fn rollback_warns_when_the_version_was_sealed_for_another_certificate() {
     assert_eq!(h[0]["fingerprint"], prod_fp.as_str());
     assert_eq!(h[1]["fingerprint"], paper_fp.as_str());
 }
+
+#[test]
+fn plaintext_files_git_would_commit_are_warned_about() {
+    let repo = Repo::new();
+    // A .gitignore that forgets the env files and the state.
+    repo.write(".gitignore", b"/target\n");
+    let out = repo.ok(&["seal", "--env", "paper"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: k8s/overlays/paper/paper-secrets.env holds plaintext"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: k8s/overlays/paper/.paper-secrets.state"),
+        "{err}"
+    );
+    // With the project's .gitignore, no such warning.
+    std::fs::copy(project().join(".gitignore"), repo.path(".gitignore")).unwrap();
+    let out = repo.ok(&["seal", "--env", "paper"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("plaintext"));
+}

@@ -196,6 +196,11 @@ fn render_without_demo_seals_the_real_env_files() {
     assert!(!out_dir.path().join("prod.yaml").exists());
 
     // A missing env file is an input error that suggests --demo; nothing written.
+    std::fs::copy(
+        repo.path("k8s/overlays/dev/dev-secrets.env.example"),
+        repo.path("k8s/overlays/dev/dev-secrets.env"),
+    )
+    .unwrap();
     std::fs::remove_file(repo.path("k8s/overlays/prod/prod-secrets.env")).unwrap();
     let empty = tempfile::tempdir().unwrap();
     let out = repo.run(&[
@@ -364,4 +369,25 @@ fn a_bad_generator_env_file_is_reported_by_line_without_its_value() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("dev-secrets.env:2"), "{err}");
     assert!(!all_output(&out).contains("topsecret"), "{err}");
+}
+
+#[test]
+fn a_missing_generator_env_file_suggests_the_example_or_demo() {
+    let repo = Repo::new();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = repo.run(&[
+        "render",
+        "--env",
+        "dev",
+        "--out-dir",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("k8s/overlays/dev/dev-secrets.env: missing")
+            && err.contains("dev-secrets.env.example")
+            && err.contains("--demo"),
+        "{err}"
+    );
 }

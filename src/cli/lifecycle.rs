@@ -75,6 +75,9 @@ pub fn seal_env(root: Option<&Path>, env: &str, reseal_all: bool) -> Result<i32>
 }
 
 fn print_seal(out: &overlay::SealOutcome) {
+    for w in &out.warnings {
+        eprintln!("empseal: warning: {w}");
+    }
     if out.changed {
         say!(
             "sealed {} for {} with certificate {} -> {}",
