@@ -1,1 +1,86 @@
-//! TODO(unseal)
+//! Recovery: decrypting SealedSecrets back to Secrets with the controller's
+//! private keys, as `kubeseal --recovery-unseal` does.
+//!
+//! Errors name the object and the item, and say whether the key was wrong (or the
+//! value was moved to another name/namespace) or the value was tampered with.
+
+use crate::crypto::{self, CryptoError, RsaPrivateKey};
+use crate::error::{Error, Result};
+use crate::secret::{SealedSecret, Secret};
+
+/// Template annotation that stops the controller from setting owner references.
+pub const SKIP_SET_OWNER_REFERENCES_ANNOTATION: &str =
+    "sealedsecrets.bitnami.com/skip-set-owner-references";
+
+/// Decrypts every item of `sealed` with the first key that opens it, building the
+/// Secret the controller would create (template metadata, owner reference back to
+/// the SealedSecret, type, immutable).
+pub fn unseal(sealed: &SealedSecret, keys: &[RsaPrivateKey]) -> Result<Secret> {
+    let ns = &sealed.metadata.namespace;
+    let name = &sealed.metadata.name;
+    let object = if ns.is_empty() {
+        name.clone()
+    } else {
+        format!("{ns}/{name}")
+    };
+    if !sealed.template.data.is_empty() {
+        return Err(Error::Input(format!(
+            "SealedSecret {object}: spec.template.data (Go templates) is not supported by unseal; remove it or unseal in the cluster"
+        )));
+    }
+    let label = sealed.label();
+    let mut secret = Secret {
+        metadata: sealed.template.metadata.clone(),
+        immutable: sealed.template.immutable,
+        type_: sealed.template.type_.clone(),
+        ..Default::default()
+    };
+    secret.metadata.name = name.clone();
+    secret.metadata.namespace = ns.clone();
+    let mut errors = Vec::new();
+    for (item, value) in &sealed.encrypted_data {
+        let wire = match crypto::b64_decode(value) {
+            Ok(w) => w,
+            Err(_) => {
+                errors.push(format!("item {item:?} is not valid base64"));
+                continue;
+            }
+        };
+        match crypto::hybrid_decrypt(keys, &wire, &label) {
+            Ok(plain) => {
+                secret.data.insert(item.clone(), plain);
+            }
+            Err(CryptoError::NoKey) => errors.push(format!(
+                "item {item:?}: no given private key decrypts it (wrong key, or sealed for another name, namespace or scope than {} {object})",
+                sealed.scope().as_str()
+            )),
+            Err(CryptoError::Tampered) => errors.push(format!(
+                "item {item:?} was tampered with (authentication failed)"
+            )),
+            Err(e) => errors.push(format!("item {item:?}: {e}")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Decrypt(format!(
+            "cannot unseal SealedSecret {object}: {}",
+            errors.join("; ")
+        )));
+    }
+    if sealed
+        .template
+        .metadata
+        .annotations
+        .get(SKIP_SET_OWNER_REFERENCES_ANNOTATION)
+        .map(String::as_str)
+        != Some("true")
+    {
+        secret.metadata.owner_references = vec![serde_json::json!({
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "name": name,
+            "uid": "",
+            "controller": true,
+        })];
+    }
+    Ok(secret)
+}
