@@ -362,30 +362,33 @@ fn kustomization_file(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Whether the overlay's kustomization names `file` (e.g. as a SecretGenerator input).
+/// Whether a YAML file of the overlay (its kustomization, a generator file)
+/// names `file`, e.g. as a SecretGenerator's `envs:` input.
 fn kustomization_mentions(dir: &Path, file: &Path) -> bool {
     let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
-    kustomization_file(dir)
-        .and_then(|k| std::fs::read_to_string(k).ok())
-        .map(|text| {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let is_sep = |c: char| c.is_whitespace() || "[],\"'=:".contains(c);
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n == "Kustomization" || n.ends_with(".yaml") || n.ends_with(".yml")
+            })
+        })
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .any(|text| {
             text.lines()
                 .map(|l| l.split('#').next().unwrap_or(""))
                 .any(|l| {
-                    l.split(|c: char| {
-                        c.is_whitespace()
-                            || c == '['
-                            || c == ']'
-                            || c == ','
-                            || c == '"'
-                            || c == '\''
-                            || c == '='
-                    })
-                    .any(|w| w == name || w.ends_with(&format!("/{name}")))
+                    l.split(is_sep)
+                        .any(|w| w == name || w.ends_with(&format!("/{name}")))
                 })
         })
-        .unwrap_or(false)
 }
 
 fn kustomization_namespace(ws: &Workspace, dir: &Path) -> Result<Option<String>> {
