@@ -539,3 +539,81 @@ fn plaintext_files_git_would_commit_are_warned_about() {
     let out = repo.ok(&["seal", "--env", "paper"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("plaintext"));
 }
+
+/// What the real kubectl reads from an env file: key → value.
+fn kubectl_env(path: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    use base64::Engine as _;
+    let out = std::process::Command::new("kubectl")
+        .args([
+            "create",
+            "secret",
+            "generic",
+            "x",
+            "--dry-run=client",
+            "-o",
+            "json",
+            "--from-env-file",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["data"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(v.as_str().unwrap())
+                .unwrap();
+            (k.clone(), String::from_utf8(raw).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn rotate_rewrites_a_tricky_env_file_so_kubectl_reads_the_new_values() {
+    let repo = Repo::new();
+    let tricky: &[u8] = b"\xEF\xBB\xBF# paper credentials\r\n  POSTGRES_PASSWORD=pg=with=equals  \r\n\r\n\t# REDIS_PASSWORD=commented-out\r\nREDIS_PASSWORD=\"quoted value\"\r\nAPI_KEY=last-line-no-newline";
+    repo.write(PAPER_ENV, tricky);
+    let env_path = repo.path(PAPER_ENV);
+    let before = kubectl_env(&env_path);
+    assert_eq!(before["POSTGRES_PASSWORD"], "pg=with=equals  ");
+    repo.ok(&["seal", "--env", "paper"]);
+    assert_eq!(
+        unseal(&read_sealed(&repo.read(PAPER_SEALED)), demo_key("paper")),
+        before
+    );
+
+    repo.ok(&[
+        "rotate",
+        "--env",
+        "paper",
+        "--key",
+        "REDIS_PASSWORD",
+        "--key",
+        "API_KEY",
+        "--generate",
+    ]);
+    let after = kubectl_env(&env_path);
+    assert_eq!(after["POSTGRES_PASSWORD"], before["POSTGRES_PASSWORD"]);
+    for k in ["REDIS_PASSWORD", "API_KEY"] {
+        assert_ne!(after[k], before[k]);
+        assert_eq!(after[k].len(), 32);
+    }
+    // Only the two values changed, byte for byte everywhere else.
+    let text = repo.read(PAPER_ENV);
+    let expected = String::from_utf8_lossy(tricky)
+        .replace("\"quoted value\"", &after["REDIS_PASSWORD"])
+        .replace("last-line-no-newline", &after["API_KEY"]);
+    assert_eq!(String::from_utf8_lossy(&text), expected);
+    assert_eq!(
+        unseal(&read_sealed(&repo.read(PAPER_SEALED)), demo_key("paper")),
+        after
+    );
+}
