@@ -375,6 +375,9 @@ pub fn rollback(a: RollbackArgs) -> Result<i32> {
     }
     history::apply_rollback(&ws, &plan)?;
     describe("restored");
+    if plan.unchanged {
+        say!("  (the working tree already held exactly these bytes)");
+    }
     say!(
         "  {} {}; the local seal state was reset, so the next `empseal seal --env {}` reseals every key",
         plan.record_file,
