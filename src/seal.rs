@@ -11,7 +11,9 @@ use rand::{CryptoRng, RngCore};
 
 use crate::crypto::{self, RsaPublicKey};
 use crate::error::{Error, Result};
-use crate::secret::{ObjectMeta, Scope, SealedSecret, Secret, SecretTemplate, LAST_APPLIED_ANNOTATIONS};
+use crate::secret::{
+    ObjectMeta, Scope, SealedSecret, Secret, SecretTemplate, LAST_APPLIED_ANNOTATIONS,
+};
 
 /// How to seal, mirroring kubeseal's flags and kubeconfig.
 #[derive(Debug, Clone, Default)]
@@ -52,7 +54,8 @@ pub fn prepare(secret: &mut Secret, opts: &SealOptions) -> Result<()> {
         secret.metadata.namespace = ns.to_string();
     }
     if opts.scope != Scope::Strict {
-        opts.scope.apply_to_annotations(&mut secret.metadata.annotations);
+        opts.scope
+            .apply_to_annotations(&mut secret.metadata.annotations);
     }
     if secret.scope() != Scope::ClusterWide {
         let ns = opts

@@ -1,0 +1,403 @@
+//! The pinned sealing certificate of an environment.
+//!
+//! `k8s/overlays/<env>/sealing/cert.pem` holds the controller's certificate and
+//! `k8s/overlays/<env>/sealing/pin.yaml` its key fingerprint, validity, where it
+//! was fetched and when. Both are public material meant to be committed: sealing
+//! for the environment then needs no network, and a controller that suddenly
+//! presents another key (a different cluster, a restored backup, a
+//! man-in-the-middle) is refused until someone accepts it on purpose.
+
+use crate::cert::rfc3339;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::certinfo::{inspect, CertSummary};
+use super::SourceError;
+use crate::fsio::{write_atomic, Sensitivity};
+
+/// Directory under the overlay holding the pin.
+pub const PIN_DIR: &str = "sealing";
+/// The pinned certificate's file name.
+pub const CERT_FILE: &str = "cert.pem";
+/// The pin record's file name.
+pub const PIN_FILE: &str = "pin.yaml";
+
+/// What `pin.yaml` records about the pinned certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pin {
+    /// The key fingerprint, `SHA256:...` (the controller's key id).
+    pub fingerprint: String,
+    /// The certificate's subject.
+    pub subject: String,
+    /// Validity start, RFC 3339 UTC.
+    pub not_before: String,
+    /// Validity end, RFC 3339 UTC.
+    pub not_after: String,
+    /// Where the certificate was fetched (no credentials).
+    pub source: String,
+    /// When it was fetched (or last renewed), RFC 3339 UTC.
+    pub fetched_at: String,
+    /// Set on demo pins (test key material committed for examples); a fetched
+    /// certificate never carries it, so `--accept-new` over a demo pin drops it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub demo: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Pin {
+    fn describe(&self) -> String {
+        format!(
+            "{} (valid {} to {}, from {}, fetched {})",
+            self.fingerprint, self.not_before, self.not_after, self.source, self.fetched_at
+        )
+    }
+}
+
+/// A pinned certificate read back from an overlay, its two files consistent.
+#[derive(Debug, Clone)]
+pub struct PinnedCert {
+    /// The record.
+    pub pin: Pin,
+    /// The certificate PEM (what sealing for this environment uses).
+    pub pem: Vec<u8>,
+    /// Path of `cert.pem`.
+    pub cert_path: PathBuf,
+    /// Path of `pin.yaml`.
+    pub pin_path: PathBuf,
+}
+
+/// What [`pin_certificate`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinOutcome {
+    /// No pin existed; both files were written.
+    Created(Pin),
+    /// The same certificate is already pinned; nothing was written.
+    Unchanged(Pin),
+    /// Same key, new certificate (re-issued): both files were rewritten.
+    Renewed {
+        /// The previous record.
+        old: Pin,
+        /// The new record.
+        new: Pin,
+    },
+    /// A different key, accepted with `accept_new`: both files were rewritten.
+    Replaced {
+        /// The previous record.
+        old: Pin,
+        /// The new record.
+        new: Pin,
+    },
+}
+
+impl PinOutcome {
+    /// The record now in effect.
+    pub fn pin(&self) -> &Pin {
+        match self {
+            PinOutcome::Created(p) | PinOutcome::Unchanged(p) => p,
+            PinOutcome::Renewed { new, .. } | PinOutcome::Replaced { new, .. } => new,
+        }
+    }
+
+    /// Whether files were written.
+    pub fn wrote(&self) -> bool {
+        !matches!(self, PinOutcome::Unchanged(_))
+    }
+}
+
+/// `<overlay_dir>/sealing/cert.pem`.
+pub fn cert_path(overlay_dir: &Path) -> PathBuf {
+    overlay_dir.join(PIN_DIR).join(CERT_FILE)
+}
+
+/// `<overlay_dir>/sealing/pin.yaml`.
+pub fn pin_path(overlay_dir: &Path) -> PathBuf {
+    overlay_dir.join(PIN_DIR).join(PIN_FILE)
+}
+
+fn env_name(overlay_dir: &Path) -> String {
+    overlay_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| overlay_dir.display().to_string())
+}
+
+/// Pins `pem` (fetched from `source`) as the environment's certificate.
+///
+/// - no pin yet: writes `cert.pem` and `pin.yaml` ([`PinOutcome::Created`]);
+/// - same certificate: writes nothing ([`PinOutcome::Unchanged`]);
+/// - same key, another certificate: rewrites both ([`PinOutcome::Renewed`]);
+/// - another key: refuses with [`SourceError::PinMismatch`] (old and new
+///   fingerprint and validity; nothing written) unless `accept_new`
+///   ([`PinOutcome::Replaced`]).
+///
+/// The certificate must parse, be RSA of at least 2048 bits and not be expired
+/// at `now` (Unix seconds). Each file is written atomically; `cert.pem` first, so
+/// an interruption leaves a pair that [`load_pin`] reports as inconsistent, never
+/// a silently wrong one.
+pub fn pin_certificate(
+    overlay_dir: &Path,
+    pem: &[u8],
+    source: &str,
+    accept_new: bool,
+    now: i64,
+) -> Result<PinOutcome, SourceError> {
+    let new_cert = inspect(pem, source).map_err(|e| SourceError::Cert(e.to_string()))?;
+    // Expired when `now` is after notAfter, as kubeseal (and `cert`) judge it.
+    if now > new_cert.not_after {
+        return Err(SourceError::Cert(
+            crate::cert::CertError::Expired {
+                origin: source.to_string(),
+                not_after: rfc3339(new_cert.not_after),
+            }
+            .to_string(),
+        ));
+    }
+    let new_pin = Pin {
+        fingerprint: new_cert.fingerprint.clone(),
+        subject: new_cert.subject.clone(),
+        not_before: rfc3339(new_cert.not_before),
+        not_after: rfc3339(new_cert.not_after),
+        source: source.to_string(),
+        fetched_at: rfc3339(now),
+        demo: false,
+    };
+    let env = env_name(overlay_dir);
+    let cpath = cert_path(overlay_dir);
+    let ppath = pin_path(overlay_dir);
+
+    let outcome = match read_existing(overlay_dir)? {
+        Existing::None => PinOutcome::Created(new_pin),
+        Existing::Consistent { pin, der } => {
+            if pin.fingerprint == new_cert.fingerprint {
+                if der == new_cert.der {
+                    return Ok(PinOutcome::Unchanged(pin));
+                }
+                PinOutcome::Renewed {
+                    old: pin,
+                    new: new_pin,
+                }
+            } else if accept_new {
+                PinOutcome::Replaced {
+                    old: pin,
+                    new: new_pin,
+                }
+            } else {
+                return Err(SourceError::PinMismatch {
+                    env,
+                    old: pin.describe(),
+                    new: new_pin.describe(),
+                });
+            }
+        }
+        Existing::Broken { path, detail, pin } => {
+            if !accept_new {
+                return Err(SourceError::Pin {
+                    path,
+                    detail: format!(
+                        "{detail}; nothing was written: restore the pin from git, or re-run with --accept-new to replace it with the fetched certificate {}",
+                        new_pin.describe()
+                    ),
+                });
+            }
+            match pin {
+                Some(old) => PinOutcome::Replaced { old, new: new_pin },
+                None => PinOutcome::Created(new_pin),
+            }
+        }
+    };
+
+    let dir = overlay_dir.join(PIN_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| crate_io(&dir, e))?;
+    write_atomic(
+        &cpath,
+        canonical_pem(&new_cert).as_bytes(),
+        Sensitivity::Public,
+    )
+    .map_err(to_pin_err)?;
+    write_atomic(
+        &ppath,
+        render_pin(outcome.pin(), &env).as_bytes(),
+        Sensitivity::Public,
+    )
+    .map_err(to_pin_err)?;
+    Ok(outcome)
+}
+
+/// Reads the environment's pin, if there is one, checking that `cert.pem` is the
+/// certificate `pin.yaml` records. `Ok(None)` when neither file exists.
+pub fn load_pin(overlay_dir: &Path) -> Result<Option<PinnedCert>, SourceError> {
+    let cpath = cert_path(overlay_dir);
+    let ppath = pin_path(overlay_dir);
+    match read_existing(overlay_dir)? {
+        Existing::None => Ok(None),
+        Existing::Broken { path, detail, .. } => Err(SourceError::Pin {
+            path,
+            detail: format!(
+                "{detail}; restore the pin from git, or fetch it again with `empseal cert fetch --env {} --accept-new`",
+                env_name(overlay_dir)
+            ),
+        }),
+        Existing::Consistent { pin, .. } => {
+            if !ppath.exists() {
+                return Err(SourceError::Pin {
+                    path: ppath,
+                    detail: format!(
+                        "missing (there is a cert.pem without its record); pin it with `empseal cert fetch --env {}`",
+                        env_name(overlay_dir)
+                    ),
+                });
+            }
+            let pem = std::fs::read(&cpath).map_err(|e| SourceError::Pin {
+                path: cpath.clone(),
+                detail: format!("cannot read: {e}"),
+            })?;
+            Ok(Some(PinnedCert {
+                pin,
+                pem,
+                cert_path: cpath,
+                pin_path: ppath,
+            }))
+        }
+    }
+}
+
+enum Existing {
+    None,
+    Consistent {
+        pin: Pin,
+        der: Vec<u8>,
+    },
+    Broken {
+        path: PathBuf,
+        detail: String,
+        pin: Option<Pin>,
+    },
+}
+
+fn read_existing(overlay_dir: &Path) -> Result<Existing, SourceError> {
+    let cpath = cert_path(overlay_dir);
+    let ppath = pin_path(overlay_dir);
+    let cert_bytes = read_opt(&cpath)?;
+    let pin_bytes = read_opt(&ppath)?;
+    let pin = match &pin_bytes {
+        None => None,
+        Some(b) => match serde_yaml::from_slice::<Pin>(b) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let at = e
+                    .location()
+                    .map(|l| format!(" at line {}", l.line()))
+                    .unwrap_or_default();
+                return Ok(Existing::Broken {
+                    path: ppath,
+                    detail: format!("not a valid pin record{at}"),
+                    pin: None,
+                });
+            }
+        },
+    };
+    let cert = match &cert_bytes {
+        None => None,
+        Some(b) => match inspect(b, &cpath.display().to_string()) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                return Ok(Existing::Broken {
+                    path: cpath,
+                    detail: format!("the pinned certificate is unusable ({e})"),
+                    pin,
+                })
+            }
+        },
+    };
+    Ok(match (pin, cert) {
+        (None, None) => Existing::None,
+        (Some(p), None) => Existing::Broken {
+            path: cpath,
+            detail: format!("missing, but {} records {}", ppath.display(), p.fingerprint),
+            pin: Some(p),
+        },
+        // A certificate placed by hand, never pinned: treat it as the pin.
+        (None, Some(c)) => Existing::Consistent {
+            pin: Pin {
+                fingerprint: c.fingerprint.clone(),
+                subject: c.subject.clone(),
+                not_before: rfc3339(c.not_before),
+                not_after: rfc3339(c.not_after),
+                source: cpath.display().to_string(),
+                fetched_at: "unknown".to_string(),
+                demo: false,
+            },
+            der: c.der,
+        },
+        (Some(p), Some(c)) if p.fingerprint == c.fingerprint => {
+            Existing::Consistent { pin: p, der: c.der }
+        }
+        (Some(p), Some(c)) => Existing::Broken {
+            path: cpath,
+            detail: format!(
+                "holds key {} but {} records {}: the two files disagree (edited by hand?)",
+                c.fingerprint,
+                ppath.display(),
+                p.fingerprint
+            ),
+            pin: Some(p),
+        },
+    })
+}
+
+fn read_opt(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SourceError::Pin {
+            path: path.to_path_buf(),
+            detail: format!("cannot read: {e}"),
+        }),
+    }
+}
+
+fn crate_io(path: &Path, e: std::io::Error) -> SourceError {
+    SourceError::Pin {
+        path: path.to_path_buf(),
+        detail: format!("cannot create: {e}"),
+    }
+}
+
+fn to_pin_err(e: crate::error::Error) -> SourceError {
+    match e {
+        crate::error::Error::Io { path, source } => SourceError::Pin {
+            path,
+            detail: format!("cannot write: {source}"),
+        },
+        other => SourceError::Pin {
+            path: PathBuf::new(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn canonical_pem(c: &CertSummary) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&c.der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+fn render_pin(pin: &Pin, env: &str) -> String {
+    let body = serde_yaml::to_string(pin).unwrap_or_default();
+    format!(
+        "# The sealing certificate pinned for environment {env} (public material: commit it).\n\
+         # Written by `empseal cert fetch --env {env}`; sealing for {env} uses cert.pem beside it.\n\
+         # A certificate with another key is refused unless fetched with --accept-new.\n{body}"
+    )
+}
