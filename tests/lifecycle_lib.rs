@@ -126,3 +126,36 @@ fn conventions_resolve_and_empseal_yaml_overrides_them() {
         "{e}"
     );
 }
+
+#[test]
+fn the_committed_demo_pins_are_the_demo_certificates_and_say_so() {
+    for env in ["dev", "paper", "prod"] {
+        let overlay = project().join(format!("k8s/overlays/{env}"));
+        assert_eq!(
+            std::fs::read(overlay.join("sealing/cert.pem")).unwrap(),
+            std::fs::read(project().join(format!("testdata/keys/demo-{env}.crt"))).unwrap(),
+            "{env}: the pinned certificate is not testdata/keys/demo-{env}.crt"
+        );
+        let pinned = empseal::source::load_pin(&overlay)
+            .unwrap_or_else(|e| panic!("{env}: {e}"))
+            .unwrap_or_else(|| panic!("{env}: no pin"));
+        assert!(pinned.pin.demo, "{env}: pin.yaml must say demo: true");
+        assert_eq!(
+            pinned.pin.fingerprint,
+            openssl_fingerprint(&overlay.join("sealing/cert.pem")),
+            "{env}"
+        );
+        let text =
+            String::from_utf8(std::fs::read(overlay.join("sealing/pin.yaml")).unwrap()).unwrap();
+        assert!(
+            text.contains("DEMO / TEST MATERIAL")
+                && text.contains(&format!("testdata/keys/demo-{env}.key"))
+        );
+        // And sealing for the env accepts it and reports it as demo material.
+        let ws = Workspace::open(&project()).unwrap();
+        let e = ws.env(env).unwrap();
+        let p = overlay::load_pinned_cert(&ws, &e, NOW).unwrap();
+        assert!(p.demo);
+        assert_eq!(p.fingerprint, pinned.pin.fingerprint);
+    }
+}
