@@ -1289,7 +1289,15 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         }
     };
 
-    let mut new_state = State::new(rng, &pinned.fingerprint, &target);
+    // A valid state keeps its HMAC key (a no-op seal then rewrites nothing);
+    // otherwise a fresh random key.
+    let mut new_state = match &state {
+        Some(s) if state_valid => State {
+            values: BTreeMap::new(),
+            ..s.clone()
+        },
+        _ => State::new(rng, &pinned.fingerprint, &target),
+    };
     let mut reseal: BTreeSet<String> = BTreeSet::new();
     let mut keep: BTreeSet<String> = BTreeSet::new();
     let mut reason = None;
@@ -1387,17 +1395,12 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         new_state.values.insert(k.clone(), mac);
     }
     if state_valid {
+        // Same key: an old MAC stays valid while the env file has the same value.
         let s = state.as_ref().expect("state_valid implies a state");
-        let old_key_macs: BTreeMap<&String, String> = keep
-            .iter()
-            .filter_map(|k| s.values.get(k).map(|m| (k, m.clone())))
-            .collect();
-        for (k, old_mac) in old_key_macs {
-            // Re-MAC under the new key only if the env file still has the same value.
-            if let Some(v) = value_map.get(k.as_str()) {
-                if s.mac(v) == old_mac {
-                    let mac = new_state.mac(v);
-                    new_state.values.insert(k.clone(), mac);
+        for k in &keep {
+            if let (Some(old_mac), Some(v)) = (s.values.get(k), value_map.get(k.as_str())) {
+                if &s.mac(v) == old_mac {
+                    new_state.values.insert(k.clone(), old_mac.clone());
                 }
             }
         }
@@ -1432,7 +1435,9 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         ensure_parent(ws, &env.record)?;
         fsio::write_atomic(&env.record, &record.to_bytes(), Sensitivity::Public)?;
     }
-    fsio::write_atomic(&env.state, &new_state.to_bytes(), Sensitivity::Secret)?;
+    if state.as_ref() != Some(&new_state) {
+        fsio::write_atomic(&env.state, &new_state.to_bytes(), Sensitivity::Secret)?;
+    }
 
     Ok(SealOutcome {
         env: env.name.clone(),

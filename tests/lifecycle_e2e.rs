@@ -617,3 +617,73 @@ fn rotate_rewrites_a_tricky_env_file_so_kubectl_reads_the_new_values() {
         after
     );
 }
+
+#[test]
+fn an_existing_file_keeps_its_format_and_kubeseal_layout() {
+    let repo = Repo::new();
+    // kubeseal's default JSON output, from a kubeseal built on older Kubernetes
+    // libraries (creationTimestamp: null in both metadata blocks).
+    let legacy_json = br#"{
+  "kind": "SealedSecret",
+  "apiVersion": "bitnami.com/v1alpha1",
+  "metadata": {
+    "name": "emp-secrets-paper",
+    "namespace": "emp-system-paper",
+    "creationTimestamp": null
+  },
+  "spec": {
+    "template": {
+      "metadata": {
+        "name": "emp-secrets-paper",
+        "namespace": "emp-system-paper",
+        "creationTimestamp": null
+      },
+      "type": "Opaque"
+    },
+    "encryptedData": {
+      "API_KEY": "AgAAAA...",
+      "POSTGRES_PASSWORD": "AgAAAA...",
+      "REDIS_PASSWORD": "AgAAAA..."
+    }
+  }
+}
+"#;
+    repo.write(PAPER_SEALED, legacy_json);
+    repo.ok(&["seal", "--env", "paper"]);
+    let bytes = repo.read(PAPER_SEALED);
+    assert_eq!(
+        empseal::manifest::detect_style(&bytes),
+        (
+            empseal::secret::Format::Json,
+            empseal::secret::Layout::Legacy
+        )
+    );
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert!(
+        v["metadata"]["creationTimestamp"].is_null()
+            && v["metadata"].get("creationTimestamp").is_some()
+    );
+    assert!(v["spec"]["template"]["metadata"]
+        .get("creationTimestamp")
+        .is_some());
+    assert_eq!(v["spec"]["template"]["type"], "Opaque");
+    // Same shape as before, only the values differ.
+    let strip = |mut v: serde_json::Value| {
+        v["spec"]["encryptedData"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(
+        strip(v.clone()),
+        strip(serde_json::from_slice(legacy_json).unwrap())
+    );
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        text.starts_with("{\n  \"kind\": \"SealedSecret\",\n  \"apiVersion\"")
+            && text.ends_with("}\n"),
+        "{text}"
+    );
+    assert_eq!(
+        unseal(&read_sealed(&bytes), demo_key("paper")),
+        env_pairs(&repo.read(PAPER_ENV))
+    );
+}
