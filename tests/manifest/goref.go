@@ -1,0 +1,91 @@
+// goref decodes Kubernetes Secret documents the way kubeseal does for each document
+// of its input: YAML through sigs.k8s.io/yaml (go-yaml v2, YAML 1.1, then JSON into
+// the typed struct), JSON through encoding/json. It is the conformance reference for
+// empseal's manifest reader.
+//
+// stdin: a JSON array of {"doc": "...", "json": bool, "op": ""|"json2yaml"}.
+// stdout: a JSON array of {"ok": <the Secret re-encoded as JSON>} or {"err": "..."};
+// for op "json2yaml", {"yaml": "..."}: the JSON document printed as YAML the way
+// kubectl's YAML printer does it (sigs.k8s.io/yaml.JSONToYAML).
+//
+// Build (GOPATH mode): GO111MODULE=off GOPATH=<dir>:/usr/share/gocode go build goref.go
+package main
+
+import (
+	"encoding/json"
+	"os"
+
+	"sigs.k8s.io/yaml"
+)
+
+// The fields of k8s.io/api/core/v1.Secret and metav1.ObjectMeta that matter here,
+// with the same Go types and JSON names.
+type objectMeta struct {
+	Name                       string            `json:"name,omitempty"`
+	GenerateName               string            `json:"generateName,omitempty"`
+	Namespace                  string            `json:"namespace,omitempty"`
+	UID                        string            `json:"uid,omitempty"`
+	ResourceVersion            string            `json:"resourceVersion,omitempty"`
+	Generation                 int64             `json:"generation,omitempty"`
+	DeletionGracePeriodSeconds *int64            `json:"deletionGracePeriodSeconds,omitempty"`
+	Labels                     map[string]string `json:"labels,omitempty"`
+	Annotations                map[string]string `json:"annotations,omitempty"`
+	Finalizers                 []string          `json:"finalizers,omitempty"`
+}
+
+type secret struct {
+	Kind       string            `json:"kind,omitempty"`
+	APIVersion string            `json:"apiVersion,omitempty"`
+	Metadata   objectMeta        `json:"metadata,omitempty"`
+	Immutable  *bool             `json:"immutable,omitempty"`
+	Data       map[string][]byte `json:"data,omitempty"`
+	StringData map[string]string `json:"stringData,omitempty"`
+	Type       string            `json:"type,omitempty"`
+}
+
+type input struct {
+	Doc  string `json:"doc"`
+	JSON bool   `json:"json"`
+	Op   string `json:"op"`
+}
+
+type output struct {
+	Ok   *secret `json:"ok,omitempty"`
+	Err  string  `json:"err,omitempty"`
+	YAML *string `json:"yaml,omitempty"`
+}
+
+func main() {
+	var inputs []input
+	if err := json.NewDecoder(os.Stdin).Decode(&inputs); err != nil {
+		panic(err)
+	}
+	outputs := make([]output, 0, len(inputs))
+	for _, in := range inputs {
+		if in.Op == "json2yaml" {
+			y, err := yaml.JSONToYAML([]byte(in.Doc))
+			if err != nil {
+				outputs = append(outputs, output{Err: err.Error()})
+			} else {
+				text := string(y)
+				outputs = append(outputs, output{YAML: &text})
+			}
+			continue
+		}
+		var s secret
+		var err error
+		if in.JSON {
+			err = json.Unmarshal([]byte(in.Doc), &s)
+		} else {
+			err = yaml.Unmarshal([]byte(in.Doc), &s)
+		}
+		if err != nil {
+			outputs = append(outputs, output{Err: err.Error()})
+		} else {
+			outputs = append(outputs, output{Ok: &s})
+		}
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(outputs); err != nil {
+		panic(err)
+	}
+}
