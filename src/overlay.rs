@@ -2155,13 +2155,12 @@ pub(crate) mod deps {
     }
 
     pub fn read_env_bytes(bytes: &[u8], shown: &str) -> Result<Vec<(String, SecretBytes)>> {
-        crate::envfile::parse_env_bytes(shown, bytes, &|k: &str| {
-            std::env::var_os(k).map(|v| Zeroizing::new(v.into_encoded_bytes()))
-        })
+        let entries = crate::envfile::parse_env_bytes(shown, bytes, &crate::envfile::process_env)?;
+        Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
     }
 
     pub fn read_sealed_secrets(shown: &str, bytes: &[u8]) -> Result<Vec<SealedSecret>> {
-        crate::manifest::read_sealed_secrets(shown, bytes)
+        Ok(crate::manifest::read_sealed_secrets(shown, bytes)?)
     }
 
     pub fn detect_style(bytes: &[u8]) -> (Format, Layout) {
