@@ -687,3 +687,22 @@ fn an_existing_file_keeps_its_format_and_kubeseal_layout() {
         env_pairs(&repo.read(PAPER_ENV))
     );
 }
+
+#[test]
+fn sealed_files_are_byte_for_byte_what_kubeseals_serializer_prints() {
+    let repo = Repo::new();
+    repo.ok(&["seal", "--env", "paper"]);
+    repo.ok(&["seal", "--env", "prod"]);
+    set_env_value(
+        &repo,
+        PAPER_ENV,
+        "API_KEY",
+        "value with spaces: and # chars",
+    );
+    repo.ok(&["rotate", "--env", "paper", "--key", "API_KEY"]);
+    for rel in [PAPER_SEALED, "k8s/overlays/prod/sealedsecret.yaml"] {
+        let bytes = String::from_utf8(repo.read(rel)).unwrap();
+        let value: serde_json::Value = serde_yaml::from_str(&bytes).unwrap();
+        assert_eq!(bytes, go_kubeseal_yaml(&[value]), "{rel}");
+    }
+}

@@ -345,3 +345,47 @@ pub fn tree_hash(dir: &Path, skip: &[&str]) -> String {
     }
     hex::encode(h.finalize())
 }
+
+/// What kubeseal's serializer (sigs.k8s.io/yaml over go-yaml v2, via the
+/// committed `tests/k8s/kubeseal_yaml.go`) prints for these objects.
+pub fn go_kubeseal_yaml(objects: &[serde_json::Value]) -> String {
+    use std::io::Write;
+    let go = Command::new("go").arg("version").output();
+    assert!(
+        matches!(&go, Ok(o) if o.status.success()),
+        "go is missing; run `bash .ci/setup`"
+    );
+    assert!(
+        Path::new("/usr/share/gocode/src/sigs.k8s.io/yaml/yaml.go").is_file(),
+        "sigs.k8s.io/yaml is missing; run `bash .ci/setup`"
+    );
+    let gopath = tempfile::tempdir().unwrap();
+    let mut child = Command::new("go")
+        .args(["run", "kubeseal_yaml.go"])
+        .current_dir(project().join("tests/k8s"))
+        .env("GO111MODULE", "off")
+        .env("GOFLAGS", "")
+        .env(
+            "GOPATH",
+            format!("{}:/usr/share/gocode", gopath.path().display()),
+        )
+        .env("GOCACHE", gopath.path().join("cache"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(objects).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "go run kubeseal_yaml.go: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
