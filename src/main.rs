@@ -1,5 +1,17 @@
-//! The `empseal` binary: parses the command line and maps typed errors to exit codes.
+//! The `empseal` binary: parses the command line, runs the command, and maps
+//! typed errors to exit codes (see `empseal::error::exit`).
+
+mod cli;
+
+use clap::Parser;
 
 fn main() {
-    std::process::exit(0);
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("empseal: error: {e}");
+            std::process::exit(e.exit_code());
+        }
+    }
 }

@@ -84,3 +84,21 @@ pub fn unseal(sealed: &SealedSecret, keys: &[RsaPrivateKey]) -> Result<Secret> {
     }
     Ok(secret)
 }
+
+/// Reads private keys as kubeseal's `--recovery-private-key` does: a PEM key
+/// (PKCS#1 or PKCS#8), or a backup of the controller's key Secrets (a Secret or a
+/// `v1.List` as `kubectl get secret -o yaml|json` prints it).
+pub fn load_private_keys(origin: &str, bytes: &[u8]) -> Result<Vec<RsaPrivateKey>> {
+    crate::manifest::read_private_key_backup(origin, bytes)?
+        .into_iter()
+        .map(|k| {
+            let what = if k.name.is_empty() {
+                origin.to_string()
+            } else {
+                format!("{origin}: Secret {}/{}", k.namespace, k.name)
+            };
+            RsaPrivateKey::from_pem(&k.pem)
+                .map_err(|e| Error::Cert(format!("{what}: not a usable RSA private key: {e}")))
+        })
+        .collect()
+}

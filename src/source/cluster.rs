@@ -158,7 +158,21 @@ fn read_kubeconfig(opts: &KubeOptions) -> Result<Option<(Kubeconfig, String)>, S
 /// the chosen context's namespace in the kubeconfig, else the in-cluster service
 /// account's namespace, else `default`.
 pub fn context_namespace(opts: &KubeOptions) -> Result<String, SourceError> {
-    if let Some((kc, _)) = read_kubeconfig(opts)? {
+    let found = match read_kubeconfig(opts) {
+        Ok(found) => found,
+        // kubectl treats a KUBECONFIG naming only missing files as no kubeconfig.
+        Err(SourceError::Kubeconfig { .. })
+            if opts.kubeconfig.is_none()
+                && opts
+                    .kubeconfig_env
+                    .as_ref()
+                    .is_some_and(|list| std::env::split_paths(list).all(|p| !p.exists())) =>
+        {
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some((kc, _)) = found {
         let ctx_name = opts.context.clone().or_else(|| kc.current_context.clone());
         let ns = ctx_name.and_then(|name| {
             kc.contexts
@@ -167,7 +181,9 @@ pub fn context_namespace(opts: &KubeOptions) -> Result<String, SourceError> {
                 .and_then(|c| c.context.as_ref())
                 .and_then(|c| c.namespace.clone())
         });
-        return Ok(ns.filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()));
+        return Ok(ns
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "default".into()));
     }
     if opts.allow_in_cluster {
         if let Ok(ns) =

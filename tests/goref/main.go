@@ -79,6 +79,8 @@ func main() {
 			resp = value(req.Doc)
 		case "sealed", "secret":
 			resp = object(req.Op, req.Layout, req.Obj)
+		case "kubeseal":
+			resp = kubesealOp(req.Layout, req.Obj)
 		case "unicode":
 			resp = unicodeRanges()
 		default:

@@ -1,0 +1,160 @@
+//! Command-line definitions (clap) and dispatch. Printing happens here and only here.
+
+mod seal;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use empseal::error::Result;
+use empseal::secret::{Format, Layout, Scope};
+
+/// Seal, check, render, rotate and roll back Bitnami SealedSecrets for the EMP stack.
+///
+/// Output is byte-for-byte what kubeseal v0.36 prints (except the random ciphertext).
+#[derive(Debug, Parser)]
+#[command(name = "empseal", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// empseal's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Seal Secrets (env files, literals, files or manifests) into SealedSecrets (kubeseal).
+    Seal(Box<seal::SealArgs>),
+    /// Decrypt SealedSecrets with the controller's private keys (kubeseal --recovery-unseal).
+    Unseal(seal::UnsealArgs),
+    /// Inspect or fetch the controller's sealing certificate.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+/// `empseal cert ...`.
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Show subject, validity, key size and the controller key fingerprint of a certificate.
+    Show(seal::CertShowArgs),
+}
+
+/// `--format` / `-o`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FormatArg {
+    /// YAML, preceded by `---` (kubeseal --format yaml).
+    Yaml,
+    /// JSON, indented by two spaces (kubeseal --format json).
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Yaml => Format::Yaml,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+/// `--scope`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScopeArg {
+    /// Bound to namespace and name (default).
+    Strict,
+    /// Bound to the namespace.
+    NamespaceWide,
+    /// Unsealable anywhere in the cluster.
+    ClusterWide,
+}
+
+impl From<ScopeArg> for Scope {
+    fn from(s: ScopeArg) -> Self {
+        match s {
+            ScopeArg::Strict => Scope::Strict,
+            ScopeArg::NamespaceWide => Scope::NamespaceWide,
+            ScopeArg::ClusterWide => Scope::ClusterWide,
+        }
+    }
+}
+
+/// `--kubeseal-layout`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum LayoutArg {
+    /// kubeseal built on Kubernetes libraries >= 0.34 (no creationTimestamp).
+    #[default]
+    Current,
+    /// kubeseal up to about v0.32 (`creationTimestamp: null` in both metadata blocks).
+    Legacy,
+}
+
+impl From<LayoutArg> for Layout {
+    fn from(l: LayoutArg) -> Self {
+        match l {
+            LayoutArg::Current => Layout::Current,
+            LayoutArg::Legacy => Layout::Legacy,
+        }
+    }
+}
+
+/// Where the cluster and the controller are (kubeseal's flags and variables).
+#[derive(Debug, Clone, Args, Default)]
+pub struct ClusterArgs {
+    /// Path to a kubeconfig (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, global = false)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Name of the sealed-secrets controller Service
+    /// [default: $SEALED_SECRETS_CONTROLLER_NAME, else sealed-secrets-controller].
+    #[arg(long)]
+    pub controller_name: Option<String>,
+    /// Namespace of the sealed-secrets controller
+    /// [default: $SEALED_SECRETS_CONTROLLER_NAMESPACE, else kube-system].
+    #[arg(long)]
+    pub controller_namespace: Option<String>,
+    /// Talk to the controller at this URL (e.g. a port-forward) instead of through the API server.
+    #[arg(long, value_name = "URL")]
+    pub controller_url: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The kubeconfig selection these flags make.
+    pub fn kube(&self) -> empseal::source::KubeOptions {
+        empseal::source::KubeOptions::from_process(self.kubeconfig.clone(), self.context.clone())
+    }
+
+    /// The controller these flags designate, as kubeseal resolves it.
+    pub fn endpoint(&self) -> Result<empseal::source::ControllerEndpoint> {
+        if let Some(url) = &self.controller_url {
+            return Ok(empseal::source::ControllerEndpoint::Url(url.clone()));
+        }
+        let controller = empseal::source::ControllerRef::resolve(
+            self.controller_name.as_deref(),
+            self.controller_namespace.as_deref(),
+            |k| std::env::var(k).ok(),
+        )?;
+        Ok(empseal::source::ControllerEndpoint::Cluster {
+            kube: self.kube(),
+            controller,
+        })
+    }
+
+    /// Prepares a client for the controller (no request is sent yet).
+    pub fn controller(&self) -> Result<empseal::source::Controller> {
+        Ok(empseal::source::Controller::connect(
+            self.endpoint()?,
+            empseal::source::NetOptions::default(),
+        )?)
+    }
+}
+
+/// Runs the parsed command line; returns the exit code on success.
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Seal(a) => seal::seal(*a),
+        Command::Unseal(a) => seal::unseal(a),
+        Command::Cert(CertCommand::Show(a)) => seal::cert_show(a),
+    }
+}

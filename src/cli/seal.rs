@@ -1,0 +1,345 @@
+//! `empseal seal`, `unseal` and `cert show`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+use empseal::cert::Certificate;
+use empseal::error::{Error, Result};
+use empseal::fsio::{write_atomic, Sensitivity};
+use empseal::seal::SealOptions;
+use empseal::secret::{Format, Layout, SealedSecret};
+use empseal::{emit, envfile, manifest, seal as sealing, source, unseal as unsealing};
+
+use super::{ClusterArgs, FormatArg, LayoutArg, ScopeArg};
+
+/// Seconds in 30 days: certificates expiring sooner get a warning.
+const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
+
+/// `empseal seal`.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// Read KEY=VALUE lines from an env file, as kubectl's --from-env-file (repeatable).
+    #[arg(long = "from-env-file", value_name = "FILE")]
+    pub from_env_file: Vec<PathBuf>,
+    /// A literal item KEY=VALUE, as kubectl's --from-literal (repeatable).
+    #[arg(long = "from-literal", value_name = "KEY=VALUE")]
+    pub from_literal: Vec<String>,
+    /// An item from a file or every file of a directory, [KEY=]PATH, as kubectl (repeatable).
+    /// With --raw: the file holding the one value to seal.
+    #[arg(long = "from-file", value_name = "[KEY=]PATH")]
+    pub from_file: Vec<String>,
+    /// Name of the Secret (required with --from-*; overrides a manifest's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Namespace (default: the kubeconfig context's namespace, else `default`).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Secret manifests to seal (YAML or JSON, several documents); `-` or absent: stdin.
+    #[arg(
+        short = 'f',
+        long = "secret-file",
+        visible_alias = "file",
+        value_name = "FILE"
+    )]
+    pub file: Option<PathBuf>,
+    /// Certificate file or URL (http, https, file); else $SEALED_SECRETS_CERT, else the cluster.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "PATH|URL")]
+    pub cert: Option<String>,
+    /// Sealing scope; default strict, or the scope annotations on the input Secret.
+    #[arg(long, value_enum)]
+    pub scope: Option<ScopeArg>,
+    /// Output format (default yaml; a -w file ending in .json selects json).
+    #[arg(short = 'o', long = "format", value_enum)]
+    pub format: Option<FormatArg>,
+    /// Write the SealedSecrets to this file atomically instead of stdout.
+    #[arg(
+        short = 'w',
+        long = "sealed-secret-file",
+        visible_alias = "output",
+        value_name = "FILE"
+    )]
+    pub output: Option<PathBuf>,
+    /// Reproduce the bytes of this kubeseal generation.
+    #[arg(long = "kubeseal-layout", value_enum, default_value_t = LayoutArg::Current)]
+    pub layout: LayoutArg,
+    /// Print one sealed value (base64) instead of a SealedSecret, as kubeseal --raw.
+    #[arg(long)]
+    pub raw: bool,
+    /// Add or replace items in an existing SealedSecret file, in place, atomically.
+    #[arg(long = "merge-into", value_name = "FILE")]
+    pub merge_into: Option<PathBuf>,
+    /// Allow sealing a Secret with no data.
+    #[arg(long = "allow-empty-data")]
+    pub allow_empty_data: bool,
+    /// Cluster and controller, used when no --cert is given.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `empseal unseal`.
+#[derive(Debug, Args)]
+pub struct UnsealArgs {
+    /// Private key: PEM (PKCS#1 or PKCS#8) or a backup of the controller's key Secret(s)
+    /// (`kubectl get secret -o yaml`, a Secret or a v1.List). Repeatable.
+    #[arg(
+        long = "private-key",
+        visible_alias = "recovery-private-key",
+        required = true,
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub private_key: Vec<PathBuf>,
+    /// SealedSecret manifests (YAML or JSON, several documents); `-` or absent: stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t = FormatArg::Yaml)]
+    pub format: FormatArg,
+    /// Write the Secrets to this file (created 0600, atomically) instead of stdout.
+    #[arg(short = 'w', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Layout of the printed Secret.
+    #[arg(long = "kubeseal-layout", value_enum, default_value_t = LayoutArg::Current)]
+    pub layout: LayoutArg,
+}
+
+/// `empseal cert show`.
+#[derive(Debug, Args)]
+pub struct CertShowArgs {
+    /// The certificate: a PEM file or a URL.
+    #[arg(value_name = "CERT")]
+    pub cert: String,
+}
+
+/// The current time, Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Reads a file, or stdin for `None`/`-`; returns (origin for messages, bytes).
+pub fn read_input(file: Option<&Path>) -> Result<(String, empseal::secret::SecretBytes)> {
+    let spec = file.map(|p| p.to_string_lossy().into_owned());
+    manifest::read_input(spec.as_deref().unwrap_or("-"))
+}
+
+/// Loads and checks the sealing certificate from --cert / $SEALED_SECRETS_CERT, or
+/// the cluster; warns on stderr when it expires within 30 days.
+fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> Result<Certificate> {
+    let (pem, origin) = match cert {
+        Some(spec) => source::load_cert_bytes(spec)?,
+        None => {
+            let fetched = cluster.controller()?.fetch_cert()?;
+            (fetched.pem, fetched.origin)
+        }
+    };
+    let c = Certificate::from_pem(&pem, &origin)?;
+    c.check_usable(now)?;
+    if c.expires_within(now, EXPIRY_WARNING_SECS) {
+        eprintln!(
+            "empseal: warning: {}: certificate expires at {} (within 30 days); fetch the controller's current certificate soon",
+            c.origin,
+            empseal::cert::rfc3339(c.not_after)
+        );
+    }
+    Ok(c)
+}
+
+/// Writes `bytes` to `path` atomically, or to stdout.
+fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+    match path {
+        Some(p) => write_atomic(p, bytes, sensitivity),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)
+                .and_then(|_| out.flush())
+                .map_err(|e| Error::io("<stdout>", e))
+        }
+    }
+}
+
+/// Serialises SealedSecrets as kubeseal prints them.
+pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -> String {
+    objects
+        .iter()
+        .map(|s| emit::document(&emit::sealed_secret_node(s, layout), format))
+        .collect()
+}
+
+/// `empseal seal`.
+pub fn seal(a: SealArgs) -> Result<i32> {
+    let now = now();
+    let format: Format = match (a.format, &a.output) {
+        (Some(f), _) => f.into(),
+        (None, Some(p)) if p.extension().is_some_and(|e| e == "json") => Format::Json,
+        _ => Format::Yaml,
+    };
+    let layout: Layout = a.layout.into();
+    let scope = a.scope.map(Into::into).unwrap_or_default();
+    // kubeseal's clientConfig.Namespace(): only consulted when -n is not given.
+    let context_ns = if a.namespace.is_some() {
+        String::new()
+    } else {
+        source::context_namespace(&a.cluster.kube())?
+    };
+    let flag_sources =
+        !a.from_env_file.is_empty() || !a.from_literal.is_empty() || !a.from_file.is_empty();
+
+    if a.raw {
+        let value =
+            match a.from_file.as_slice() {
+                [] => read_input(None)?.1,
+                [one] => {
+                    let path = one.split_once('=').map(|(_, p)| p).unwrap_or(one);
+                    manifest::read_input(path)?.1
+                }
+                _ => return Err(Error::Input(
+                    "--raw seals one value: give exactly one --from-file (or the value on stdin)"
+                        .into(),
+                )),
+            };
+        let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
+        let ns = a.namespace.clone().unwrap_or(context_ns);
+        let mut rng = ChaCha20Rng::from_os_rng();
+        let out = sealing::seal_raw(
+            &mut rng,
+            &cert.public_key,
+            scope,
+            &ns,
+            a.name.as_deref().unwrap_or(""),
+            &value,
+        )?;
+        emit_output(a.output.as_deref(), out.as_bytes(), Sensitivity::Public)?;
+        return Ok(0);
+    }
+
+    let secrets = if flag_sources {
+        let name = a.name.clone().ok_or_else(|| {
+            Error::Input("--from-env-file/--from-literal/--from-file need --name NAME".into())
+        })?;
+        let mut sources = envfile::SecretSources::new();
+        for f in &a.from_env_file {
+            for item in envfile::split_list_flag("--from-env-file", &f.to_string_lossy())? {
+                sources.env_file(item);
+            }
+        }
+        for l in &a.from_literal {
+            sources.literal(l);
+        }
+        for f in &a.from_file {
+            for item in envfile::split_list_flag("--from-file", f)? {
+                sources.file(&item);
+            }
+        }
+        vec![sources.build(&name, a.namespace.as_deref(), &envfile::process_env)?]
+    } else {
+        let (origin, bytes) = read_input(a.file.as_deref())?;
+        let secrets = manifest::read_secrets(&origin, &bytes)?;
+        if secrets.is_empty() {
+            return Err(Error::Input(format!(
+                "{origin}: no Secret found; give a Secret manifest (YAML or JSON) or --from-env-file/--from-literal with --name"
+            )));
+        }
+        secrets
+    };
+
+    let mut opts = SealOptions {
+        scope,
+        name: a.name.clone(),
+        namespace_override: None,
+        namespace_flag: a.namespace.clone(),
+        context_namespace: context_ns,
+        allow_empty_data: a.allow_empty_data,
+    };
+
+    if let Some(target) = &a.merge_into {
+        let original_bytes = std::fs::read(target).map_err(|e| Error::io(target, e))?;
+        let origin = target.display().to_string();
+        let (file_format, file_layout) = manifest::detect_style(&original_bytes);
+        let mut originals = manifest::read_sealed_secrets(&origin, &original_bytes)?;
+        if originals.len() != 1 {
+            return Err(Error::Input(format!(
+                "{origin}: --merge-into needs a file with exactly one SealedSecret, found {}",
+                originals.len()
+            )));
+        }
+        let mut original = originals.remove(0);
+        opts.name = Some(original.metadata.name.clone());
+        opts.namespace_override = Some(original.metadata.namespace.clone());
+        let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
+        let mut rng = ChaCha20Rng::from_os_rng();
+        let update = sealing::seal_secrets(&mut rng, &cert.public_key, secrets, &opts)?;
+        for u in &update {
+            sealing::merge_into(&mut original, u);
+        }
+        let out = render_sealed(std::slice::from_ref(&original), file_format, file_layout);
+        write_atomic(target, out.as_bytes(), Sensitivity::Public)?;
+        return Ok(0);
+    }
+
+    let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
+    let mut rng = ChaCha20Rng::from_os_rng();
+    let sealed = sealing::seal_secrets(&mut rng, &cert.public_key, secrets, &opts)?;
+    let out = render_sealed(&sealed, format, layout);
+    emit_output(a.output.as_deref(), out.as_bytes(), Sensitivity::Public)?;
+    Ok(0)
+}
+
+/// `empseal unseal`.
+pub fn unseal(a: UnsealArgs) -> Result<i32> {
+    let mut keys = Vec::new();
+    for path in &a.private_key {
+        let (origin, bytes) = manifest::read_input(&path.to_string_lossy())?;
+        keys.extend(unsealing::load_private_keys(&origin, &bytes)?);
+    }
+    let (origin, bytes) = read_input(a.file.as_deref())?;
+    let sealed = manifest::read_sealed_secrets(&origin, &bytes)?;
+    if sealed.is_empty() {
+        return Err(Error::Input(format!("{origin}: no SealedSecret found")));
+    }
+    let format: Format = a.format.into();
+    let layout: Layout = a.layout.into();
+    let mut out = zeroize::Zeroizing::new(String::new());
+    for s in &sealed {
+        let secret = unsealing::unseal(s, &keys)?;
+        out.push_str(&emit::document(&emit::secret_node(&secret, layout), format));
+    }
+    emit_output(a.output.as_deref(), out.as_bytes(), Sensitivity::Secret)?;
+    Ok(0)
+}
+
+/// `empseal cert show`.
+pub fn cert_show(a: CertShowArgs) -> Result<i32> {
+    let now = now();
+    let (pem, origin) = source::load_cert_bytes(&a.cert)?;
+    let c = Certificate::from_pem(&pem, &origin)?;
+    let state = if c.not_after <= now {
+        "EXPIRED"
+    } else if c.expires_within(now, EXPIRY_WARNING_SECS) {
+        "expires within 30 days"
+    } else {
+        "valid"
+    };
+    println!("certificate: {origin}");
+    println!("subject:     {}", c.subject);
+    println!("issuer:      {}", c.issuer);
+    println!("not before:  {}", empseal::cert::rfc3339(c.not_before));
+    println!(
+        "not after:   {} ({state})",
+        empseal::cert::rfc3339(c.not_after)
+    );
+    println!("key:         RSA {} bits", c.bits);
+    println!("fingerprint: {}", c.fingerprint());
+    if c.not_after <= now {
+        eprintln!("empseal: warning: {origin}: certificate expired; kubeseal and empseal refuse to seal with it");
+    } else if c.expires_within(now, EXPIRY_WARNING_SECS) {
+        eprintln!("empseal: warning: {origin}: certificate expires within 30 days; fetch the controller's current certificate");
+    }
+    Ok(0)
+}
