@@ -706,3 +706,40 @@ fn sealed_files_are_byte_for_byte_what_kubeseals_serializer_prints() {
         assert_eq!(bytes, go_kubeseal_yaml(&[value]), "{rel}");
     }
 }
+
+#[test]
+fn seal_env_uses_the_pin_never_a_given_certificate() {
+    let repo = Repo::new();
+    let out = repo.run(&[
+        "seal",
+        "--env",
+        "paper",
+        "--cert",
+        "testdata/keys/demo-prod.crt",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cert cannot be combined with --env"));
+    assert!(!repo.path(PAPER_STATE).exists());
+    // SEALED_SECRETS_CERT (set for ad-hoc sealing) is ignored, with a note.
+    let out = std::process::Command::new(bin())
+        .current_dir(repo.root())
+        .args(["seal", "--env", "paper"])
+        .env(
+            "SEALED_SECRETS_CERT",
+            project().join("testdata/keys/demo-prod.crt"),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SEALED_SECRETS_CERT is ignored"));
+    let sealed = read_sealed(&repo.read(PAPER_SEALED));
+    assert_eq!(
+        unseal(&sealed, demo_key("paper")),
+        env_pairs(&repo.read(PAPER_ENV))
+    );
+    // Flags that make no sense with --env are usage errors.
+    let out = repo.run(&["seal", "--env", "paper", "--name", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = repo.run(&["seal", "--all"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and dispatch. Printing happens here and only here.
 
+mod lifecycle;
 mod seal;
 
 use std::path::PathBuf;
@@ -30,6 +31,14 @@ pub enum Command {
     /// Inspect or fetch the controller's sealing certificate.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Render overlays with freshly sealed SealedSecrets (one ENV.yaml each; never touches the tree).
+    Render(lifecycle::RenderArgs),
+    /// New credentials for an env (generated or from its env file); only those keys are resealed.
+    Rotate(lifecycle::RotateArgs),
+    /// The commits that changed an env's sealed secret: keys changed and the sealing certificate.
+    History(lifecycle::HistoryArgs),
+    /// Restore an env's sealed secret (and its record) from a git revision.
+    Rollback(lifecycle::RollbackArgs),
 }
 
 /// `empseal cert ...`.
@@ -156,5 +165,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Seal(a) => seal::seal(*a),
         Command::Unseal(a) => seal::unseal(a),
         Command::Cert(CertCommand::Show(a)) => seal::cert_show(a),
+        Command::Render(a) => lifecycle::render(a),
+        Command::Rotate(a) => lifecycle::rotate(a),
+        Command::History(a) => lifecycle::history(a),
+        Command::Rollback(a) => lifecycle::rollback(a),
     }
 }

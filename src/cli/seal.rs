@@ -22,6 +22,13 @@ const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
 /// `empseal seal`.
 #[derive(Debug, Args)]
 pub struct SealArgs {
+    /// Seal this environment's env file with its pinned certificate into its
+    /// sealedsecret.yaml (k8s/overlays/ENV); unchanged values keep their ciphertext.
+    #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal", "from_file", "name", "namespace", "file", "scope", "format", "output", "raw", "merge_into"])]
+    pub env: Option<String>,
+    /// With --env: reseal every key, not only the changed ones.
+    #[arg(long, requires = "env")]
+    pub all: bool,
     /// Read KEY=VALUE lines from an env file, as kubectl's --from-env-file (repeatable).
     #[arg(long = "from-env-file", value_name = "FILE")]
     pub from_env_file: Vec<PathBuf>,
@@ -174,6 +181,18 @@ pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -
 
 /// `empseal seal`.
 pub fn seal(a: SealArgs) -> Result<i32> {
+    if let Some(env) = &a.env {
+        // --env seals with the env's pinned certificate, never --cert.
+        if a.cert.is_some() {
+            if std::env::var_os("SEALED_SECRETS_CERT").is_none() {
+                return Err(Error::Input(format!(
+                    "--cert cannot be combined with --env: {env} is sealed with its pinned certificate (repin it with `empseal cert fetch --env {env}`)"
+                )));
+            }
+            eprintln!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
+        }
+        return super::lifecycle::seal_env(None, env, a.all);
+    }
     let now = now();
     let format: Format = match (a.format, &a.output) {
         (Some(f), _) => f.into(),
