@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and dispatch. Printing happens here and only here.
 
+mod controller;
 mod lifecycle;
 mod seal;
 
@@ -39,6 +40,10 @@ pub enum Command {
     History(lifecycle::HistoryArgs),
     /// Restore an env's sealed secret (and its record) from a git revision.
     Rollback(lifecycle::RollbackArgs),
+    /// Ask the controller whether it can decrypt SealedSecrets (kubeseal --validate).
+    Validate(controller::ValidateArgs),
+    /// Re-encrypt SealedSecrets with the controller's newest key (kubeseal --re-encrypt).
+    Reencrypt(controller::ReencryptArgs),
 }
 
 /// `empseal cert ...`.
@@ -46,6 +51,8 @@ pub enum Command {
 pub enum CertCommand {
     /// Show subject, validity, key size and the controller key fingerprint of a certificate.
     Show(seal::CertShowArgs),
+    /// Fetch the controller's certificate (kubeseal --fetch-cert), or pin it for an env.
+    Fetch(Box<controller::CertFetchArgs>),
 }
 
 /// `--format` / `-o`.
@@ -165,6 +172,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Seal(a) => seal::seal(*a),
         Command::Unseal(a) => seal::unseal(a),
         Command::Cert(CertCommand::Show(a)) => seal::cert_show(a),
+        Command::Cert(CertCommand::Fetch(a)) => controller::cert_fetch(*a),
+        Command::Validate(a) => controller::validate(a),
+        Command::Reencrypt(a) => controller::reencrypt(a),
         Command::Render(a) => lifecycle::render(a),
         Command::Rotate(a) => lifecycle::rotate(a),
         Command::History(a) => lifecycle::history(a),

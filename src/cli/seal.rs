@@ -159,7 +159,7 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
 }
 
 /// Writes `bytes` to `path` atomically, or to stdout.
-fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
     match path {
         Some(p) => write_atomic(p, bytes, sensitivity),
         None => {
