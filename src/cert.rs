@@ -31,7 +31,9 @@ pub enum CertError {
         bits: usize,
     },
     /// The certificate has expired (kubeseal refuses it too).
-    #[error("{origin}: certificate expired at {not_after}; fetch the controller's current certificate")]
+    #[error(
+        "{origin}: certificate expired at {not_after}; fetch the controller's current certificate"
+    )]
     Expired {
         /// File path or URL.
         origin: String,

@@ -59,7 +59,11 @@ impl Scope {
     pub fn from_annotations(annotations: &BTreeMap<String, String>) -> Scope {
         if annotations.get(CLUSTER_WIDE_ANNOTATION).map(String::as_str) == Some("true") {
             Scope::ClusterWide
-        } else if annotations.get(NAMESPACE_WIDE_ANNOTATION).map(String::as_str) == Some("true") {
+        } else if annotations
+            .get(NAMESPACE_WIDE_ANNOTATION)
+            .map(String::as_str)
+            == Some("true")
+        {
             Scope::NamespaceWide
         } else {
             Scope::Strict

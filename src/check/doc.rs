@@ -1,0 +1,480 @@
+//! A small position-aware document tree over saphyr-parser's event stream.
+//!
+//! serde_yaml keeps no node positions, so `check` builds its own minimal tree: one
+//! document at a time (memory stays bounded by the largest document), every node
+//! with the 1-based line and column where it starts. JSON streams (kubeseal's
+//! `--format json` prints objects back to back, which is not one YAML stream) are
+//! split into top-level values first and each value is parsed with the same parser,
+//! its positions shifted back to the file's coordinates.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError};
+
+/// A 1-based line and column (columns count Unicode scalar values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub(crate) struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// What a scalar node resolves to under the YAML 1.1 rules Kubernetes' decoder
+/// (go-yaml v2 through sigs.k8s.io/yaml) applies to plain scalars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScalarKind {
+    Str,
+    Null,
+    Bool,
+    Int,
+    Float,
+}
+
+/// One node of a document.
+#[derive(Debug, Clone)]
+pub(crate) enum Node<'a> {
+    Scalar {
+        value: Cow<'a, str>,
+        kind: ScalarKind,
+        pos: Pos,
+    },
+    Map {
+        entries: Vec<(Node<'a>, Node<'a>)>,
+        pos: Pos,
+    },
+    Seq {
+        items: Vec<Node<'a>>,
+        pos: Pos,
+    },
+}
+
+impl<'a> Node<'a> {
+    pub fn pos(&self) -> Pos {
+        match self {
+            Node::Scalar { pos, .. } | Node::Map { pos, .. } | Node::Seq { pos, .. } => *pos,
+        }
+    }
+
+    /// The scalar's text when it is a string (plain scalars that resolve to null,
+    /// bool or a number are not strings).
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Scalar {
+                value,
+                kind: ScalarKind::Str,
+                ..
+            } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// The scalar's text whatever it resolves to (for keys and names).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Node::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(
+            self,
+            Node::Scalar {
+                kind: ScalarKind::Null,
+                ..
+            }
+        )
+    }
+
+    /// The mapping entry whose key's text is `key` (the last one, as decoders keep).
+    pub fn get(&self, key: &str) -> Option<(&Node<'a>, &Node<'a>)> {
+        match self {
+            Node::Map { entries, .. } => entries
+                .iter()
+                .rev()
+                .find(|(k, _)| k.text() == Some(key))
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` in a mapping.
+    pub fn value(&self, key: &str) -> Option<&Node<'a>> {
+        self.get(key).map(|(_, v)| v)
+    }
+
+    /// The string under `key` in a mapping.
+    pub fn str_at(&self, key: &str) -> Option<&str> {
+        self.value(key).and_then(Node::text)
+    }
+
+    /// A short description of the node's type, for messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Node::Scalar { kind, .. } => match kind {
+                ScalarKind::Str => "string",
+                ScalarKind::Null => "null",
+                ScalarKind::Bool => "boolean",
+                ScalarKind::Int => "integer",
+                ScalarKind::Float => "number",
+            },
+            Node::Map { .. } => "mapping",
+            Node::Seq { .. } => "sequence",
+        }
+    }
+}
+
+/// A parse failure at a position; the message is the parser's own and never
+/// quotes the input.
+#[derive(Debug, Clone)]
+pub(crate) struct ParseFailure {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// Calls `on_doc` for every document in `text` in order, and returns the first
+/// parse failure (documents before it have been delivered).
+pub(crate) fn for_each_document<'a>(
+    text: &'a str,
+    mut on_doc: impl FnMut(Node<'a>),
+) -> Result<(), ParseFailure> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first = body.trim_start_matches([' ', '\t', '\r', '\n']);
+    if first.starts_with('{') || first.starts_with('[') {
+        // A JSON stream: split top-level values, parse each at its offset.
+        for chunk in split_json_values(text) {
+            let offset = Offset {
+                line: chunk.line - 1,
+                col: chunk.col,
+            };
+            parse_stream(chunk.text, offset, &mut on_doc)?;
+        }
+        Ok(())
+    } else {
+        parse_stream(text, Offset::default(), &mut on_doc)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Offset {
+    /// Lines before the chunk.
+    line: usize,
+    /// Columns (0-based) before the chunk on its first line.
+    col: usize,
+}
+
+impl Offset {
+    fn pos(self, m: &Marker) -> Pos {
+        let line = m.line() + self.line;
+        let col = if m.line() == 1 {
+            m.col() + self.col
+        } else {
+            m.col()
+        };
+        Pos { line, col: col + 1 }
+    }
+}
+
+enum Frame<'a> {
+    Map {
+        entries: Vec<(Node<'a>, Node<'a>)>,
+        pending_key: Option<Node<'a>>,
+        pos: Pos,
+        anchor: usize,
+    },
+    Seq {
+        items: Vec<Node<'a>>,
+        pos: Pos,
+        anchor: usize,
+    },
+}
+
+fn parse_stream<'a>(
+    text: &'a str,
+    offset: Offset,
+    on_doc: &mut impl FnMut(Node<'a>),
+) -> Result<(), ParseFailure> {
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame<'a>> = Vec::new();
+    let mut root: Option<Node<'a>> = None;
+    let mut anchors: HashMap<usize, Node<'a>> = HashMap::new();
+    let fail = |e: ScanError| ParseFailure {
+        pos: offset.pos(e.marker()),
+        message: e.info().to_string(),
+    };
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(fail)?;
+        let pos = offset.pos(&span.start);
+        let done: Option<(Node<'a>, usize)> = match event {
+            Event::StreamEnd => break,
+            Event::StreamStart | Event::Nothing => None,
+            Event::DocumentStart(_) => {
+                root = None;
+                anchors.clear();
+                None
+            }
+            Event::DocumentEnd => {
+                if let Some(doc) = root.take() {
+                    on_doc(doc);
+                }
+                None
+            }
+            Event::Alias(id) => {
+                // An alias stands for the anchored node (as decoders expand it);
+                // an unknown anchor is reported by the parser itself.
+                anchors.get(&id).cloned().map(|n| (n, 0))
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let kind = resolve(&value, style, tag.as_deref().map(|t| t.suffix.as_str()));
+                Some((Node::Scalar { value, kind, pos }, anchor))
+            }
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    pos,
+                    anchor,
+                });
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map {
+                    entries: Vec::new(),
+                    pending_key: None,
+                    pos,
+                    anchor,
+                });
+                None
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq { items, pos, anchor }) => Some((Node::Seq { items, pos }, anchor)),
+                _ => None,
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map {
+                    entries,
+                    pos,
+                    anchor,
+                    ..
+                }) => Some((Node::Map { entries, pos }, anchor)),
+                _ => None,
+            },
+        };
+        if let Some((node, anchor)) = done {
+            if anchor != 0 {
+                anchors.insert(anchor, node.clone());
+            }
+            match stack.last_mut() {
+                None => root = Some(node),
+                Some(Frame::Seq { items, .. }) => items.push(node),
+                Some(Frame::Map {
+                    entries,
+                    pending_key,
+                    ..
+                }) => match pending_key.take() {
+                    None => *pending_key = Some(node),
+                    Some(key) => entries.push((key, node)),
+                },
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves a scalar the way go-yaml v2 does for Kubernetes manifests: quoted and
+/// block scalars are strings, plain ones may be null, bool or numbers.
+fn resolve(value: &str, style: ScalarStyle, tag: Option<&str>) -> ScalarKind {
+    if let Some(tag) = tag {
+        return match tag {
+            "null" => ScalarKind::Null,
+            "bool" => ScalarKind::Bool,
+            "int" => ScalarKind::Int,
+            "float" => ScalarKind::Float,
+            _ => ScalarKind::Str,
+        };
+    }
+    if style != ScalarStyle::Plain {
+        return ScalarKind::Str;
+    }
+    match value {
+        "" | "~" | "null" | "Null" | "NULL" => return ScalarKind::Null,
+        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
+        | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => {
+            return ScalarKind::Bool
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => return ScalarKind::Float,
+        _ => {}
+    }
+    let first = value.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return ScalarKind::Str;
+    }
+    let plain: String = value.chars().filter(|&c| c != '_').collect();
+    let unsigned = plain.trim_start_matches(['-', '+']);
+    let radix_int = |prefix: &str, radix: u32| {
+        unsigned
+            .strip_prefix(prefix)
+            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_digit(radix)))
+    };
+    if (!unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()))
+        || radix_int("0x", 16)
+        || radix_int("0b", 2)
+        || radix_int("0o", 8)
+    {
+        ScalarKind::Int
+    } else if plain.parse::<f64>().is_ok() && !plain.contains(['i', 'I', 'n', 'N']) {
+        ScalarKind::Float
+    } else {
+        ScalarKind::Str
+    }
+}
+
+struct Chunk<'a> {
+    text: &'a str,
+    /// 1-based line of the chunk's first character.
+    line: usize,
+    /// 0-based column (in characters) of the chunk's first character.
+    col: usize,
+}
+
+/// Splits a stream of JSON values (`{...}\n{...}`) into top-level values, tracking
+/// strings and escapes. Whatever cannot be split (unbalanced input, stray text)
+/// ends up in the last chunk for the parser to report.
+fn split_json_values(text: &str) -> Vec<Chunk<'_>> {
+    let bytes = text.as_bytes();
+    let mut chunks = Vec::new();
+    let mut i = 0;
+    let mut line = 1;
+    let mut line_start = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'\n' => {
+                i += 1;
+                line += 1;
+                line_start = i;
+            }
+            _ if text[i..].starts_with('\u{feff}') && i == 0 => i += 3,
+            b'{' | b'[' => {
+                let start = i;
+                let (start_line, col) = (line, text[line_start..start].chars().count());
+                let mut depth = 0usize;
+                let mut in_str = false;
+                let mut escaped = false;
+                while i < bytes.len() {
+                    let b = bytes[i];
+                    i += 1;
+                    if b == b'\n' {
+                        line += 1;
+                        line_start = i;
+                    }
+                    if in_str {
+                        if escaped {
+                            escaped = false;
+                        } else if b == b'\\' {
+                            escaped = true;
+                        } else if b == b'"' {
+                            in_str = false;
+                        }
+                        continue;
+                    }
+                    match b {
+                        b'"' => in_str = true,
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth = depth.saturating_sub(1);
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                chunks.push(Chunk {
+                    text: &text[start..i],
+                    line: start_line,
+                    col,
+                });
+            }
+            _ => {
+                let col = text[line_start..i].chars().count();
+                chunks.push(Chunk {
+                    text: &text[i..],
+                    line,
+                    col,
+                });
+                break;
+            }
+        }
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(text: &str) -> (Vec<Node<'_>>, Option<ParseFailure>) {
+        let mut out = Vec::new();
+        let err = for_each_document(text, |d| out.push(d)).err();
+        (out, err)
+    }
+
+    #[test]
+    fn positions_are_one_based_and_point_at_the_value() {
+        let (d, err) = docs("a: 1\nb:\n  c: hello\n");
+        assert!(err.is_none());
+        let c = d[0].value("b").unwrap().value("c").unwrap();
+        assert_eq!(c.pos(), Pos { line: 3, col: 6 });
+        assert_eq!(c.as_str(), Some("hello"));
+        assert_eq!(d[0].value("a").unwrap().as_str(), None);
+    }
+
+    #[test]
+    fn json_streams_are_split_and_positions_shifted() {
+        let text = "{\n  \"a\": \"x\"\n}\n  {\"b\": {\"c\": \"y\"}}\n";
+        let (d, err) = docs(text);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].value("a").unwrap().pos(), Pos { line: 2, col: 8 });
+        let c = d[1].value("b").unwrap().value("c").unwrap();
+        assert_eq!(c.as_str(), Some("y"));
+        // `  {"b": {"c": "y"}}` : the value "y" starts at column 15.
+        assert_eq!(c.pos(), Pos { line: 4, col: 15 });
+    }
+
+    #[test]
+    fn parse_errors_carry_a_position() {
+        let (d, err) = docs("a: 1\n---\nb: [1, 2\nc: 3\n");
+        assert_eq!(d.len(), 1);
+        let err = err.unwrap();
+        assert!(err.pos.line >= 3, "{err:?}");
+    }
+
+    #[test]
+    fn plain_scalars_resolve_like_go_yaml_v2() {
+        for (s, k) in [
+            ("yes", ScalarKind::Bool),
+            ("~", ScalarKind::Null),
+            ("0x1F", ScalarKind::Int),
+            ("1_000", ScalarKind::Int),
+            ("1e3", ScalarKind::Float),
+            ("-.inf", ScalarKind::Float),
+            ("AgBy3i4OJSWK", ScalarKind::Str),
+            ("123abc", ScalarKind::Str),
+            ("nan", ScalarKind::Str),
+        ] {
+            assert_eq!(resolve(s, ScalarStyle::Plain, None), k, "{s}");
+        }
+        assert_eq!(
+            resolve("yes", ScalarStyle::DoubleQuoted, None),
+            ScalarKind::Str
+        );
+    }
+
+    #[test]
+    fn aliases_expand_to_the_anchored_node() {
+        let (d, _) = docs("a: &x hello\nb: *x\n");
+        assert_eq!(d[0].value("b").unwrap().as_str(), Some("hello"));
+    }
+}
