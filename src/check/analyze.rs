@@ -187,7 +187,7 @@ impl<'a> FileChecker<'a> {
                     Some(&object),
                     None,
                     format!(
-                        "spec.encryptedData is a {}, not a mapping of keys to sealed values",
+                        "spec.encryptedData is {}, not a mapping of keys to sealed values",
                         other.type_name()
                     ),
                 );
@@ -221,7 +221,7 @@ impl<'a> FileChecker<'a> {
                 Some(value) => wire::analyze(value, self.key.as_ref(), &mut self.scratch),
                 None => Some((
                     Code::NotAString,
-                    format!("value is a {}, not a base64 string", v.type_name()),
+                    format!("value is {}, not a base64 string", v.type_name()),
                 )),
             };
             if let Some((code, detail)) = problem {

@@ -108,18 +108,18 @@ impl<'a> Node<'a> {
         self.value(key).and_then(Node::text)
     }
 
-    /// A short description of the node's type, for messages.
+    /// A short description of the node's type with its article, for messages.
     pub fn type_name(&self) -> &'static str {
         match self {
             Node::Scalar { kind, .. } => match kind {
-                ScalarKind::Str => "string",
+                ScalarKind::Str => "a string",
                 ScalarKind::Null => "null",
-                ScalarKind::Bool => "boolean",
-                ScalarKind::Int => "integer",
-                ScalarKind::Float => "number",
+                ScalarKind::Bool => "a boolean",
+                ScalarKind::Int => "an integer",
+                ScalarKind::Float => "a number",
             },
-            Node::Map { .. } => "mapping",
-            Node::Seq { .. } => "sequence",
+            Node::Map { .. } => "a mapping",
+            Node::Seq { .. } => "a sequence",
         }
     }
 }
