@@ -264,7 +264,7 @@ fn position_of_byte(bytes: &[u8], offset: usize) -> doc::Pos {
 /// findings: those belong to a whole run ([`check_inputs`]).
 pub fn check_bytes(origin: &str, bytes: &[u8], opts: &CheckOptions) -> Vec<Finding> {
     let mut findings = check_one(origin, bytes, opts).0;
-    findings.sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+    findings.sort_by_key(|f| (f.line, f.column, f.code));
     findings
 }
 
