@@ -313,3 +313,21 @@ fn a_missing_path_is_an_io_error_not_a_finding() {
     assert!(matches!(err, empseal::Error::Io { .. }));
     assert!(err.to_string().contains("testdata/check/no-such-dir"));
 }
+
+#[test]
+fn the_pre_commit_hook_manifest_is_valid() {
+    require("pre-commit", &["--version"]);
+    let out = Command::new("pre-commit")
+        .arg("validate-manifest")
+        .arg(root().join(".pre-commit-hooks.yaml"))
+        .output()
+        .expect("pre-commit; run `bash .ci/setup`");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    assert!(hooks.contains("id: empseal-check") && hooks.contains("entry: empseal check"));
+}

@@ -147,11 +147,126 @@ pub(crate) fn for_each_document<'a>(
                 line: chunk.line - 1,
                 col: chunk.col,
             };
-            parse_stream(chunk.text, offset, &mut on_doc)?;
+            parse_stream(chunk.text, offset, None, &mut on_doc).map_err(Stop::into_failure)?;
         }
-        Ok(())
-    } else {
-        parse_stream(text, Offset::default(), &mut on_doc)
+        return Ok(());
+    }
+    if let Some(fast) = Shortcut::build(text) {
+        // Parse the shortened text; deliver only if it parsed exactly like the
+        // original would have (no error, no token left inside another scalar).
+        let mut docs = Vec::new();
+        if parse_stream(&fast.text, Offset::default(), Some(&fast), &mut |d| {
+            docs.push(d)
+        })
+        .is_ok()
+        {
+            docs.into_iter().for_each(on_doc);
+            return Ok(());
+        }
+    }
+    parse_stream(text, Offset::default(), None, &mut on_doc).map_err(Stop::into_failure)
+}
+
+/// The fast path. Most of a SealedSecret's bytes are long base64 values on lines
+/// of the form `  KEY: VALUE`, and the parser spends its time copying them char
+/// by char. The shortcut replaces each such value by a one-character token
+/// (same line, same start column, nothing after it), parses that, and puts the
+/// original text back (borrowed, no copy). Whenever the token shows up anywhere
+/// else (inside a block or quoted scalar, a multi-line plain scalar) or the
+/// parser reports an error, the caller parses the original text instead, so
+/// results and positions are always those of the plain parse.
+struct Shortcut<'a> {
+    text: String,
+    /// 1-based line → (0-based column of the value, the original value).
+    values: HashMap<usize, (usize, &'a str)>,
+}
+
+/// The replacement: a private-use character, a valid plain scalar by itself.
+const TOKEN: char = '\u{e000}';
+const TOKEN_STR: &str = "\u{e000}";
+/// Values shorter than this are left to the parser.
+const MIN_SHORTCUT: usize = 64;
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
+
+impl<'a> Shortcut<'a> {
+    fn build(text: &'a str) -> Option<Shortcut<'a>> {
+        if text.contains(TOKEN) {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len() / 2);
+        let mut values = HashMap::new();
+        let mut rest = text;
+        let mut line = 1;
+        while !rest.is_empty() {
+            let (l, next) = match rest.find('\n') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, ""),
+            };
+            match Self::value_range(l) {
+                Some((start, end)) => {
+                    out.push_str(&l[..start]);
+                    out.push(TOKEN);
+                    out.push_str(&l[end..]);
+                    values.insert(line, (start, &l[start..end]));
+                }
+                None => out.push_str(l),
+            }
+            if rest.len() > l.len() {
+                out.push('\n');
+            }
+            rest = next;
+            line += 1;
+        }
+        if values.is_empty() {
+            None
+        } else {
+            Some(Shortcut { text: out, values })
+        }
+    }
+
+    /// `spaces KEY: spaces BASE64 spaces [\r]` → the byte range of BASE64.
+    fn value_range(line: &str) -> Option<(usize, usize)> {
+        let b = line.as_bytes();
+        let mut i = b.iter().take_while(|&&c| c == b' ').count();
+        let key_start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'-')) {
+            i += 1;
+        }
+        if i == key_start || b[key_start] == b'-' || b.get(i) != Some(&b':') {
+            return None;
+        }
+        i += 1;
+        let spaces = b[i..].iter().take_while(|&&c| c == b' ').count();
+        if spaces == 0 {
+            return None;
+        }
+        let start = i + spaces;
+        let len = b[start..].iter().take_while(|&&c| is_b64(c)).count();
+        let end = start + len;
+        let tail_ok = b[end..]
+            .iter()
+            .enumerate()
+            .all(|(k, &c)| c == b' ' || (c == b'\r' && end + k == b.len() - 1));
+        (len >= MIN_SHORTCUT && tail_ok).then_some((start, end))
+    }
+}
+
+/// Why a parse stopped early.
+enum Stop {
+    Failure(ParseFailure),
+    /// The shortcut does not apply to this text.
+    Fallback,
+}
+
+impl Stop {
+    fn into_failure(self) -> ParseFailure {
+        match self {
+            Stop::Failure(f) => f,
+            Stop::Fallback => unreachable!("fallback only happens with a shortcut"),
+        }
     }
 }
 
@@ -189,18 +304,24 @@ enum Frame<'a> {
     },
 }
 
+/// Parses `text` (the original, or a shortcut's shortened copy whose scalars are
+/// mapped back to the original `'a` text) and delivers each document.
 fn parse_stream<'a>(
-    text: &'a str,
+    text: &str,
     offset: Offset,
+    shortcut: Option<&Shortcut<'a>>,
     on_doc: &mut impl FnMut(Node<'a>),
-) -> Result<(), ParseFailure> {
+) -> Result<(), Stop> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame<'a>> = Vec::new();
     let mut root: Option<Node<'a>> = None;
     let mut anchors: HashMap<usize, Node<'a>> = HashMap::new();
-    let fail = |e: ScanError| ParseFailure {
-        pos: offset.pos(e.marker()),
-        message: e.info().to_string(),
+    let fail = |e: ScanError| match shortcut {
+        Some(_) => Stop::Fallback,
+        None => Stop::Failure(ParseFailure {
+            pos: offset.pos(e.marker()),
+            message: e.info().to_string(),
+        }),
     };
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(fail)?;
@@ -225,7 +346,23 @@ fn parse_stream<'a>(
                 anchors.get(&id).cloned().map(|n| (n, 0))
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let kind = resolve(&value, style, tag.as_deref().map(|t| t.suffix.as_str()));
+                let tag = tag.as_deref().map(|t| t.suffix.as_str());
+                let value: Cow<'a, str> = match shortcut {
+                    None => Cow::Owned(value.into_owned()),
+                    Some(sc) if value.contains(TOKEN) => match sc.values.get(&span.start.line()) {
+                        Some(&(col, original))
+                            if value == TOKEN_STR
+                                && style == ScalarStyle::Plain
+                                && tag.is_none()
+                                && span.start.col() == col =>
+                        {
+                            Cow::Borrowed(original)
+                        }
+                        _ => return Err(Stop::Fallback),
+                    },
+                    Some(_) => Cow::Owned(value.into_owned()),
+                };
+                let kind = resolve(&value, style, tag);
                 Some((Node::Scalar { value, kind, pos }, anchor))
             }
             Event::SequenceStart(anchor, _) => {
@@ -470,6 +607,92 @@ mod tests {
             resolve("yes", ScalarStyle::DoubleQuoted, None),
             ScalarKind::Str
         );
+    }
+
+    fn slow(text: &str) -> (String, Option<String>) {
+        let mut out = Vec::new();
+        let err = parse_stream(text, Offset::default(), None, &mut |d| out.push(d))
+            .err()
+            .map(|e| format!("{:?}", e.into_failure()));
+        (format!("{out:?}"), err)
+    }
+
+    fn fast(text: &str) -> (String, Option<String>) {
+        let (d, err) = docs(text);
+        (format!("{d:?}"), err.map(|e| format!("{e:?}")))
+    }
+
+    #[test]
+    fn the_shortcut_parses_exactly_like_the_parser() {
+        let b64 = "AgB".to_string() + &"x9+/".repeat(40) + "==";
+        let digits = "1".repeat(80);
+        let cases = [
+            format!("kind: SealedSecret\nspec:\n  encryptedData:\n    A: {b64}\n    B_2.x-y: {b64}   \n  template: {{}}\n"),
+            format!("a: |\n  KEY: {b64}\n  more\nb: 1\n"),
+            format!("a: >\n  KEY: {b64}\nb: 1\n"),
+            format!("a: \"first\n  KEY: {b64}\"\n"),
+            format!("a: 'first\n  KEY: {b64}'\n"),
+            format!("a: word\n  KEY: {b64}\n"),
+            format!("m: {{\n  KEY: {b64}\n}}\n"),
+            format!("a: 1\r\nKEY: {b64}\r\nb: 2\r\n"),
+            format!("KEY: {b64} # comment\nK2: {b64}\n"),
+            format!("KEY: {b64}\n---\nK: {b64}\nbroken: [1, 2\n"),
+            format!("N: {digits}\n"),
+            format!("T: {}\nK: {b64}\n", TOKEN),
+            format!("- KEY: {b64}\n- K: {b64}\n"),
+            format!("KEY: {b64}"),
+            format!("KEY:  {b64}\nother: [{b64}]\n"),
+        ];
+        for text in &cases {
+            assert_eq!(fast(text), slow(text), "{text}");
+        }
+        // The shortcut did apply (no fallback) to the plain cases, and not to the others.
+        for (i, text) in cases.iter().enumerate() {
+            let delivered = Shortcut::build(text).is_some_and(|sc| {
+                parse_stream(&sc.text, Offset::default(), Some(&sc), &mut |_| {}).is_ok()
+            });
+            assert_eq!(delivered, [0, 6, 7, 8, 10, 13, 14].contains(&i), "case {i}");
+        }
+        assert!(Shortcut::build(&cases[11]).is_none());
+        let (d, _) = docs(&cases[0]);
+        let a = d[0]
+            .value("spec")
+            .unwrap()
+            .value("encryptedData")
+            .unwrap()
+            .value("A")
+            .unwrap();
+        assert_eq!(a.as_str(), Some(b64.as_str()));
+        assert_eq!(a.pos(), Pos { line: 4, col: 8 });
+    }
+
+    proptest::proptest! {
+        /// Random mixes of shortcut-able lines with constructs that must defeat
+        /// the shortcut parse exactly like the plain parse (or fall back to it).
+        #[test]
+        fn the_shortcut_never_changes_results(
+            lines in proptest::collection::vec((0usize..12, 0usize..4, 60usize..140), 1..14)
+        ) {
+            let mut text = String::new();
+            for (kind, indent, len) in lines {
+                let pad = " ".repeat(indent * 2);
+                let b64: String = "Ag+/9z".chars().cycle().take(len).collect();
+                let line = match kind {
+                    0..=3 => format!("{pad}KEY{kind}: {b64}"),
+                    4 => format!("{pad}block: |"),
+                    5 => format!("{pad}folded: >-"),
+                    6 => format!("{pad}q: \"start"),
+                    7 => format!("{pad}# KEY: {b64}"),
+                    8 => "---".to_string(),
+                    9 => format!("{pad}- KEY: {b64}"),
+                    10 => format!("{pad}KEY: {b64}\r"),
+                    _ => format!("{pad}flow: {{"),
+                };
+                text.push_str(&line);
+                text.push('\n');
+            }
+            proptest::prop_assert_eq!(fast(&text), slow(&text), "{}", text);
+        }
     }
 
     #[test]
