@@ -187,13 +187,22 @@ const TOKEN_STR: &str = "\u{e000}";
 /// Values shorter than this are left to the parser.
 const MIN_SHORTCUT: usize = 64;
 
-fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
-}
+/// The base64 alphabet plus padding, as a lookup table.
+const B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
+        i += 1;
+    }
+    t
+};
 
 impl<'a> Shortcut<'a> {
     fn build(text: &'a str) -> Option<Shortcut<'a>> {
-        if text.contains(TOKEN) {
+        // U+E000 is EE 80 80 in UTF-8: look for the lead byte first (memchr).
+        if text.as_bytes().contains(&0xee) && text.contains(TOKEN) {
             return None;
         }
         let mut out = String::with_capacity(text.len() / 2);
@@ -244,7 +253,10 @@ impl<'a> Shortcut<'a> {
             return None;
         }
         let start = i + spaces;
-        let len = b[start..].iter().take_while(|&&c| is_b64(c)).count();
+        let len = b[start..]
+            .iter()
+            .take_while(|&&c| B64[usize::from(c)])
+            .count();
         let end = start + len;
         let tail_ok = b[end..]
             .iter()

@@ -87,30 +87,34 @@ pub(crate) fn analyze(
             "placeholder value (starts with `AgAAAA`)".into(),
         ));
     }
-    if value.contains("...") {
-        return Some((
-            Code::PlaceholderEllipsis,
-            "placeholder value (contains `...`)".into(),
-        ));
-    }
+    // Decode first: the happy path scans the value once. Only a value that fails
+    // is looked at again, to tell a `...` placeholder from bad base64, and to
+    // retry without line breaks (which Go's decoder ignores).
     scratch.clear();
-    let decoded = if value.contains(['\r', '\n']) {
-        let compact: String = value
-            .chars()
-            .filter(|c| !matches!(c, '\r' | '\n'))
-            .collect();
-        GO_STD.decode_vec(compact.as_bytes(), scratch)
-    } else {
-        GO_STD.decode_vec(value.as_bytes(), scratch)
-    };
-    if decoded.is_err() {
-        return Some((
-            Code::InvalidBase64,
-            format!(
-                "not valid base64 (a {}-character value)",
-                value.chars().count()
-            ),
-        ));
+    if GO_STD.decode_vec(value.as_bytes(), scratch).is_err() {
+        if value.contains("...") {
+            return Some((
+                Code::PlaceholderEllipsis,
+                "placeholder value (contains `...`)".into(),
+            ));
+        }
+        scratch.clear();
+        let retried = value.contains(['\r', '\n']) && {
+            let compact: String = value
+                .chars()
+                .filter(|c| !matches!(c, '\r' | '\n'))
+                .collect();
+            GO_STD.decode_vec(compact.as_bytes(), scratch).is_ok()
+        };
+        if !retried {
+            return Some((
+                Code::InvalidBase64,
+                format!(
+                    "not valid base64 (a {}-character value)",
+                    value.chars().count()
+                ),
+            ));
+        }
     }
     let bytes = scratch.as_slice();
     if bytes.len() < MIN_WIRE {
