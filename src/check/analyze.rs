@@ -28,6 +28,7 @@ pub(crate) struct FileChecker<'a> {
 }
 
 impl<'a> FileChecker<'a> {
+    /// A checker for one input named `origin`.
     pub fn new(origin: &'a str, sealed_context: bool, key: Option<KeyInfo<'a>>) -> Self {
         FileChecker {
             origin,
@@ -39,6 +40,7 @@ impl<'a> FileChecker<'a> {
         }
     }
 
+    /// Records a finding at `pos`, prefixing the message with the object and key.
     pub fn push(
         &mut self,
         code: Code,

@@ -49,6 +49,7 @@ pub(crate) enum Node<'a> {
 }
 
 impl<'a> Node<'a> {
+    /// Where the node starts.
     pub fn pos(&self) -> Pos {
         match self {
             Node::Scalar { pos, .. } | Node::Map { pos, .. } | Node::Seq { pos, .. } => *pos,
@@ -76,6 +77,7 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// True for a null scalar (`~`, `null`, empty).
     pub fn is_null(&self) -> bool {
         matches!(
             self,

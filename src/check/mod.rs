@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+/// Output formats, re-exported for the CLI.
 pub use output::{render, OutputFormat};
+/// Finding codes and severities, re-exported for the CLI.
 pub use rules::{Code, Severity};
 
 use crate::error::{exit, Error, Result};
