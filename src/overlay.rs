@@ -2188,10 +2188,10 @@ mod tests {
     #[test]
     fn kustomize_errors_quoting_generator_lines_are_withheld() {
         let real = r#"E1122 05:24:43.381035   29928 run.go:72] "command failed" err="loading KV pairs: env source files: [x.env]: line [75 61 255] has invalid utf8 bytes : K=\xff\xfesecret3""#;
-        let t = kustomize_error_text(real, "/tmp/x", "k8s/overlays/dev");
+        let t = kustomize_error_text(real, "/scratch/render-1", "k8s/overlays/dev");
         assert!(!t.contains("secret3") && t.contains("withheld"), "{t}");
-        let other = "Error: accumulating resources: accumulation err='accumulating resources from '/tmp/x/missing.yaml': open /tmp/x/missing.yaml: no such file or directory'\n";
-        let t = kustomize_error_text(other, "/tmp/x", "k8s/overlays/dev");
+        let other = "Error: accumulating resources: accumulation err='accumulating resources from '/scratch/render-1/missing.yaml': open /scratch/render-1/missing.yaml: no such file or directory'\n";
+        let t = kustomize_error_text(other, "/scratch/render-1", "k8s/overlays/dev");
         assert_eq!(
             t,
             "Error: accumulating resources: accumulation err='accumulating resources from 'k8s/overlays/dev/missing.yaml': open k8s/overlays/dev/missing.yaml: no such file or directory'"
