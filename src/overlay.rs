@@ -2127,19 +2127,23 @@ pub(crate) mod deps {
 
     use super::*;
 
+    /// Parses a PEM certificate (errors name `origin`).
     pub fn parse_cert(bytes: &[u8], origin: &str) -> Result<crate::cert::Certificate> {
         crate::cert::Certificate::from_pem(bytes, origin).map_err(|e| Error::Cert(e.to_string()))
     }
 
+    /// Refuses an expired (or otherwise unusable) certificate.
     pub fn check_cert_usable(cert: &crate::cert::Certificate, now: i64) -> Result<()> {
         cert.check_usable(now)
             .map_err(|e| Error::Cert(e.to_string()))
     }
 
+    /// The controller key fingerprint (`SHA256:...`).
     pub fn fingerprint(cert: &crate::cert::Certificate) -> String {
         cert.fingerprint()
     }
 
+    /// Seals `(key, value)` items for `label`, deterministic for a seeded rng.
     pub fn encrypt_items<R: RngCore + CryptoRng + ?Sized>(
         rng: &mut R,
         cert: &crate::cert::Certificate,
@@ -2149,24 +2153,29 @@ pub(crate) mod deps {
         crate::seal::encrypt_items(rng, &cert.public_key, label, items)
     }
 
+    /// Reads an env file by kubectl's rules.
     pub fn read_env_file(path: &Path, shown: &str) -> Result<Vec<(String, SecretBytes)>> {
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| Error::io(shown, e))?);
         read_env_bytes(&bytes, shown)
     }
 
+    /// Parses env-file bytes by kubectl's rules.
     pub fn read_env_bytes(bytes: &[u8], shown: &str) -> Result<Vec<(String, SecretBytes)>> {
         let entries = crate::envfile::parse_env_bytes(shown, bytes, &crate::envfile::process_env)?;
         Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
     }
 
+    /// Reads the SealedSecrets of a manifest.
     pub fn read_sealed_secrets(shown: &str, bytes: &[u8]) -> Result<Vec<SealedSecret>> {
         Ok(crate::manifest::read_sealed_secrets(shown, bytes)?)
     }
 
+    /// The format and kubeseal layout of an existing file.
     pub fn detect_style(bytes: &[u8]) -> (Format, Layout) {
         crate::manifest::detect_style(bytes)
     }
 
+    /// kubeseal's exact bytes for one SealedSecret.
     pub fn emit_sealed(object: &SealedSecret, format: Format, layout: Layout) -> Vec<u8> {
         crate::emit::document(&crate::emit::sealed_secret_node(object, layout), format).into_bytes()
     }
@@ -2179,10 +2188,10 @@ mod tests {
     #[test]
     fn kustomize_errors_quoting_generator_lines_are_withheld() {
         let real = r#"E1122 05:24:43.381035   29928 run.go:72] "command failed" err="loading KV pairs: env source files: [x.env]: line [75 61 255] has invalid utf8 bytes : K=\xff\xfesecret3""#;
-        let t = kustomize_error_text(real, "/tmp/x", "k8s/overlays/dev");
+        let t = kustomize_error_text(real, "/scratch/render-1", "k8s/overlays/dev");
         assert!(!t.contains("secret3") && t.contains("withheld"), "{t}");
-        let other = "Error: accumulating resources: accumulation err='accumulating resources from '/tmp/x/missing.yaml': open /tmp/x/missing.yaml: no such file or directory'\n";
-        let t = kustomize_error_text(other, "/tmp/x", "k8s/overlays/dev");
+        let other = "Error: accumulating resources: accumulation err='accumulating resources from '/scratch/render-1/missing.yaml': open /scratch/render-1/missing.yaml: no such file or directory'\n";
+        let t = kustomize_error_text(other, "/scratch/render-1", "k8s/overlays/dev");
         assert_eq!(
             t,
             "Error: accumulating resources: accumulation err='accumulating resources from 'k8s/overlays/dev/missing.yaml': open k8s/overlays/dev/missing.yaml: no such file or directory'"

@@ -107,7 +107,12 @@ fn crash_loop(
     let d = took / 2;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut counts: Counts = vec![(0, 0); pre.0.len()];
-    for i in 0..ITERATIONS {
+    // ITERATIONS kills; then (bounded, at most as many again) more until the
+    // first file was seen both old and new, so the run is never vacuous.
+    for i in 0..2 * ITERATIONS {
+        if i >= ITERATIONS && counts[0].0 > 0 && counts[0].1 > 0 {
+            break;
+        }
         restore(repo, pre);
         // Half the kills anywhere in the run, half near its end (where the writes are).
         let frac: f64 = if rng.random_bool(0.5) {
@@ -255,7 +260,10 @@ fn assert_complete_state(repo: &Repo, ctx: &str) {
 
 fn report(what: &str, files: &[&str], counts: &Counts) {
     for (f, (old, new)) in files.iter().zip(counts) {
-        eprintln!("{what}: {f}: {old} old, {new} new after {ITERATIONS} kills");
+        eprintln!(
+            "{what}: {f}: {old} old, {new} new after {} kills",
+            old + new
+        );
     }
 }
 
