@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and dispatch. Printing happens here and only here.
 
+mod check;
 mod controller;
 mod lifecycle;
 mod seal;
@@ -40,6 +41,8 @@ pub enum Command {
     History(lifecycle::HistoryArgs),
     /// Restore an env's sealed secret (and its record) from a git revision.
     Rollback(lifecycle::RollbackArgs),
+    /// Lint SealedSecrets for CI: placeholders, wrong key, inconsistent metadata, plaintext.
+    Check(check::CheckArgs),
     /// Ask the controller whether it can decrypt SealedSecrets (kubeseal --validate).
     Validate(controller::ValidateArgs),
     /// Re-encrypt SealedSecrets with the controller's newest key (kubeseal --re-encrypt).
@@ -173,6 +176,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Unseal(a) => seal::unseal(a),
         Command::Cert(CertCommand::Show(a)) => seal::cert_show(a),
         Command::Cert(CertCommand::Fetch(a)) => controller::cert_fetch(*a),
+        Command::Check(a) => check::check(a),
         Command::Validate(a) => controller::validate(a),
         Command::Reencrypt(a) => controller::reencrypt(a),
         Command::Render(a) => lifecycle::render(a),
