@@ -133,10 +133,7 @@ fn a_freshly_sealed_tree_is_clean_directly_and_rendered() {
             .iter()
             .map(|f| f["code"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            codes, ["ES201"; 3],
-            "{env} was sealed with a 4096-bit key"
-        );
+        assert_eq!(codes, ["ES201"; 3], "{env} was sealed with a 4096-bit key");
     }
 }
 

@@ -9,7 +9,6 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, Engine, GeneralPurpose, GeneralPurposeConfig};
 
 use super::rules::Code;
-use crate::crypto::{CryptoError, WireParts};
 
 /// Go's `base64.StdEncoding` decoding rules.
 const GO_STD: GeneralPurpose = GeneralPurpose::new(
@@ -35,30 +34,6 @@ pub(crate) struct KeyInfo<'a> {
     pub modulus: &'a [u8],
     /// Where the certificate came from, for messages.
     pub origin: &'a str,
-}
-
-/// Splits decoded wire bytes into their parts.
-///
-/// TODO(lead): use crypto::parse_wire — this is its contract (error when fewer
-/// than 2 bytes or when the prefix claims more RSA bytes than follow), kept here
-/// while `crypto` is being written so the swap at merge is one line.
-fn split_wire(bytes: &[u8]) -> Result<WireParts<'_>, CryptoError> {
-    if bytes.len() < 2 {
-        return Err(CryptoError::Malformed(
-            "shorter than the length prefix".into(),
-        ));
-    }
-    let rsa_len = usize::from(u16::from_be_bytes([bytes[0], bytes[1]]));
-    if bytes.len() < 2 + rsa_len {
-        return Err(CryptoError::Malformed(
-            "length prefix larger than the value".into(),
-        ));
-    }
-    Ok(WireParts {
-        rsa_len,
-        rsa_block: &bytes[2..2 + rsa_len],
-        aes_block: &bytes[2 + rsa_len..],
-    })
 }
 
 /// The first characters of a ciphertext, for messages: never more than
@@ -133,7 +108,7 @@ pub(crate) fn analyze(
             format!("RSA block length prefix is {prefix_len}, not 256, 384 or 512"),
         ));
     }
-    let parts = match split_wire(bytes) {
+    let parts = match crate::crypto::parse_wire(bytes) {
         Ok(p) if p.aes_block.len() >= GCM_TAG => p,
         _ => {
             return Some((
