@@ -175,7 +175,7 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
         }
         out.push(r);
     }
-    let text = render_sealed(&out, format, layout);
+    let text = render_sealed(&out, format, layout)?;
     let target = if a.in_place {
         a.file.clone()
     } else {

@@ -172,10 +172,18 @@ pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) 
 }
 
 /// Serialises SealedSecrets as kubeseal prints them.
-pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -> String {
+/// Fails where kubeseal itself fails to print (e.g. control characters in YAML).
+pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -> Result<String> {
     objects
         .iter()
-        .map(|s| emit::document(&emit::sealed_secret_node(s, layout), format))
+        .map(|s| {
+            emit::try_document(&emit::sealed_secret_node(s, layout), format).map_err(|e| {
+                Error::Input(format!(
+                    "SealedSecret {}: {e} (kubeseal cannot print this either; use -o json or change the value)",
+                    s.metadata.name
+                ))
+            })
+        })
         .collect()
 }
 
@@ -297,7 +305,7 @@ pub fn seal(a: SealArgs) -> Result<i32> {
         for u in &update {
             sealing::merge_into(&mut original, u);
         }
-        let out = render_sealed(std::slice::from_ref(&original), file_format, file_layout);
+        let out = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
         write_atomic(target, out.as_bytes(), Sensitivity::Public)?;
         return Ok(0);
     }
@@ -305,7 +313,7 @@ pub fn seal(a: SealArgs) -> Result<i32> {
     let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
     let mut rng = ChaCha20Rng::from_os_rng();
     let sealed = sealing::seal_secrets(&mut rng, &cert.public_key, secrets, &opts)?;
-    let out = render_sealed(&sealed, format, layout);
+    let out = render_sealed(&sealed, format, layout)?;
     emit_output(a.output.as_deref(), out.as_bytes(), Sensitivity::Public)?;
     Ok(0)
 }
@@ -327,7 +335,9 @@ pub fn unseal(a: UnsealArgs) -> Result<i32> {
     let mut out = zeroize::Zeroizing::new(String::new());
     for s in &sealed {
         let secret = unsealing::unseal(s, &keys)?;
-        out.push_str(&emit::document(&emit::secret_node(&secret, layout), format));
+        let doc = emit::secret_document(&secret, layout, format)
+            .map_err(|e| Error::Input(format!("Secret {}: {e}", secret.metadata.name)))?;
+        out.push_str(&doc);
     }
     emit_output(a.output.as_deref(), out.as_bytes(), Sensitivity::Secret)?;
     Ok(0)
