@@ -104,14 +104,25 @@ fn crash_loop(
             "empseal {args:?} fails even without a kill"
         );
     }
-    let d = took / 2;
+    let mut d = took / 2;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut counts: Counts = vec![(0, 0); pre.0.len()];
     // ITERATIONS kills; then (bounded, at most as many again) more until the
     // first file was seen both old and new, so the run is never vacuous.
     for i in 0..2 * ITERATIONS {
-        if i >= ITERATIONS && counts[0].0 > 0 && counts[0].1 > 0 {
+        let both = |c: &(usize, usize)| c.0 > 0 && c.1 > 0;
+        if i >= ITERATIONS && counts.iter().take(2).all(both) {
             break;
+        }
+        // A loaded machine makes the calibration run unrepresentative: stretch the
+        // window while no kill has landed after the writes, shrink it while none
+        // has landed before them.
+        if i >= ITERATIONS / 2 {
+            if counts.iter().all(|c| c.1 == 0) {
+                d = d.mul_f64(1.3);
+            } else if counts.iter().all(|c| c.0 == 0) {
+                d = d.mul_f64(0.7);
+            }
         }
         restore(repo, pre);
         // Half the kills anywhere in the run, half near its end (where the writes are).
