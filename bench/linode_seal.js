@@ -1,11 +1,13 @@
 // Seal every KEY=VALUE line of an env file with npm @linode/kubeseal-encrypt (it seals one
 // namespace-wide value per call) and print KEY: value lines: the peer in bench/compare.sh.
 const fs = require('fs')
+const { X509Certificate } = require('crypto')
 const { encryptSecretItem } = require('@linode/kubeseal-encrypt')
 
 async function main () {
   const [cert, envFile, namespace] = process.argv.slice(2)
-  const pem = fs.readFileSync(cert, 'utf8')
+  // The library takes an SPKI public key PEM, not the controller's certificate.
+  const pem = new X509Certificate(fs.readFileSync(cert)).publicKey.export({ type: 'spki', format: 'pem' })
   const out = []
   for (const line of fs.readFileSync(envFile, 'utf8').split('\n')) {
     if (!line || line.startsWith('#')) continue
