@@ -313,23 +313,10 @@ pub fn check_certificate(key: &ExpectedKey, opts: &CheckOptions) -> Vec<Finding>
 
 /// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds (civil-from-days, no time crate).
 fn format_utc(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    // `2036-11-19T04:51:54Z` → `2036-11-19 04:51:54 UTC`.
+    crate::cert::rfc3339(ts)
+        .replacen('T', " ", 1)
+        .replace('Z', " UTC")
 }
 
 /// Checks files, directories and byte inputs: parallel across files, plus the
