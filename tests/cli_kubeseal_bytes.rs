@@ -6,7 +6,6 @@
 //! (env files) and from hand-written Secret manifests with every metadata shape.
 
 #[path = "emit_support/mod.rs"]
-#[allow(dead_code)]
 mod emit_support;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,8 @@
 //! Command-line definitions (clap) and dispatch. Printing happens here and only here.
 
+mod check;
+mod controller;
+mod lifecycle;
 mod seal;
 
 use std::path::PathBuf;
@@ -30,6 +33,20 @@ pub enum Command {
     /// Inspect or fetch the controller's sealing certificate.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Render overlays with freshly sealed SealedSecrets (one ENV.yaml each; never touches the tree).
+    Render(lifecycle::RenderArgs),
+    /// New credentials for an env (generated or from its env file); only those keys are resealed.
+    Rotate(lifecycle::RotateArgs),
+    /// The commits that changed an env's sealed secret: keys changed and the sealing certificate.
+    History(lifecycle::HistoryArgs),
+    /// Restore an env's sealed secret (and its record) from a git revision.
+    Rollback(lifecycle::RollbackArgs),
+    /// Lint SealedSecrets for CI: placeholders, wrong key, inconsistent metadata, plaintext.
+    Check(check::CheckArgs),
+    /// Ask the controller whether it can decrypt SealedSecrets (kubeseal --validate).
+    Validate(controller::ValidateArgs),
+    /// Re-encrypt SealedSecrets with the controller's newest key (kubeseal --re-encrypt).
+    Reencrypt(controller::ReencryptArgs),
 }
 
 /// `empseal cert ...`.
@@ -37,6 +54,8 @@ pub enum Command {
 pub enum CertCommand {
     /// Show subject, validity, key size and the controller key fingerprint of a certificate.
     Show(seal::CertShowArgs),
+    /// Fetch the controller's certificate (kubeseal --fetch-cert), or pin it for an env.
+    Fetch(Box<controller::CertFetchArgs>),
 }
 
 /// `--format` / `-o`.
@@ -156,5 +175,13 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Seal(a) => seal::seal(*a),
         Command::Unseal(a) => seal::unseal(a),
         Command::Cert(CertCommand::Show(a)) => seal::cert_show(a),
+        Command::Cert(CertCommand::Fetch(a)) => controller::cert_fetch(*a),
+        Command::Check(a) => check::check(a),
+        Command::Validate(a) => controller::validate(a),
+        Command::Reencrypt(a) => controller::reencrypt(a),
+        Command::Render(a) => lifecycle::render(a),
+        Command::Rotate(a) => lifecycle::rotate(a),
+        Command::History(a) => lifecycle::history(a),
+        Command::Rollback(a) => lifecycle::rollback(a),
     }
 }

@@ -22,6 +22,13 @@ const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
 /// `empseal seal`.
 #[derive(Debug, Args)]
 pub struct SealArgs {
+    /// Seal this environment's env file with its pinned certificate into its
+    /// sealedsecret.yaml (k8s/overlays/ENV); unchanged values keep their ciphertext.
+    #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal", "from_file", "name", "namespace", "file", "scope", "format", "output", "raw", "merge_into"])]
+    pub env: Option<String>,
+    /// With --env: reseal every key, not only the changed ones.
+    #[arg(long, requires = "env")]
+    pub all: bool,
     /// Read KEY=VALUE lines from an env file, as kubectl's --from-env-file (repeatable).
     #[arg(long = "from-env-file", value_name = "FILE")]
     pub from_env_file: Vec<PathBuf>,
@@ -152,7 +159,7 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
 }
 
 /// Writes `bytes` to `path` atomically, or to stdout.
-fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
     match path {
         Some(p) => write_atomic(p, bytes, sensitivity),
         None => {
@@ -165,15 +172,35 @@ fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> R
 }
 
 /// Serialises SealedSecrets as kubeseal prints them.
-pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -> String {
+/// Fails where kubeseal itself fails to print (e.g. control characters in YAML).
+pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -> Result<String> {
     objects
         .iter()
-        .map(|s| emit::document(&emit::sealed_secret_node(s, layout), format))
+        .map(|s| {
+            emit::try_document(&emit::sealed_secret_node(s, layout), format).map_err(|e| {
+                Error::Input(format!(
+                    "SealedSecret {}: {e} (kubeseal cannot print this either; use -o json or change the value)",
+                    s.metadata.name
+                ))
+            })
+        })
         .collect()
 }
 
 /// `empseal seal`.
 pub fn seal(a: SealArgs) -> Result<i32> {
+    if let Some(env) = &a.env {
+        // --env seals with the env's pinned certificate, never --cert.
+        if a.cert.is_some() {
+            if std::env::var_os("SEALED_SECRETS_CERT").is_none() {
+                return Err(Error::Input(format!(
+                    "--cert cannot be combined with --env: {env} is sealed with its pinned certificate (repin it with `empseal cert fetch --env {env}`)"
+                )));
+            }
+            eprintln!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
+        }
+        return super::lifecycle::seal_env(None, env, a.all);
+    }
     let now = now();
     let format: Format = match (a.format, &a.output) {
         (Some(f), _) => f.into(),
@@ -278,7 +305,7 @@ pub fn seal(a: SealArgs) -> Result<i32> {
         for u in &update {
             sealing::merge_into(&mut original, u);
         }
-        let out = render_sealed(std::slice::from_ref(&original), file_format, file_layout);
+        let out = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
         write_atomic(target, out.as_bytes(), Sensitivity::Public)?;
         return Ok(0);
     }
@@ -286,7 +313,7 @@ pub fn seal(a: SealArgs) -> Result<i32> {
     let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
     let mut rng = ChaCha20Rng::from_os_rng();
     let sealed = sealing::seal_secrets(&mut rng, &cert.public_key, secrets, &opts)?;
-    let out = render_sealed(&sealed, format, layout);
+    let out = render_sealed(&sealed, format, layout)?;
     emit_output(a.output.as_deref(), out.as_bytes(), Sensitivity::Public)?;
     Ok(0)
 }
@@ -308,7 +335,9 @@ pub fn unseal(a: UnsealArgs) -> Result<i32> {
     let mut out = zeroize::Zeroizing::new(String::new());
     for s in &sealed {
         let secret = unsealing::unseal(s, &keys)?;
-        out.push_str(&emit::document(&emit::secret_node(&secret, layout), format));
+        let doc = emit::secret_document(&secret, layout, format)
+            .map_err(|e| Error::Input(format!("Secret {}: {e}", secret.metadata.name)))?;
+        out.push_str(&doc);
     }
     emit_output(a.output.as_deref(), out.as_bytes(), Sensitivity::Secret)?;
     Ok(0)

@@ -118,6 +118,27 @@ fn width(c: u8) -> usize {
     }
 }
 
+/// Characters in a UTF-8 byte run.
+#[inline]
+fn chars_in(v: &[u8]) -> usize {
+    v.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+}
+
+/// End of the run from `i` of bytes that are not `stop` and cannot start a
+/// line break (CR, LF, and the lead bytes of U+0085, U+2028, U+2029 are
+/// conservatively treated as stops).
+#[inline]
+fn run_end(v: &[u8], mut i: usize, stop: impl Fn(u8) -> bool) -> usize {
+    while i < v.len() {
+        let c = v[i];
+        if stop(c) || matches!(c, b'\r' | b'\n' | 0xC2 | 0xE2) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 #[inline]
 fn at(v: &[u8], i: usize) -> u8 {
     v.get(i).copied().unwrap_or(0)
@@ -181,6 +202,18 @@ fn analyze(s: &str) -> Analysis {
     let mut i = 0;
     while i < v.len() {
         let c = v[i];
+        if i > 0 && (0x21..=0x7E).contains(&c) && c != b':' && c != b'#' {
+            // Fast path: printable ASCII that is no indicator past the first
+            // character only resets the "previous" flags.
+            previous_space = false;
+            previous_break = false;
+            preceded_by_whitespace = false;
+            i += 1;
+            while i < v.len() && (0x21..=0x7E).contains(&v[i]) && v[i] != b':' && v[i] != b'#' {
+                i += 1;
+            }
+            continue;
+        }
         let w = width(c);
         let followed_by_whitespace = i + w >= v.len() || is_blank(v, i + w);
         if i == 0 {
@@ -275,6 +308,9 @@ fn json_escaped_chars(s: &str) -> usize {
 /// go-yaml would stop at, if any. The common case costs one pass over bytes.
 fn read_back(s: &str) -> (Option<String>, Option<ReadBack>) {
     let v = s.as_bytes();
+    if v.iter().all(|&b| b < 0x7F) {
+        return (None, None);
+    }
     let mut nel = false;
     let mut refused = None;
     let mut i = 0;
@@ -618,6 +654,17 @@ impl<'n> Emitter<'_, 'n> {
         *i += w;
     }
 
+    /// Copies the characters from `*i` to `end` (a run `write` would copy one
+    /// by one with no other effect).
+    #[inline]
+    fn write_run(&mut self, s: &str, i: &mut usize, end: usize) {
+        if end > *i {
+            self.out.push_str(&s[*i..end]);
+            self.column += chars_in(&s.as_bytes()[*i..end]);
+            *i = end;
+        }
+    }
+
     /// Copies the line break at `*i` (LF as the emitter's line break).
     fn write_break(&mut self, s: &str, i: &mut usize) {
         if s.as_bytes()[*i] == b'\n' {
@@ -685,6 +732,8 @@ impl<'n> Emitter<'_, 'n> {
                     self.write_indent();
                 }
                 self.write(s, &mut i);
+                let end = run_end(v, i, |c| c == b' ');
+                self.write_run(s, &mut i, end);
                 self.indention = false;
                 spaces = false;
                 breaks = false;
@@ -729,6 +778,8 @@ impl<'n> Emitter<'_, 'n> {
                     self.put(b'\'');
                 }
                 self.write(s, &mut i);
+                let end = run_end(v, i, |c| c == b' ' || c == b'\'');
+                self.write_run(s, &mut i, end);
                 self.indention = false;
                 spaces = false;
                 breaks = false;
@@ -803,6 +854,13 @@ impl<'n> Emitter<'_, 'n> {
                 spaces = true;
             } else {
                 self.write(s, &mut i);
+                if !bom {
+                    // Printable ASCII other than space, quote and backslash.
+                    let end = run_end(v, i, |c| {
+                        !(0x21..=0x7E).contains(&c) || c == b'"' || c == b'\\'
+                    });
+                    self.write_run(s, &mut i, end);
+                }
                 spaces = false;
             }
         }
@@ -858,6 +916,8 @@ impl<'n> Emitter<'_, 'n> {
                     self.write_indent();
                 }
                 self.write(s, &mut i);
+                let end = run_end(v, i, |_| false);
+                self.write_run(s, &mut i, end);
                 self.indention = false;
                 breaks = false;
             }

@@ -1,0 +1,341 @@
+//! The per-document rules: SealedSecret structure and ciphertext, template
+//! metadata, plaintext Secrets in sealed environments.
+
+use std::collections::HashSet;
+
+use super::doc::{Node, Pos};
+use super::rules::Code;
+use super::wire::{self, KeyInfo};
+use super::{Finding, ObjectRef};
+use crate::secret::{Scope, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION};
+
+/// Counters for the report summary.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Stats {
+    pub documents: usize,
+    pub sealed_secrets: usize,
+    pub values: usize,
+}
+
+/// Checks the documents of one file (or stdin).
+pub(crate) struct FileChecker<'a> {
+    pub origin: &'a str,
+    pub sealed_context: bool,
+    pub key: Option<KeyInfo<'a>>,
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+    scratch: Vec<u8>,
+}
+
+impl<'a> FileChecker<'a> {
+    /// A checker for one input named `origin`.
+    pub fn new(origin: &'a str, sealed_context: bool, key: Option<KeyInfo<'a>>) -> Self {
+        FileChecker {
+            origin,
+            sealed_context,
+            key,
+            findings: Vec::new(),
+            stats: Stats::default(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Records a finding at `pos`, prefixing the message with the object and key.
+    pub fn push(
+        &mut self,
+        code: Code,
+        pos: Pos,
+        object: Option<&ObjectRef>,
+        key: Option<&str>,
+        detail: String,
+    ) {
+        let mut message = String::new();
+        if let Some(o) = object {
+            message.push_str(&o.to_string());
+            message.push_str(if key.is_some() { ", " } else { ": " });
+        }
+        if let Some(k) = key {
+            message.push_str("key ");
+            message.push_str(k);
+            message.push_str(": ");
+        }
+        message.push_str(&detail);
+        self.findings.push(Finding {
+            code,
+            severity: code.severity(),
+            file: self.origin.to_string(),
+            line: pos.line,
+            column: pos.col,
+            message,
+            object: object.cloned(),
+            key: key.map(str::to_string),
+        });
+    }
+
+    /// One top-level document: an object, or a `List` of objects.
+    pub fn document(&mut self, doc: &Node<'_>) {
+        self.stats.documents += 1;
+        if !matches!(doc, Node::Map { .. }) {
+            return;
+        }
+        let kind = doc.str_at("kind").unwrap_or("");
+        if kind.ends_with("List") {
+            if let Some(Node::Seq { items, .. }) = doc.value("items") {
+                for item in items {
+                    self.object(item);
+                }
+                return;
+            }
+        }
+        self.object(doc);
+    }
+
+    fn object(&mut self, obj: &Node<'_>) {
+        match obj.str_at("kind") {
+            Some("SealedSecret") => self.sealed_secret(obj),
+            Some("Secret") if self.sealed_context => self.plaintext_secret(obj),
+            _ => {}
+        }
+    }
+
+    fn sealed_secret(&mut self, obj: &Node<'_>) {
+        self.stats.sealed_secrets += 1;
+        let kind_pos = obj.get("kind").map_or(obj.pos(), |(k, _)| k.pos());
+        let meta_entry = obj.get("metadata");
+        let meta = meta_entry.map(|(_, v)| v);
+        let name = meta.and_then(|m| m.str_at("name"));
+        let namespace = meta.and_then(|m| m.str_at("namespace"));
+        let object = ObjectRef {
+            kind: "SealedSecret".into(),
+            namespace: namespace.map(str::to_string),
+            name: name.map(str::to_string),
+        };
+        let meta_pos = meta_entry.map_or(kind_pos, |(k, _)| k.pos());
+        let (scope, _) = scope_of(meta.and_then(|m| m.value("annotations")));
+
+        if name.is_none() {
+            self.push(
+                Code::MissingName,
+                meta_pos,
+                Some(&object),
+                None,
+                "no metadata.name".into(),
+            );
+        }
+        if namespace.is_none() && scope != Scope::ClusterWide {
+            self.push(
+                Code::MissingNamespace,
+                meta_pos,
+                Some(&object),
+                None,
+                format!(
+                    "no metadata.namespace; {} values decrypt only in the namespace they were sealed for",
+                    scope.as_str()
+                ),
+            );
+        }
+
+        let spec_entry = obj.get("spec");
+        let spec = spec_entry.map(|(_, v)| v);
+        if let Some(tmeta) = spec
+            .and_then(|s| s.value("template"))
+            .and_then(|t| t.value("metadata"))
+        {
+            self.template_metadata(&object, name, namespace, scope, tmeta);
+        }
+
+        let Some((spec_key, spec)) = spec_entry.filter(|(_, v)| matches!(v, Node::Map { .. }))
+        else {
+            self.push(
+                Code::EmptyEncryptedData,
+                kind_pos,
+                Some(&object),
+                None,
+                "no spec.encryptedData".into(),
+            );
+            return;
+        };
+        let Some((ed_key, ed)) = spec.get("encryptedData") else {
+            let detail = if spec.value("data").is_some() {
+                "no spec.encryptedData (only the deprecated spec.data, which the controller refuses by default)"
+            } else {
+                "no spec.encryptedData"
+            };
+            self.push(
+                Code::EmptyEncryptedData,
+                spec_key.pos(),
+                Some(&object),
+                None,
+                detail.into(),
+            );
+            return;
+        };
+        let entries = match ed {
+            Node::Map { entries, .. } => entries,
+            other if other.is_null() => {
+                self.push(
+                    Code::EmptyEncryptedData,
+                    ed_key.pos(),
+                    Some(&object),
+                    None,
+                    "spec.encryptedData is empty".into(),
+                );
+                return;
+            }
+            other => {
+                self.push(
+                    Code::EmptyEncryptedData,
+                    ed_key.pos(),
+                    Some(&object),
+                    None,
+                    format!(
+                        "spec.encryptedData is {}, not a mapping of keys to sealed values",
+                        other.type_name()
+                    ),
+                );
+                return;
+            }
+        };
+        if entries.is_empty() {
+            self.push(
+                Code::EmptyEncryptedData,
+                ed_key.pos(),
+                Some(&object),
+                None,
+                "spec.encryptedData is empty".into(),
+            );
+            return;
+        }
+        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+        for (k, v) in entries {
+            self.stats.values += 1;
+            let key = k.text().unwrap_or("<non-scalar key>");
+            if !seen.insert(key) {
+                self.push(
+                    Code::DuplicateKey,
+                    k.pos(),
+                    Some(&object),
+                    Some(key),
+                    "appears more than once in spec.encryptedData".into(),
+                );
+            }
+            let problem = match v.as_str() {
+                Some(value) => wire::analyze(value, self.key.as_ref(), &mut self.scratch),
+                None => Some((
+                    Code::NotAString,
+                    format!("value is {}, not a base64 string", v.type_name()),
+                )),
+            };
+            if let Some((code, detail)) = problem {
+                self.push(code, v.pos(), Some(&object), Some(key), detail);
+            }
+        }
+    }
+
+    fn template_metadata(
+        &mut self,
+        object: &ObjectRef,
+        name: Option<&str>,
+        namespace: Option<&str>,
+        scope: Scope,
+        tmeta: &Node<'_>,
+    ) {
+        if let (Some(name), Some((k, v))) = (name, tmeta.get("name")) {
+            let tname = v.text().unwrap_or("");
+            if tname != name {
+                self.push(
+                    Code::NameMismatch,
+                    k.pos(),
+                    Some(object),
+                    None,
+                    format!(
+                        "spec.template.metadata.name is `{tname}` but metadata.name is `{name}`"
+                    ),
+                );
+            }
+        }
+        if let Some((k, v)) = tmeta.get("namespace") {
+            let tns = v.text().unwrap_or("");
+            if Some(tns) != namespace {
+                let outer = namespace.map_or("not set".to_string(), |n| format!("`{n}`"));
+                self.push(
+                    Code::NamespaceMismatch,
+                    k.pos(),
+                    Some(object),
+                    None,
+                    format!("spec.template.metadata.namespace is `{tns}` but metadata.namespace is {outer}"),
+                );
+            }
+        }
+        // Only a template that declares a scope can contradict the object: the
+        // controller binds values to the outer metadata, and sealers that leave
+        // the template's annotations alone (kubesealpy) are consistent.
+        let (tscope, declared_at) = scope_of(tmeta.value("annotations"));
+        if let Some(pos) = declared_at {
+            if tscope != scope {
+                self.push(
+                    Code::ScopeMismatch,
+                    pos,
+                    Some(object),
+                    None,
+                    format!(
+                        "spec.template.metadata declares scope {} but metadata declares {}",
+                        tscope.as_str(),
+                        scope.as_str()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn plaintext_secret(&mut self, obj: &Node<'_>) {
+        let meta = obj.value("metadata");
+        let object = ObjectRef {
+            kind: "Secret".into(),
+            namespace: meta.and_then(|m| m.str_at("namespace")).map(str::to_string),
+            name: meta.and_then(|m| m.str_at("name")).map(str::to_string),
+        };
+        for field in ["data", "stringData"] {
+            if let Some((k, Node::Map { entries, .. })) = obj.get(field) {
+                if !entries.is_empty() {
+                    self.push(
+                        Code::PlaintextSecret,
+                        k.pos(),
+                        Some(&object),
+                        None,
+                        format!(
+                            "plaintext `{field}` ({} key{}) in an environment that must use SealedSecrets",
+                            entries.len(),
+                            if entries.len() == 1 { "" } else { "s" }
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The scope an annotations mapping declares, as kubeseal's `SecretScope`
+/// (cluster-wide `"true"` wins over namespace-wide `"true"`), and the position of
+/// the scope annotation key that decides it when any scope annotation is present.
+fn scope_of(annotations: Option<&Node<'_>>) -> (Scope, Option<Pos>) {
+    let Some(ann) = annotations else {
+        return (Scope::Strict, None);
+    };
+    let cluster = ann.get(CLUSTER_WIDE_ANNOTATION);
+    let namespace = ann.get(NAMESPACE_WIDE_ANNOTATION);
+    let is_true = |e: Option<(&Node<'_>, &Node<'_>)>| e.and_then(|(_, v)| v.text()) == Some("true");
+    let scope = if is_true(cluster) {
+        Scope::ClusterWide
+    } else if is_true(namespace) {
+        Scope::NamespaceWide
+    } else {
+        Scope::Strict
+    };
+    let decided = match scope {
+        Scope::ClusterWide => cluster,
+        Scope::NamespaceWide => namespace,
+        Scope::Strict => cluster.or(namespace),
+    };
+    (scope, decided.map(|(k, _)| k.pos()))
+}

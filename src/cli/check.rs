@@ -1,0 +1,122 @@
+//! `empseal check`: placeholder and sealed-secret lint for CI.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use empseal::cert::Certificate;
+use empseal::check::{self, CheckOptions, ExpectedKey, Input, OutputFormat, Severity};
+use empseal::error::{exit, Result};
+use empseal::source;
+
+use super::seal::now;
+
+/// `empseal check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files and directories (YAML/JSON, walked recursively); `-` reads stdin.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also check that every value was sealed for this certificate's key, and its expiry.
+    #[arg(long, value_name = "PATH|URL")]
+    pub cert: Option<String>,
+    /// Check this environment's overlay as kustomize renders it, against its pinned certificate.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Treat every input as a sealed environment (plaintext Secrets with data are errors).
+    #[arg(long = "sealed-only")]
+    pub sealed_only: bool,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "github", "sarif"])]
+    pub format: String,
+    /// Lowest severity that fails the run.
+    #[arg(long = "fail-on", default_value = "error", value_parser = ["error", "warning", "note"])]
+    pub fail_on: String,
+    /// Don't report `*secrets.env` files tracked by git.
+    #[arg(long = "no-git")]
+    pub no_git: bool,
+    /// The repository root holding `k8s/overlays/` (with --env; default: found from here).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+fn expected_key(pem: &[u8], origin: &str) -> Result<ExpectedKey> {
+    let c = Certificate::from_pem(pem, origin)?;
+    Ok(ExpectedKey {
+        modulus: c.public_key.modulus(),
+        not_after: Some(c.not_after),
+        origin: origin.to_string(),
+    })
+}
+
+/// `empseal check`: exit 0 clean, 1 on findings at or above --fail-on, 2 on usage
+/// or I/O errors (the error is printed here).
+pub fn check(a: CheckArgs) -> Result<i32> {
+    match run(a) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("empseal: error: {e}");
+            Ok(exit::USAGE)
+        }
+    }
+}
+
+fn run(a: CheckArgs) -> Result<i32> {
+    let mut opts = CheckOptions::new(now());
+    opts.sealed_only = a.sealed_only;
+    opts.check_git = !a.no_git;
+    if let Some(spec) = &a.cert {
+        let (pem, origin) = source::load_cert_bytes(spec)?;
+        opts.expected_key = Some(expected_key(&pem, &origin)?);
+    }
+    let mut inputs: Vec<Input> = Vec::new();
+    if let Some(env_name) = &a.env {
+        let ws = super::lifecycle::workspace(a.root.as_deref())?;
+        let env = ws.env(env_name)?;
+        let shown = ws.display(&env.dir);
+        let rendered = ws.kustomize()?.build(&env.dir, &shown)?;
+        if env.sealed_secret.is_some() || opts.sealed_envs.iter().any(|e| e == env_name) {
+            opts.sealed_only = true;
+        }
+        if opts.expected_key.is_none() && env.cert.exists() {
+            let pem = std::fs::read(&env.cert).map_err(|e| empseal::Error::io(&env.cert, e))?;
+            opts.expected_key = Some(expected_key(&pem, &ws.display(&env.cert))?);
+        }
+        inputs.push(Input::Bytes {
+            origin: format!("kustomize {shown}"),
+            bytes: rendered,
+        });
+    }
+    let stdin_wanted = a.paths.iter().any(|p| p.as_os_str() == "-");
+    let paths: Vec<PathBuf> = a
+        .paths
+        .into_iter()
+        .filter(|p| p.as_os_str() != "-")
+        .collect();
+    if paths.is_empty() && inputs.is_empty() && !stdin_wanted {
+        return Err(empseal::Error::Input(
+            "nothing to check: give files or directories, `-` for stdin, or --env ENV".into(),
+        ));
+    }
+    if stdin_wanted {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .map_err(|e| empseal::Error::io("<stdin>", e))?;
+        inputs.push(Input::Bytes {
+            origin: opts.stdin_name.clone(),
+            bytes,
+        });
+    }
+    inputs.extend(paths.into_iter().map(Input::Path));
+    let report = check::check_inputs(inputs, &opts)?;
+    let format: OutputFormat = a
+        .format
+        .parse()
+        .map_err(|_| empseal::Error::Input(format!("unknown --format {:?}", a.format)))?;
+    let fail_on: Severity = a
+        .fail_on
+        .parse()
+        .map_err(|_| empseal::Error::Input(format!("unknown --fail-on {:?}", a.fail_on)))?;
+    print!("{}", check::render(&report, format));
+    Ok(report.exit_code(fail_on))
+}

@@ -1,0 +1,202 @@
+//! `empseal cert fetch`, `validate` and `reencrypt`: the controller's HTTP API
+//! (kubeseal's `--fetch-cert`, `--validate` and `--re-encrypt`).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use empseal::cert::Certificate;
+use empseal::error::{Error, Result};
+use empseal::fsio::{write_atomic, Sensitivity};
+use empseal::secret::{Layout, SealedSecret};
+use empseal::source::{self, PinOutcome};
+use empseal::{emit, manifest};
+
+use super::seal::{emit_output, now, read_input, render_sealed};
+use super::ClusterArgs;
+
+/// `empseal cert fetch`.
+#[derive(Debug, Args)]
+pub struct CertFetchArgs {
+    /// Pin the certificate for this environment (`k8s/overlays/<env>/sealing/`).
+    #[arg(long, value_name = "ENV", conflicts_with = "output")]
+    pub env: Option<String>,
+    /// With --env: replace a pin whose key differs (after checking the fingerprints shown).
+    #[arg(long = "accept-new", requires = "env")]
+    pub accept_new: bool,
+    /// Write the PEM to this file (atomically) instead of stdout.
+    #[arg(short = 'w', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The repository root holding `k8s/overlays/` (default: found from the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Cluster and controller.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `empseal validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// SealedSecret manifests (YAML or JSON, several documents); `-` or absent: stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Cluster and controller.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `empseal reencrypt`.
+#[derive(Debug, Args)]
+pub struct ReencryptArgs {
+    /// SealedSecret manifests (YAML or JSON, several documents); `-` or absent: stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Write the result to this file (atomically) instead of stdout.
+    #[arg(
+        short = 'w',
+        long = "output",
+        value_name = "FILE",
+        conflicts_with = "in_place"
+    )]
+    pub output: Option<PathBuf>,
+    /// Replace the input file (atomically), keeping its format and layout.
+    #[arg(long = "in-place", requires = "file")]
+    pub in_place: bool,
+    /// Cluster and controller.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// The overlay directory of `env` under the repository root.
+pub fn overlay_dir(root: Option<&Path>, env: &str) -> Result<PathBuf> {
+    Ok(super::lifecycle::workspace(root)?.env(env)?.dir)
+}
+
+/// `empseal cert fetch`.
+pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
+    let controller = a.cluster.controller()?;
+    let fetched = controller.fetch_cert()?;
+    let now = now();
+    let cert = Certificate::from_pem(&fetched.pem, &fetched.origin)?;
+    cert.check_usable(now)?;
+    if let Some(env) = &a.env {
+        let dir = overlay_dir(a.root.as_deref(), env)?;
+        let outcome =
+            source::pin_certificate(&dir, &fetched.pem, &fetched.origin, a.accept_new, now)?;
+        let pin = outcome.pin();
+        let what = match &outcome {
+            PinOutcome::Created(_) => "pinned".to_string(),
+            PinOutcome::Unchanged(_) => "unchanged (already pinned)".to_string(),
+            PinOutcome::Renewed { .. } => "renewed (same key, new certificate)".to_string(),
+            PinOutcome::Replaced { .. } => "replaced (new key accepted)".to_string(),
+        };
+        eprintln!(
+            "empseal: {env}: certificate {what}: {} valid until {} ({})",
+            pin.fingerprint,
+            pin.not_after,
+            source::pin::cert_path(&dir).display()
+        );
+        return Ok(0);
+    }
+    emit_output(a.output.as_deref(), &fetched.pem, Sensitivity::Public)?;
+    if a.output.is_some() {
+        eprintln!("empseal: certificate {} written", cert.fingerprint());
+    }
+    Ok(0)
+}
+
+fn object_name(s: &SealedSecret) -> String {
+    if s.metadata.namespace.is_empty() {
+        s.metadata.name.clone()
+    } else {
+        format!("{}/{}", s.metadata.namespace, s.metadata.name)
+    }
+}
+
+/// The SealedSecret as the JSON kubeseal posts to the controller.
+fn as_json(s: &SealedSecret) -> String {
+    emit::to_json(&emit::sealed_secret_node(s, Layout::Current))
+}
+
+fn read_sealed(file: Option<&Path>) -> Result<(String, Vec<u8>, Vec<SealedSecret>)> {
+    let (origin, bytes) = read_input(file)?;
+    let sealed = manifest::read_sealed_secrets(&origin, &bytes)?;
+    if sealed.is_empty() {
+        return Err(Error::Input(format!(
+            "{origin}: no SealedSecret found; give a SealedSecret manifest"
+        )));
+    }
+    Ok((origin, bytes.to_vec(), sealed))
+}
+
+/// `empseal validate`.
+pub fn validate(a: ValidateArgs) -> Result<i32> {
+    let (origin, _, sealed) = read_sealed(a.file.as_deref())?;
+    let controller = a.cluster.controller()?;
+    for s in &sealed {
+        controller.verify(as_json(s).as_bytes()).map_err(|e| {
+            let e: Error = e.into();
+            prefix(e, &format!("{origin}: SealedSecret {}", object_name(s)))
+        })?;
+        println!("{origin}: SealedSecret {}: valid", object_name(s));
+    }
+    Ok(0)
+}
+
+/// `empseal reencrypt`.
+pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
+    let (origin, bytes, sealed) = read_sealed(a.file.as_deref())?;
+    let (format, layout) = manifest::detect_style(&bytes);
+    let controller = a.cluster.controller()?;
+    let mut out = Vec::with_capacity(sealed.len());
+    for s in &sealed {
+        let answer = controller.rotate(as_json(s).as_bytes()).map_err(|e| {
+            let e: Error = e.into();
+            prefix(e, &format!("{origin}: SealedSecret {}", object_name(s)))
+        })?;
+        let mut rotated = manifest::read_sealed_secrets("the controller's answer", &answer)?;
+        if rotated.len() != 1 {
+            return Err(Error::Network(format!(
+                "controller: re-encrypting {} returned {} objects instead of one",
+                object_name(s),
+                rotated.len()
+            )));
+        }
+        let mut r = rotated.remove(0);
+        // As kubeseal: server-set fields are not carried into the file.
+        for m in [&mut r.metadata, &mut r.template.metadata] {
+            m.generation = 0;
+            m.deletion_timestamp = None;
+            m.uid.clear();
+            m.resource_version.clear();
+            m.self_link.clear();
+            m.managed_fields.clear();
+        }
+        out.push(r);
+    }
+    let text = render_sealed(&out, format, layout)?;
+    let target = if a.in_place {
+        a.file.clone()
+    } else {
+        a.output.clone()
+    };
+    match target {
+        Some(p) => write_atomic(&p, text.as_bytes(), Sensitivity::Public)?,
+        None => emit_output(None, text.as_bytes(), Sensitivity::Public)?,
+    }
+    Ok(0)
+}
+
+/// Puts `what` in front of an error's message, keeping its kind (and exit code).
+fn prefix(e: Error, what: &str) -> Error {
+    match e {
+        Error::Input(m) => Error::Input(format!("{what}: {m}")),
+        Error::Cert(m) => Error::Cert(format!("{what}: {m}")),
+        Error::Decrypt(m) => Error::Decrypt(format!("{what}: {m}")),
+        Error::Network(m) => Error::Network(format!("{what}: {m}")),
+        Error::Git(m) => Error::Git(format!("{what}: {m}")),
+        Error::Overlay(m) => Error::Overlay(format!("{what}: {m}")),
+        e @ Error::Io { .. } => e,
+    }
+}

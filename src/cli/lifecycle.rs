@@ -1,0 +1,392 @@
+//! The environment lifecycle commands: `seal --env`, `render`, `rotate`,
+//! `history`, `rollback` (arguments and handlers; the work is in
+//! `empseal::overlay` and `empseal::history`). Printing happens here: results on
+//! stdout, warnings and the progress bar on stderr; never a secret value.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{ArgGroup, Args, ValueEnum};
+
+use empseal::error::{Error, Result};
+use empseal::history::{self, KeyDiff};
+use empseal::overlay::{self, RenderEvent, RenderOptions, RotateOptions, Workspace};
+
+/// `println!` that ignores a closed stdout (`empseal history | head`) instead of panicking.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// Where the repository is: `--root`, else the nearest parent of the current
+/// directory holding `empseal.yaml` or `k8s/overlays`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RootArgs {
+    /// The repository root (default: the nearest parent directory with empseal.yaml or k8s/overlays).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// Opens the workspace for a lifecycle command.
+pub fn workspace(root: Option<&Path>) -> Result<Workspace> {
+    match root {
+        Some(r) => Workspace::open(r),
+        None => {
+            let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+            Workspace::discover(&cwd)
+        }
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn list(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "-".to_string()
+    } else {
+        keys.join(", ")
+    }
+}
+
+fn demo_warning(env: &str) -> String {
+    format!(
+        "empseal: warning: the pinned certificate of {env} is demo material (its private key is in testdata/); run `empseal cert fetch --env {env}` before deploying"
+    )
+}
+
+/// `empseal seal --env ENV [--all]`: the CLI's seal command calls this when
+/// `--env` is given (`reseal_all` = `--all`). Prints what was sealed (keys
+/// only) and returns the exit code.
+pub fn seal_env(root: Option<&Path>, env: &str, reseal_all: bool) -> Result<i32> {
+    let ws = workspace(root)?;
+    let out = overlay::seal_env(&ws, env, reseal_all, &mut rand::rng(), now())?;
+    if out.demo_cert {
+        eprintln!("{}", demo_warning(env));
+    }
+    print_seal(&out);
+    Ok(0)
+}
+
+fn print_seal(out: &overlay::SealOutcome) {
+    for w in &out.warnings {
+        eprintln!("empseal: warning: {w}");
+    }
+    if out.changed {
+        say!(
+            "sealed {} for {} with certificate {} -> {}",
+            out.env,
+            out.target,
+            out.fingerprint,
+            out.file
+        );
+    } else {
+        say!(
+            "{} is up to date ({} keys, certificate {})",
+            out.file,
+            out.keys.len(),
+            out.fingerprint
+        );
+    }
+    if let Some(why) = &out.reseal_all_reason {
+        say!("  resealed every key: {why}");
+    }
+    say!("  resealed: {}", list(&out.resealed));
+    say!("  kept:     {}", list(&out.kept));
+    if !out.removed.is_empty() {
+        say!("  removed:  {}", list(&out.removed));
+    }
+    if !out.unsealed.is_empty() {
+        say!(
+            "  not sealed (run `empseal seal --env {}`): {}",
+            out.env,
+            list(&out.unsealed)
+        );
+    }
+    say!("  record:   {}", out.record);
+}
+
+/// `empseal render`.
+#[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["env", "all"])))]
+pub struct RenderArgs {
+    /// Render this environment (repeatable).
+    #[arg(long, value_name = "ENV")]
+    pub env: Vec<String>,
+    /// Render every environment under k8s/overlays.
+    #[arg(long)]
+    pub all: bool,
+    /// Directory for the rendered manifests (one ENV.yaml each).
+    #[arg(long, value_name = "DIR", default_value = "rendered")]
+    pub out_dir: PathBuf,
+    /// Seal the committed example env files (*.env.example) instead of the real
+    /// ones: renders with no secrets and no cluster.
+    #[arg(long)]
+    pub demo: bool,
+    /// Repository root.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+/// Runs `empseal render`.
+pub fn render(a: RenderArgs) -> Result<i32> {
+    let ws = workspace(a.root.root.as_deref())?;
+    let opts = RenderOptions {
+        envs: if a.all { Vec::new() } else { a.env.clone() },
+        out_dir: a.out_dir.clone(),
+        demo: a.demo,
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} rendering [{bar:24}] {pos}/{len} {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let mut on_event = |e: RenderEvent| match e {
+        RenderEvent::Start(n) => bar.set_length(n as u64),
+        RenderEvent::Env(name) => bar.set_message(name),
+        RenderEvent::Done(_) => bar.inc(1),
+    };
+    let result = overlay::render(&ws, &opts, &mut rand::rng(), now(), &mut on_event);
+    bar.finish_and_clear();
+    let done = result?;
+    for r in &done {
+        let sealed: Vec<String> = r.sealed.iter().map(|t| t.to_string()).collect();
+        say!(
+            "rendered {} -> {} ({} objects{})",
+            r.env,
+            r.path.display(),
+            r.objects,
+            if sealed.is_empty() {
+                String::new()
+            } else {
+                format!("; freshly sealed {}", sealed.join(", "))
+            }
+        );
+        for f in &r.foreign {
+            eprintln!(
+                "empseal: warning: {}: SealedSecret {f} was not sealed by empseal and is rendered as committed; check it with `empseal check`",
+                r.env
+            );
+        }
+    }
+    if a.demo {
+        eprintln!(
+            "empseal: note: --demo sealed the committed example values; never deploy this output"
+        );
+    }
+    Ok(0)
+}
+
+/// `empseal rotate`.
+#[derive(Debug, Clone, Args)]
+pub struct RotateArgs {
+    /// The environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// A key to rotate (repeatable; default: every key of the env file).
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// Generate new random values (CSPRNG) and write them to the env file;
+    /// without it, the values are taken from the env file as edited.
+    #[arg(long)]
+    pub generate: bool,
+    /// Length of generated values (characters from A-Z a-z 0-9 - _).
+    #[arg(long, value_name = "N", default_value_t = overlay::DEFAULT_GENERATED_LENGTH, requires = "generate")]
+    pub length: usize,
+    /// Repository root.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+/// Runs `empseal rotate`.
+pub fn rotate(a: RotateArgs) -> Result<i32> {
+    let ws = workspace(a.root.root.as_deref())?;
+    let opts = RotateOptions {
+        keys: a.keys.clone(),
+        generate: a.generate,
+        length: a.length,
+    };
+    let out = overlay::rotate(&ws, &a.env, &opts, &mut rand::rng(), now())?;
+    if out.seal.demo_cert {
+        eprintln!("{}", demo_warning(&a.env));
+    }
+    say!("rotated in {}: {}", a.env, list(&out.rotated));
+    if out.generated {
+        say!("  new values written to {} (mode 0600)", out.env_file);
+    }
+    print_seal(&out.seal);
+    Ok(0)
+}
+
+/// `--format` of `history`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum HistoryFormat {
+    /// A table for people.
+    #[default]
+    Text,
+    /// A JSON array for scripts.
+    Json,
+}
+
+/// `empseal history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
+    pub format: HistoryFormat,
+    /// Repository root.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+fn changes(d: &KeyDiff) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(d.added.iter().map(|k| format!("+{k}")));
+    parts.extend(d.changed.iter().map(|k| format!("~{k}")));
+    parts.extend(d.removed.iter().map(|k| format!("-{k}")));
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Runs `empseal history`.
+pub fn history(a: HistoryArgs) -> Result<i32> {
+    let ws = workspace(a.root.root.as_deref())?;
+    let versions = history::history(&ws, &a.env)?;
+    match a.format {
+        HistoryFormat::Json => {
+            let text = serde_json::to_string_pretty(&versions)
+                .map_err(|e| Error::Input(format!("cannot print history as JSON: {e}")))?;
+            say!("{text}");
+        }
+        HistoryFormat::Text => {
+            if versions.is_empty() {
+                say!("no commit changed the sealed secret of {}", a.env);
+                return Ok(0);
+            }
+            let rows: Vec<[String; 7]> = versions
+                .iter()
+                .map(|v| {
+                    [
+                        v.short.clone(),
+                        v.date.clone(),
+                        v.author.clone(),
+                        v.fingerprint.clone().unwrap_or_else(|| "unknown".into()),
+                        if !v.present {
+                            "(deleted)".into()
+                        } else if !v.readable {
+                            "(unreadable)".into()
+                        } else if v.placeholders {
+                            format!("{} (placeholders)", v.keys.join(","))
+                        } else {
+                            v.keys.join(",")
+                        },
+                        changes(&v.diff),
+                        v.subject.clone(),
+                    ]
+                })
+                .collect();
+            let header = [
+                "COMMIT", "DATE", "AUTHOR", "CERT", "KEYS", "CHANGES", "SUBJECT",
+            ];
+            let mut widths = header.map(str::len);
+            for r in &rows {
+                for (w, c) in widths.iter_mut().zip(r.iter()) {
+                    *w = (*w).max(c.chars().count());
+                }
+            }
+            let print_row = |cells: &[&str]| {
+                let mut line = String::new();
+                for (i, c) in cells.iter().enumerate() {
+                    if i + 1 == cells.len() {
+                        line.push_str(c);
+                    } else {
+                        line.push_str(&format!("{c:<w$}  ", w = widths[i]));
+                    }
+                }
+                say!("{}", line.trim_end());
+            };
+            print_row(&header);
+            for r in &rows {
+                let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+                print_row(&cells);
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// `empseal rollback`.
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// The revision to restore (commit id, tag, HEAD~2, ...), see `empseal history`.
+    #[arg(long, value_name = "REV")]
+    pub to: String,
+    /// Show the key-set change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Repository root.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+/// Runs `empseal rollback`.
+pub fn rollback(a: RollbackArgs) -> Result<i32> {
+    let ws = workspace(a.root.root.as_deref())?;
+    let plan = history::plan_rollback(&ws, &a.env, &a.to)?;
+    if let Some(w) = plan.warning() {
+        eprintln!("empseal: warning: {w}");
+    }
+    let describe = |verb: &str| {
+        say!(
+            "{verb} {} at {} ({}): keys {}",
+            plan.file,
+            plan.short,
+            plan.rev,
+            list(&plan.keys)
+        );
+        say!("  added:   {}", list(&plan.diff.added));
+        say!("  removed: {}", list(&plan.diff.removed));
+        say!("  changed: {}", list(&plan.diff.changed));
+    };
+    if a.dry_run {
+        describe("would restore");
+        say!("  (dry run: nothing written)");
+        return Ok(0);
+    }
+    history::apply_rollback(&ws, &plan)?;
+    describe("restored");
+    if plan.unchanged {
+        say!("  (the working tree already held exactly these bytes)");
+    }
+    say!(
+        "  {} {}; the local seal state was reset, so the next `empseal seal --env {}` reseals every key",
+        plan.record_file,
+        if plan.record.is_some() {
+            "restored"
+        } else {
+            "removed (that version had no record)"
+        },
+        a.env
+    );
+    Ok(0)
+}

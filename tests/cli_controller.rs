@@ -1,0 +1,206 @@
+//! `empseal cert fetch`, `validate` and `reencrypt` through the real binary,
+//! against the fake (real-TLS) API server and controller of tests/source/, driven
+//! by a generated kubeconfig, as an operator would run them.
+
+#[path = "source/support.rs"]
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_empseal");
+
+fn empseal(args: &[&str], kubeconfig: &Path, cwd: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env("HOME", cwd)
+        .env_remove("SEALED_SECRETS_CERT")
+        .env_remove("SEALED_SECRETS_CONTROLLER_NAME")
+        .env_remove("SEALED_SECRETS_CONTROLLER_NAMESPACE")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .current_dir(cwd)
+        .output()
+        .expect("run empseal")
+}
+
+fn kubeconfig(fake: &Fake, dir: &Path) -> std::path::PathBuf {
+    write_kubeconfig(
+        dir,
+        "kc",
+        &fake.https_url(),
+        &pki().ca.cert_pem,
+        &User::Token(TOKEN),
+    )
+}
+
+#[test]
+fn cert_fetch_prints_writes_and_pins_per_env() {
+    let fake = Fake::apiserver(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(&fake, dir.path());
+    let out = empseal(&["cert", "fetch"], &kc, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, pki().controller1.cert_pem);
+
+    let w = dir.path().join("cert.pem");
+    let out = empseal(&["cert", "fetch", "-w", &path(&w)], &kc, dir.path());
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&w).unwrap(), pki().controller1.cert_pem);
+
+    // Pin for an env of a repository layout.
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join("k8s/overlays/paper")).unwrap();
+    std::fs::write(
+        root.join("k8s/overlays/paper/kustomization.yaml"),
+        "namespace: emp-system-paper\n",
+    )
+    .unwrap();
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pinned = root.join("k8s/overlays/paper/sealing/cert.pem");
+    assert_eq!(std::fs::read(&pinned).unwrap(), pki().controller1.cert_pem);
+    let pin = std::fs::read_to_string(root.join("k8s/overlays/paper/sealing/pin.yaml")).unwrap();
+    assert!(
+        pin.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{pin}"
+    );
+
+    // The controller now serves another key: refused, nothing changes, both fingerprints shown.
+    let fake2 = Fake::apiserver(&["--cert-pem", &path(&pki().controller2.cert)]);
+    let kc2 = write_kubeconfig(
+        dir.path(),
+        "kc2",
+        &fake2.https_url(),
+        &pki().ca.cert_pem,
+        &User::Token(TOKEN),
+    );
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc2, &root);
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{err}"
+    );
+    assert!(
+        err.contains(&ssh_fingerprint(&pki().controller2.cert)),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&pinned).unwrap(), pki().controller1.cert_pem);
+    let out = empseal(
+        &["cert", "fetch", "--env", "paper", "--accept-new"],
+        &kc2,
+        &root,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&pinned).unwrap(), pki().controller2.cert_pem);
+}
+
+#[test]
+fn validate_and_reencrypt_in_place_keep_the_file_layout() {
+    let p = pki();
+    let fake = Fake::apiserver(&[
+        "--key",
+        &path(&p.controller1.key),
+        "--key",
+        &path(&p.controller2.key),
+        "--cert-pem",
+        &path(&p.controller2.cert),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(&fake, dir.path());
+    // Seal with empseal for the old key, in the legacy YAML layout.
+    let file = dir.path().join("sealed.yaml");
+    let out = empseal(
+        &[
+            "seal",
+            "--cert",
+            &path(&p.controller1.cert),
+            "--name",
+            "broker-creds",
+            "-n",
+            "paper",
+            "--from-literal",
+            "API_KEY=k-123",
+            "--kubeseal-layout",
+            "legacy",
+            "-w",
+            &path(&file),
+        ],
+        &kc,
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = empseal(&["validate", "-f", &path(&file)], &kc, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("paper/broker-creds: valid"));
+
+    let before = std::fs::read_to_string(&file).unwrap();
+    let out = empseal(
+        &["reencrypt", "-f", &path(&file), "--in-place"],
+        &kc,
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert_ne!(before, after);
+    assert!(
+        after.starts_with("---\n") && after.contains("creationTimestamp: null"),
+        "{after}"
+    );
+    // Only the ciphertext line changed.
+    let changed: Vec<_> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(before.lines().count(), after.lines().count());
+
+    // Moved to another name, the controller cannot decrypt: exit 5, file untouched.
+    let moved = dir.path().join("moved.yaml");
+    std::fs::write(&moved, after.replace("broker-creds", "other")).unwrap();
+    let out = empseal(&["validate", "-f", &path(&moved)], &kc, dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snapshot = std::fs::read(&moved).unwrap();
+    let out = empseal(
+        &["reencrypt", "-f", &path(&moved), "--in-place"],
+        &kc,
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(&moved).unwrap(), snapshot, "nothing written");
+    assert_clean(String::from_utf8_lossy(&out.stderr).trim_end(), &["k-123"]);
+}
