@@ -486,6 +486,67 @@ fn no_command_prints_a_test_secret() {
     good.stdout_may_hold_secrets = true;
     runs.push(good);
     runs.push(run(d, "cert show", &["cert", "show", crt], None));
+    // `check` on real ciphertext (right and wrong certificate, every format) and on
+    // plaintext Secrets: neither a secret nor a whole ciphertext may be printed.
+    let ciphertexts: Vec<String> = sealed_text
+        .lines()
+        .filter_map(|l| l.trim().split_once(": "))
+        .map(|(_, v)| v.to_string())
+        .filter(|v| v.len() > 300)
+        .collect();
+    assert!(
+        !ciphertexts.is_empty(),
+        "no ciphertext found in {sealed_text}"
+    );
+    let wrong_crt = keys().join("rsa3072.crt");
+    let wrong_crt = wrong_crt.to_str().unwrap();
+    let mut check_runs = Vec::new();
+    for format in ["text", "json", "github", "sarif"] {
+        for (what, extra) in [("right cert", crt), ("wrong cert", wrong_crt)] {
+            check_runs.push(run(
+                d,
+                &format!("check {what} {format}"),
+                &[
+                    "check", "--no-git", "--format", format, "--cert", extra, sealed_s, &moved,
+                ],
+                None,
+            ));
+        }
+        check_runs.push(run(
+            d,
+            &format!("check plaintext {format}"),
+            &[
+                "check",
+                "--no-git",
+                "--sealed-only",
+                "--format",
+                format,
+                &manifest,
+                &badb64,
+                &dupkey,
+            ],
+            None,
+        ));
+    }
+    assert!(
+        check_runs
+            .iter()
+            .any(|r| !r.out.status.success() && !r.out.stdout.is_empty()),
+        "no check run reported a finding"
+    );
+    for r in &check_runs {
+        for out in [&r.out.stdout, &r.out.stderr] {
+            let text = String::from_utf8_lossy(out);
+            for c in &ciphertexts {
+                assert!(
+                    !text.contains(c.as_str()),
+                    "{} printed a whole ciphertext:\n{text}",
+                    r.what
+                );
+            }
+        }
+    }
+    runs.extend(check_runs);
 
     // Every bad-input case failed (exit non-zero), so they did run the error paths.
     for r in &runs {
