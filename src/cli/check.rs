@@ -99,12 +99,10 @@ fn run(a: CheckArgs) -> Result<i32> {
         ));
     }
     if stdin_wanted {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
-            .map_err(|e| empseal::Error::io("<stdin>", e))?;
+        let (_, bytes) = empseal::manifest::read_input("-")?;
         inputs.push(Input::Bytes {
             origin: opts.stdin_name.clone(),
-            bytes,
+            bytes: bytes.to_vec(),
         });
     }
     inputs.extend(paths.into_iter().map(Input::Path));
