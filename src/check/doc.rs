@@ -595,6 +595,17 @@ mod tests {
     }
 
     #[test]
+    fn tab_indented_and_compact_json_parse() {
+        let (d, err) = docs("{\n\t\"a\": {\n\t\t\"b\": \"x\"\n\t}\n}\n");
+        assert!(err.is_none(), "{err:?}");
+        let b = d[0].value("a").unwrap().value("b").unwrap();
+        assert_eq!((b.as_str(), b.pos()), (Some("x"), Pos { line: 3, col: 8 }));
+        let (d, err) = docs("[{\"kind\":\"List\"},{\"k\":[1,2]}]");
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
     fn parse_errors_carry_a_position() {
         let (d, err) = docs("a: 1\n---\nb: [1, 2\nc: 3\n");
         assert_eq!(d.len(), 1);
