@@ -661,7 +661,8 @@ const STR_TAG: &[u8] = b"tag:yaml.org,2002:str";
 
 /// A `---`-separated piece of a YAML stream, as apimachinery's `YAMLReader` cuts it.
 struct Chunk {
-    text: Vec<u8>,
+    /// The document's text (may hold plaintext values).
+    text: Zeroizing<Vec<u8>>,
     first_line: usize,
 }
 
@@ -669,7 +670,7 @@ struct Chunk {
 /// of such a line may only be spaces or a comment. `\r\n` is read as `\n`.
 fn split_yaml(origin: &str, bytes: &[u8]) -> Result<Vec<Chunk>, ManifestError> {
     let mut chunks = Vec::new();
-    let mut buf: Vec<u8> = Vec::new();
+    let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
     let mut buf_first = 1usize;
     let mut pos = 0usize;
     let mut line_no = 0usize;
@@ -1972,7 +1973,7 @@ mod tests {
         let chunks = split_yaml("t", b"---\na: 1\n--- # c\nb: 2\r\n---\n---\nc: 3").unwrap();
         let texts: Vec<(String, usize)> = chunks
             .iter()
-            .map(|c| (String::from_utf8(c.text.clone()).unwrap(), c.first_line))
+            .map(|c| (String::from_utf8(c.text.to_vec()).unwrap(), c.first_line))
             .collect();
         assert_eq!(
             texts,

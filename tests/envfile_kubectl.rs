@@ -295,6 +295,15 @@ fn gen_env_case(rng: &mut ChaCha8Rng) -> EnvCase {
     EnvCase { files, env }
 }
 
+/// How many generated cases to run: `default`, or `EMPSEAL_KUBECTL_CASES` for a longer
+/// soak (each case starts kubectl, about a tenth of a second of CPU).
+fn cases_count(default: usize) -> usize {
+    std::env::var("EMPSEAL_KUBECTL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Runs `f` over `cases` on two threads (the machine has two cores).
 fn parallel<T: Sync>(cases: &[T], f: impl Fn(usize, &T) + Sync) {
     let next = Mutex::new(0usize);
@@ -383,7 +392,9 @@ fn assert_same_env_error(
 fn generated_env_files_match_kubectl() {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(0x5EA1_E4F1);
-    let cases: Vec<EnvCase> = (0..260).map(|_| gen_env_case(&mut rng)).collect();
+    let cases: Vec<EnvCase> = (0..cases_count(200))
+        .map(|_| gen_env_case(&mut rng))
+        .collect();
     let stats = Mutex::new((0usize, 0usize, 0usize));
     parallel(&cases, |i, case| {
         let ctx = format!("case {i}");
@@ -455,7 +466,7 @@ fn generated_env_files_match_kubectl() {
     eprintln!("kubectl agreed on {ok} successes and {err} errors; {long} too-long-line files");
     // The generator must exercise both outcomes substantially.
     assert!(
-        ok > 80 && err > 60 && long > 0,
+        ok > 60 && err > 40 && long > 0,
         "ok={ok} err={err} long={long}"
     );
 }
@@ -638,7 +649,9 @@ fn generated_literal_and_file_sources_match_kubectl() {
     let dir = tempfile::tempdir().unwrap();
     setup_tree(dir.path());
     let mut rng = ChaCha8Rng::seed_from_u64(0x000F_11E5);
-    let cases: Vec<SourceCase> = (0..150).map(|_| gen_source_case(&mut rng)).collect();
+    let cases: Vec<SourceCase> = (0..cases_count(120))
+        .map(|_| gen_source_case(&mut rng))
+        .collect();
     let stats = Mutex::new((0usize, 0usize));
     parallel(&cases, |i, case| {
         let ctx = format!("case {i}: {:?}", case.args);
@@ -707,7 +720,7 @@ fn generated_literal_and_file_sources_match_kubectl() {
     });
     let (ok, err) = *stats.lock().unwrap();
     eprintln!("kubectl agreed on {ok} successes and {err} errors");
-    assert!(ok > 25 && err > 25, "ok={ok} err={err}");
+    assert!(ok > 20 && err > 20, "ok={ok} err={err}");
 }
 
 #[test]
