@@ -24,7 +24,6 @@ use openssl::rsa::{Padding, Rsa, RsaRef};
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 /// Size of the AES-256-GCM session key sealed-secrets draws per value.
@@ -196,7 +195,7 @@ impl RsaPublicKey {
         ssh_string(&mut wire, b"ssh-rsa");
         ssh_mpint(&mut wire, &self.rsa.e().to_vec());
         ssh_mpint(&mut wire, &self.rsa.n().to_vec());
-        let digest = Sha256::digest(&wire);
+        let digest = openssl::sha::sha256(&wire);
         format!(
             "SHA256:{}",
             base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
@@ -369,7 +368,7 @@ impl RsaPrivateKey {
             ctx.set_rsa_oaep_md(Md::sha256())?;
             ctx.set_rsa_mgf1_md(Md::sha256())?;
             if !label.is_empty() {
-                ctx.set_rsa_oaep_label(label)?;
+                set_oaep_label(&mut ctx, label)?;
             }
             ctx.decrypt(block, Some(&mut out[..]))
         })()
@@ -385,6 +384,41 @@ impl fmt::Debug for RsaPrivateKey {
             .field("bits", &self.public.bits)
             .field("fingerprint", &self.public.fingerprint())
             .finish_non_exhaustive()
+    }
+}
+
+/// Sets the OAEP label of a decryption context through an `OSSL_PARAM`, which the
+/// RSA provider copies into the context (and frees with it).
+///
+/// Not `PkeyCtx::set_rsa_oaep_label`: that hands OpenSSL an `OPENSSL_malloc`ed copy
+/// through `EVP_PKEY_CTX_set0_rsa_oaep_label`, whose documented ownership transfer
+/// OpenSSL 3.0 does not honour on the provider path (the copy leaked on every call:
+/// found by the `wire` fuzz target, `tests/unseal_leak.rs` keeps it fixed).
+fn set_oaep_label(
+    ctx: &mut PkeyCtx<Private>,
+    label: &[u8],
+) -> Result<(), openssl::error::ErrorStack> {
+    use foreign_types::ForeignTypeRef as _;
+    // SAFETY: the params array lives across the call; the octet-string parameter only
+    // points at `label`, which the provider reads and copies
+    // (`OSSL_PARAM_get_octet_string` in `rsa_set_ctx_params`), never writes or keeps.
+    // `ctx` is a provider context here: `decrypt_init` on a key without an ENGINE
+    // always fetches the default provider's RSA asymmetric cipher.
+    let rc = unsafe {
+        let params = [
+            openssl_sys::OSSL_PARAM_construct_octet_string(
+                c"oaep-label".as_ptr(),
+                label.as_ptr() as *mut std::ffi::c_void,
+                label.len(),
+            ),
+            openssl_sys::OSSL_PARAM_construct_end(),
+        ];
+        openssl_sys::EVP_PKEY_CTX_set_params(ctx.as_ptr(), params.as_ptr())
+    };
+    if rc > 0 {
+        Ok(())
+    } else {
+        Err(openssl::error::ErrorStack::get())
     }
 }
 
@@ -442,17 +476,18 @@ pub fn parse_wire(bytes: &[u8]) -> Result<WireParts<'_>, CryptoError> {
     })
 }
 
-/// MGF1 with SHA-256 (RFC 8017 §B.2.1), XORed into `out`.
+/// MGF1 with SHA-256 (RFC 8017 §B.2.1), XORed into `out`. SHA-256 is OpenSSL's
+/// (assembly, SHA-NI where the CPU has it), as for the RSA operation itself.
 fn mgf1_xor(out: &mut [u8], seed: &[u8]) {
     for (counter, chunk) in out.chunks_mut(HASH_LEN).enumerate() {
-        let mut h = Sha256::new();
+        let mut h = openssl::sha::Sha256::new();
         h.update(seed);
-        h.update((counter as u32).to_be_bytes());
-        let mut mask = h.finalize();
+        h.update(&(counter as u32).to_be_bytes());
+        let mut mask = h.finish();
         for (o, m) in chunk.iter_mut().zip(mask.iter()) {
             *o ^= m;
         }
-        mask.as_mut_slice().zeroize();
+        mask.zeroize();
     }
 }
 
@@ -478,7 +513,7 @@ pub fn oaep_encrypt<R: RngCore + CryptoRng + ?Sized>(
     let mut em = Zeroizing::new(vec![0u8; k]);
     {
         let (seed, db) = em[1..].split_at_mut(HASH_LEN);
-        db[..HASH_LEN].copy_from_slice(&Sha256::digest(label));
+        db[..HASH_LEN].copy_from_slice(&openssl::sha::sha256(label));
         let db_len = db.len();
         db[db_len - msg.len() - 1] = 1;
         db[db_len - msg.len()..].copy_from_slice(msg);

@@ -221,7 +221,8 @@ pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
             date: overlay::format_utc(commit.time().seconds()),
             author: author.name().unwrap_or("").to_string(),
             email: author.email().unwrap_or("").to_string(),
-            subject: commit.summary().unwrap_or("").to_string(),
+            subject: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default())
+                .into_owned(),
             present: here.is_some(),
             readable,
             keys,
@@ -237,7 +238,7 @@ fn short_id(repo: &Repository, oid: Oid) -> String {
     repo.find_object(oid, None)
         .and_then(|o| o.short_id())
         .ok()
-        .and_then(|b| b.as_str().map(str::to_string))
+        .and_then(|b| b.as_str().ok().map(str::to_string))
         .unwrap_or_else(|| oid.to_string()[..7].to_string())
 }
 

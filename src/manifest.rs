@@ -42,8 +42,14 @@ use crate::secret::{
     Format, Layout, ObjectMeta, SealedSecret, Secret, SecretBytes, SecretTemplate,
 };
 
-/// Most nodes (after alias expansion) one input may produce; stops "billion laughs".
+/// Most nodes (after alias expansion) one input may produce.
 const MAX_NODES: usize = 1_000_000;
+/// Most nodes one input may produce by expanding aliases. Checked before an alias is
+/// copied, so a "billion laughs" input is refused after copying at most this many
+/// nodes (about a millisecond), not after building [`MAX_NODES`]. A Secret has no
+/// use for more: go-yaml's own alias-ratio limit keeps far larger expansions legal,
+/// but no real manifest comes near this.
+const MAX_ALIAS_NODES: usize = 10_000;
 /// Deepest nesting accepted (serde_json's own limit is 128).
 const MAX_DEPTH: usize = 128;
 
@@ -755,6 +761,7 @@ fn parse_yaml_chunk(
     origin: &str,
     chunk: &Chunk,
     budget: &mut usize,
+    alias_budget: &mut usize,
 ) -> Result<Option<Node>, ManifestError> {
     let abs = |m: libyaml::Mark| (chunk.first_line + m.line, m.column + 1);
     let events = libyaml::events(&chunk.text).map_err(|e| {
@@ -810,13 +817,15 @@ fn parse_yaml_chunk(
                         "define the anchor (&name) before using it",
                     )
                 })?;
-                *budget = budget.checked_sub(*size).ok_or_else(|| {
+                let too_many = || {
                     invalid(
                         line,
                         "too many nodes after expanding aliases",
                         "expand the aliases by hand",
                     )
-                })?;
+                };
+                *alias_budget = alias_budget.checked_sub(*size).ok_or_else(too_many)?;
+                *budget = budget.checked_sub(*size).ok_or_else(too_many)?;
                 node.clone()
             }
             libyaml::Event::Scalar {
@@ -1103,10 +1112,10 @@ fn parse_roots(origin: &str, bytes: &[u8]) -> Result<Vec<Node>, ManifestError> {
 }
 
 fn parse_yaml_stream(origin: &str, bytes: &[u8]) -> Result<Vec<Node>, ManifestError> {
-    let mut budget = MAX_NODES;
+    let (mut budget, mut alias_budget) = (MAX_NODES, MAX_ALIAS_NODES);
     let mut out = Vec::new();
     for chunk in split_yaml(origin, bytes)? {
-        if let Some(root) = parse_yaml_chunk(origin, &chunk, &mut budget)? {
+        if let Some(root) = parse_yaml_chunk(origin, &chunk, &mut budget, &mut alias_budget)? {
             out.push(root);
         }
     }
@@ -1891,6 +1900,32 @@ pub fn read_private_key_backup(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A document whose anchor (a list of 99 scalars: 100 nodes) is used `uses` times.
+    fn aliased(uses: usize) -> String {
+        let items = vec!["x"; 99].join(", ");
+        let aliases = vec!["*a"; uses].join(", ");
+        format!("anchor: &a [{items}]\nuses: [{aliases}]\n")
+    }
+
+    #[test]
+    fn alias_expansion_budget_is_exact() {
+        // 100 uses copy exactly MAX_ALIAS_NODES nodes: accepted, fully expanded.
+        let docs = parse_documents("t", aliased(MAX_ALIAS_NODES / 100).as_bytes()).unwrap();
+        let Some(Value::Seq(uses)) = docs[0].root.get("uses").map(|n| &n.value) else {
+            panic!("uses is a list");
+        };
+        assert_eq!(uses.len(), 100);
+        assert!(uses.iter().all(|u| node_size(u) == 100));
+        // One more copy is refused, on the line of the alias, before it is made.
+        match parse_documents("t", aliased(MAX_ALIAS_NODES / 100 + 1).as_bytes()) {
+            Err(ManifestError::Invalid { line, problem, .. }) => {
+                assert_eq!(line, 2);
+                assert_eq!(problem, "too many nodes after expanding aliases");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn yaml11_resolution() {

@@ -916,30 +916,13 @@ impl State {
     }
 }
 
-/// HMAC-SHA256 (RFC 2104) over SHA-256.
+/// HMAC-SHA256 (RFC 2104): the local state's fingerprint of a value.
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut k = Zeroizing::new([0u8; BLOCK]);
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut ipad = Zeroizing::new([0x36u8; BLOCK]);
-    let mut opad = Zeroizing::new([0x5cu8; BLOCK]);
-    for i in 0..BLOCK {
-        ipad[i] ^= k[i];
-        opad[i] ^= k[i];
-    }
-    let inner = Sha256::new()
-        .chain_update(&ipad[..])
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(&opad[..])
-        .chain_update(inner)
-        .finalize()
-        .into()
+    use hmac::Mac as _;
+    let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(key)
+        .expect("HMAC accepts keys of any length");
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
 }
 
 /// SHA-256 of `bytes`, hex.
