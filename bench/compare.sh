@@ -75,6 +75,8 @@ for n, m, sd, c, rss in rows:
 print(f"openssl speed rsa4096, public op (verify/s, per CPU-second): {ceiling:.0f}/s")
 print(f"empseal per core: {100*cpus['empseal-1core']/ceiling:.0f}% of the ceiling by CPU time, "
       f"{100*wall['empseal-1core']/ceiling:.0f}% by wall time (goal: 80%)")
+print(f"empseal across {ncpu} cores: {wall['empseal']:.0f} values/s vs {wall['empseal-1core']:.0f} on one core "
+      f"(speed-up {wall['empseal']/wall['empseal-1core']:.2f}x by wall time)")
 v = json.load(open(f"{work}/v.json"))["results"][0]
 print(f"empseal --version: mean {v['mean']*1000:.2f} ms ± {v['stddev']*1000:.2f}, "
       f"min {v['min']*1000:.2f} ms, median {v['median']*1000:.2f} ms, "
