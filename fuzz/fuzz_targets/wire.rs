@@ -13,8 +13,10 @@ static KEY: OnceLock<Vec<RsaPrivateKey>> = OnceLock::new();
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let keys = KEY.get_or_init(|| {
-        vec![RsaPrivateKey::from_pem(include_bytes!("../../testdata/keys/rsa2048.key"))
-            .expect("test key")]
+        vec![
+            RsaPrivateKey::from_pem(include_bytes!("../../testdata/keys/rsa2048.key"))
+                .expect("test key"),
+        ]
     });
     harness::wire(keys, data);
 });
