@@ -27,21 +27,11 @@ fn empseal(args: &[&str], kubeconfig: &Path, cwd: &Path) -> Output {
         .expect("run empseal")
 }
 
-fn kubeconfig(fake: &Fake, dir: &Path) -> std::path::PathBuf {
-    write_kubeconfig(
-        dir,
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    )
-}
-
 #[test]
 fn cert_fetch_prints_writes_and_pins_per_env() {
     let fake = Fake::apiserver(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(&fake, dir.path());
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let out = empseal(&["cert", "fetch"], &kc, dir.path());
     assert!(
         out.status.success(),
@@ -123,7 +113,7 @@ fn validate_and_reencrypt_in_place_keep_the_file_layout() {
         &path(&p.controller2.cert),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = kubeconfig(&fake, dir.path());
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     // Seal with empseal for the old key, in the legacy YAML layout.
     let file = dir.path().join("sealed.yaml");
     let out = empseal(

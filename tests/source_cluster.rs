@@ -32,13 +32,7 @@ const SERVICE_PATH: &str = "/api/v1/namespaces/kube-system/services/sealed-secre
 fn fetches_the_certificate_with_a_bearer_token() {
     let fake = Fake::apiserver(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let c = connect(&kc, net()).unwrap();
     let got = c.fetch_cert().unwrap();
     assert_eq!(
@@ -77,13 +71,7 @@ fn fetches_with_a_client_certificate_custom_controller_and_port_name() {
         "web",
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::ClientCert(&pki().client),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::ClientCert(&pki().client));
     let env = |k: &str| match k {
         "SEALED_SECRETS_CONTROLLER_NAME" => Some("ss".to_string()),
         "SEALED_SECRETS_CONTROLLER_NAMESPACE" => Some("sealing".to_string()),
@@ -114,13 +102,7 @@ fn fetches_with_an_exec_credential_plugin() {
     let fake = Fake::apiserver(&[]);
     let dir = tempfile::tempdir().unwrap();
     let plugin = exec_plugin(dir.path(), TOKEN, 0);
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Exec(&plugin),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Exec(&plugin));
     let c = connect(&kc, net()).unwrap();
     assert_eq!(c.fetch_cert().unwrap().pem, pki().controller1.cert_pem);
     assert!(fake.requests().iter().all(|r| r["auth"] == "bearer"));
@@ -220,13 +202,7 @@ fn kubeconfig_list_is_merged_and_context_selected() {
 fn verify_accepts_what_the_controller_can_decrypt_and_409_otherwise() {
     let fake = Fake::apiserver(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let c = connect(&kc, net()).unwrap();
     let good = seal(
         &pki().controller1.cert,
@@ -277,13 +253,7 @@ fn rotate_reencrypts_with_the_latest_key() {
         &path(&p.controller2.cert),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &p.ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let c = connect(&kc, net()).unwrap();
     let old = seal(
         &p.controller1.cert,
@@ -326,13 +296,7 @@ fn rotate_reencrypts_with_the_latest_key() {
 fn rotate_500_like_the_real_controller_is_explained() {
     let fake = Fake::apiserver(&["--rotate-fail-status", "500"]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let c = connect(&kc, net()).unwrap();
     let foreign = seal(
         &pki().controller2.cert,
@@ -403,13 +367,7 @@ fn expired_server_certificate_is_a_tls_error_saying_expired() {
         &path(&p.expired_server.key),
     ]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &p.ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let e = connect(&kc, net()).unwrap().fetch_cert().unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, SourceError::Tls { .. }), "{msg}");
@@ -424,13 +382,7 @@ fn expired_server_certificate_is_a_tls_error_saying_expired() {
 fn wrong_token_is_401_and_never_printed() {
     let fake = Fake::apiserver(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(WRONG_TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(WRONG_TOKEN));
     let e = connect(&kc, net()).unwrap().fetch_cert().unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, SourceError::Auth { status: 401, .. }), "{msg}");
@@ -449,13 +401,7 @@ fn wrong_token_is_401_and_never_printed() {
 fn forbidden_is_403_with_an_rbac_hint() {
     let fake = Fake::apiserver(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(FORBIDDEN_TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(FORBIDDEN_TOKEN));
     let e = connect(&kc, net()).unwrap().fetch_cert().unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, SourceError::Auth { status: 403, .. }), "{msg}");
@@ -485,13 +431,7 @@ fn forbidden_is_403_with_an_rbac_hint() {
 fn missing_service_names_it_and_the_overrides() {
     let fake = Fake::apiserver(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let e = Controller::connect(
         ControllerEndpoint::Cluster {
             kube: KubeOptions::file(&kc, None),
@@ -517,13 +457,7 @@ fn missing_service_names_it_and_the_overrides() {
 fn service_without_ports_and_without_endpoints() {
     let fake = Fake::apiserver(&["--no-ports"]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let e = connect(&kc, net()).unwrap().fetch_cert().unwrap_err();
     assert!(
         matches!(e, SourceError::ServiceLookup { .. }) && e.to_string().contains("no ports"),
@@ -558,13 +492,7 @@ fn service_without_ports_and_without_endpoints() {
 fn idempotent_service_lookup_is_retried_but_posts_are_not() {
     let fake = Fake::apiserver(&["--flaky-service-gets", "2", "--flaky-proxy-posts", "1"]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let c = connect(&kc, net()).unwrap();
     assert_eq!(c.fetch_cert().unwrap().pem, pki().controller1.cert_pem);
     let gets: Vec<_> = fake
@@ -604,13 +532,7 @@ fn idempotent_service_lookup_is_retried_but_posts_are_not() {
 fn a_controller_that_never_answers_times_out() {
     let fake = Fake::apiserver(&["--hang", "/v1/cert.pem", "--hang-seconds", "15"]);
     let dir = tempfile::tempdir().unwrap();
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let mut n = net();
     n.request_timeout = Duration::from_secs(1);
     let c = connect(&kc, n).unwrap();
@@ -678,13 +600,7 @@ fn exec_plugin_failure_is_reported_without_its_output() {
     let fake = Fake::apiserver(&[]);
     let dir = tempfile::tempdir().unwrap();
     let plugin = exec_plugin(dir.path(), TOKEN, 1);
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &fake.https_url(),
-        &pki().ca.cert_pem,
-        &User::Exec(&plugin),
-    );
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Exec(&plugin));
     let e = connect(&kc, net()).err().expect("plugin failure");
     let msg = e.to_string();
     assert!(matches!(e, SourceError::Credentials { .. }), "{msg}");

@@ -312,13 +312,7 @@ fn oversized_answers_are_refused() {
 
     // Through the API server's service proxy too.
     let api = Fake::apiserver(&["--cert-pem", &path(&big)]);
-    let kc = write_kubeconfig(
-        dir.path(),
-        "kc",
-        &api.https_url(),
-        &pki().ca.cert_pem,
-        &User::Token(TOKEN),
-    );
+    let kc = fake_kubeconfig(dir.path(), &api, &User::Token(TOKEN));
     let e = Controller::connect(
         ControllerEndpoint::Cluster {
             kube: empseal::source::KubeOptions::file(&kc, None),

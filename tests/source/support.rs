@@ -527,6 +527,12 @@ pub fn write_kubeconfig(
     p
 }
 
+/// Writes `dir/kc`: a kubeconfig for `fake`'s HTTPS address, trusting the test CA,
+/// authenticating as `user` (what most cluster tests need).
+pub fn fake_kubeconfig(dir: &Path, fake: &Fake, user: &User) -> PathBuf {
+    write_kubeconfig(dir, "kc", &fake.https_url(), &pki().ca.cert_pem, user)
+}
+
 /// Writes an exec credential plugin printing `token`, counting its runs in `count_file`.
 pub fn exec_plugin(dir: &Path, token: &str, exit_code: i32) -> PathBuf {
     let p = dir.join("cred-plugin.sh");
