@@ -171,41 +171,26 @@ impl<'a> FileChecker<'a> {
             return;
         };
         let entries = match ed {
-            Node::Map { entries, .. } => entries,
-            other if other.is_null() => {
-                self.push(
-                    Code::EmptyEncryptedData,
-                    ed_key.pos(),
-                    Some(&object),
-                    None,
-                    "spec.encryptedData is empty".into(),
-                );
-                return;
-            }
+            Node::Map { entries, .. } if !entries.is_empty() => entries,
             other => {
-                self.push(
-                    Code::EmptyEncryptedData,
-                    ed_key.pos(),
-                    Some(&object),
-                    None,
+                let detail = if other.is_null() || matches!(other, Node::Map { .. }) {
+                    "spec.encryptedData is empty".to_string()
+                } else {
                     format!(
                         "spec.encryptedData is {}, not a mapping of keys to sealed values",
                         other.type_name()
-                    ),
+                    )
+                };
+                self.push(
+                    Code::EmptyEncryptedData,
+                    ed_key.pos(),
+                    Some(&object),
+                    None,
+                    detail,
                 );
                 return;
             }
         };
-        if entries.is_empty() {
-            self.push(
-                Code::EmptyEncryptedData,
-                ed_key.pos(),
-                Some(&object),
-                None,
-                "spec.encryptedData is empty".into(),
-            );
-            return;
-        }
         let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
         for (k, v) in entries {
             self.stats.values += 1;
