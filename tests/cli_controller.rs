@@ -194,3 +194,107 @@ fn validate_and_reencrypt_in_place_keep_the_file_layout() {
     assert_eq!(std::fs::read(&moved).unwrap(), snapshot, "nothing written");
     assert_clean(String::from_utf8_lossy(&out.stderr).trim_end(), &["k-123"]);
 }
+
+/// Runs the binary as a pod would: no kubeconfig anywhere, `KUBERNETES_SERVICE_*`
+/// pointing at the fake API server and, when `sa` is given, that directory's files
+/// (token, ca.crt, namespace) mounted where kube-rs looks for the service account.
+/// A private mount namespace (`unshare -m`, root) puts an empty tmpfs over /run so
+/// the host's /var/run is never touched.
+fn empseal_in_pod(args: &[&str], port: u16, sa: Option<&Path>, home: &Path) -> Output {
+    let probe = Command::new("unshare").args(["-m", "true"]).output();
+    assert!(
+        probe.as_ref().is_ok_and(|o| o.status.success()),
+        "this test needs `unshare -m` (util-linux, run as root as CI does): {probe:?}"
+    );
+    let script = "mount -t tmpfs tmpfs /run && \
+        if [ -n \"$SA_DIR\" ]; then \
+          mkdir -p /var/run/secrets/kubernetes.io/serviceaccount && \
+          cp \"$SA_DIR\"/* /var/run/secrets/kubernetes.io/serviceaccount/; \
+        fi && exec \"$@\"";
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", script, "sh", BIN])
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .env("HOME", home)
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", port.to_string())
+        .env_remove("SEALED_SECRETS_CERT")
+        .env_remove("SEALED_SECRETS_CONTROLLER_NAME")
+        .env_remove("SEALED_SECRETS_CONTROLLER_NAMESPACE")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .current_dir(home);
+    match sa {
+        Some(dir) => cmd.env("SA_DIR", dir),
+        None => cmd.env_remove("SA_DIR"),
+    };
+    cmd.output().expect("run unshare")
+}
+
+#[test]
+fn in_cluster_config_uses_the_service_account() {
+    let fake = Fake::apiserver(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let sa = tempfile::tempdir().unwrap();
+    std::fs::write(sa.path().join("token"), TOKEN).unwrap();
+    std::fs::write(sa.path().join("ca.crt"), &pki().ca.cert_pem).unwrap();
+    std::fs::write(sa.path().join("namespace"), "emp-system-paper\n").unwrap();
+
+    // The certificate through the API server's service proxy, with the pod's token.
+    let out = empseal_in_pod(&["cert", "fetch"], fake.port, Some(sa.path()), home.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, pki().controller1.cert_pem);
+    let reqs = fake.requests();
+    assert!(!reqs.is_empty());
+    assert!(reqs.iter().all(|r| r["auth"] == "bearer"), "{reqs:?}");
+
+    // Sealing without -n takes the service account's namespace, as kubeseal does.
+    let cert = home.path().join("cert.pem");
+    std::fs::write(&cert, &pki().controller1.cert_pem).unwrap();
+    let out = empseal_in_pod(
+        &[
+            "seal",
+            "--cert",
+            &path(&cert),
+            "--name",
+            "broker-creds",
+            "--from-literal",
+            "API_KEY=k-123",
+            "-o",
+            "json",
+        ],
+        fake.port,
+        Some(sa.path()),
+        home.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sealed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sealed["metadata"]["namespace"], "emp-system-paper");
+    let plain = unseal(&pki().controller1.key, &out.stdout).expect("unseals");
+    assert_eq!(plain["API_KEY"], "k-123");
+
+    // A token the API server rejects: exit 6, the token never printed.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("token"), "not-the-token-4711").unwrap();
+    std::fs::write(bad.path().join("ca.crt"), &pki().ca.cert_pem).unwrap();
+    std::fs::write(bad.path().join("namespace"), "emp-system-paper").unwrap();
+    let out = empseal_in_pod(&["cert", "fetch"], fake.port, Some(bad.path()), home.path());
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_clean(err.trim_end(), &["not-the-token-4711"]);
+
+    // Not in a pod (no service account files): one line saying so.
+    let out = empseal_in_pod(&["cert", "fetch"], fake.port, None, home.path());
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not running in a cluster"), "{err}");
+}
