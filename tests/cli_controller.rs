@@ -12,17 +12,21 @@ use support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_empseal");
 
-fn empseal(args: &[&str], kubeconfig: &Path, cwd: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("HOME", cwd)
+/// Runs in `cwd` with `HOME` there and none of the operator's settings that would
+/// pick another certificate, controller or proxy.
+fn isolated<'a>(cmd: &'a mut Command, cwd: &Path) -> &'a mut Command {
+    cmd.env("HOME", cwd)
         .env_remove("SEALED_SECRETS_CERT")
         .env_remove("SEALED_SECRETS_CONTROLLER_NAME")
         .env_remove("SEALED_SECRETS_CONTROLLER_NAMESPACE")
         .env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
         .current_dir(cwd)
+}
+
+fn empseal(args: &[&str], kubeconfig: &Path, cwd: &Path) -> Output {
+    isolated(Command::new(BIN).args(args), cwd)
+        .env("KUBECONFIG", kubeconfig)
         .output()
         .expect("run empseal")
 }
@@ -207,18 +211,13 @@ fn empseal_in_pod(args: &[&str], port: u16, sa: Option<&Path>, home: &Path) -> O
           cp \"$SA_DIR\"/* /var/run/secrets/kubernetes.io/serviceaccount/; \
         fi && exec \"$@\"";
     let mut cmd = Command::new("unshare");
-    cmd.args(["-m", "sh", "-c", script, "sh", BIN])
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .env("HOME", home)
-        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
-        .env("KUBERNETES_SERVICE_PORT", port.to_string())
-        .env_remove("SEALED_SECRETS_CERT")
-        .env_remove("SEALED_SECRETS_CONTROLLER_NAME")
-        .env_remove("SEALED_SECRETS_CONTROLLER_NAMESPACE")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("https_proxy")
-        .current_dir(home);
+    isolated(
+        cmd.args(["-m", "sh", "-c", script, "sh", BIN]).args(args),
+        home,
+    )
+    .env_remove("KUBECONFIG")
+    .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    .env("KUBERNETES_SERVICE_PORT", port.to_string());
     match sa {
         Some(dir) => cmd.env("SA_DIR", dir),
         None => cmd.env_remove("SA_DIR"),
@@ -235,6 +234,15 @@ fn can_mount_privately() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// A pod's service account files: `token`, the test CA as `ca.crt`, `namespace`.
+fn service_account(token: &str, namespace: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), token).unwrap();
+    std::fs::write(dir.path().join("ca.crt"), &pki().ca.cert_pem).unwrap();
+    std::fs::write(dir.path().join("namespace"), namespace).unwrap();
+    dir
+}
+
 #[test]
 fn in_cluster_config_uses_the_service_account() {
     if !can_mount_privately() && std::env::var_os("EMPSEAL_REQUIRE_UNSHARE").is_none() {
@@ -243,10 +251,7 @@ fn in_cluster_config_uses_the_service_account() {
     }
     let fake = Fake::apiserver(&[]);
     let home = tempfile::tempdir().unwrap();
-    let sa = tempfile::tempdir().unwrap();
-    std::fs::write(sa.path().join("token"), TOKEN).unwrap();
-    std::fs::write(sa.path().join("ca.crt"), &pki().ca.cert_pem).unwrap();
-    std::fs::write(sa.path().join("namespace"), "emp-system-paper\n").unwrap();
+    let sa = service_account(TOKEN, "emp-system-paper\n");
 
     // The certificate through the API server's service proxy, with the pod's token.
     let out = empseal_in_pod(&["cert", "fetch"], fake.port, Some(sa.path()), home.path());
@@ -290,10 +295,7 @@ fn in_cluster_config_uses_the_service_account() {
     assert_eq!(plain["API_KEY"], "k-123");
 
     // A token the API server rejects: exit 6, the token never printed.
-    let bad = tempfile::tempdir().unwrap();
-    std::fs::write(bad.path().join("token"), "not-the-token-4711").unwrap();
-    std::fs::write(bad.path().join("ca.crt"), &pki().ca.cert_pem).unwrap();
-    std::fs::write(bad.path().join("namespace"), "emp-system-paper").unwrap();
+    let bad = service_account("not-the-token-4711", "emp-system-paper");
     let out = empseal_in_pod(&["cert", "fetch"], fake.port, Some(bad.path()), home.path());
     assert_eq!(out.status.code(), Some(6));
     let err = String::from_utf8_lossy(&out.stderr);
