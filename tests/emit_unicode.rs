@@ -1,7 +1,7 @@
 //! go-yaml's key order depends on Go's `unicode.IsLetter` / `unicode.IsDigit`.
-//! Our tables are Unicode 15.0.0 (Go 1.21–1.26, what kubeseal v0.36 is built
-//! with); the Go on this machine is 1.19 (Unicode 13.0.0). For every code
-//! point Unicode 13 already assigned, both must agree. The letter / digit
+//! Our tables are Unicode 15.0.0 (Go 1.21–1.26; kubeseal v0.36 is built with
+//! Go 1.26), and so are the reference Go's (tests/gotool). For every code point
+//! Go's tables assign, both must agree. The letter / digit
 //! status is observed through the public API: the order `to_yaml` gives two
 //! keys.
 
@@ -43,7 +43,7 @@ fn letters_and_digits_agree_with_go() {
         let Some(c) = char::from_u32(cp) else {
             continue;
         };
-        // Unassigned in Unicode 13, or private use (never letters or digits).
+        // Unassigned in Go's tables, or private use (never letters or digits).
         if !u.is_assigned(c) || (0xE000..=0xF8FF).contains(&cp) || cp >= 0xF0000 {
             continue;
         }

@@ -4,6 +4,7 @@
 //! reads them, and base64 decoding as Go's `base64.StdEncoding`.
 
 mod crypto_support;
+mod gotool;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,9 +24,7 @@ fn go_peer() -> &'static PathBuf {
         std::fs::create_dir_all(&dir).unwrap();
         let bin = dir.join(format!("hybrid-{}", std::process::id()));
         run_ok(
-            Command::new("go")
-                .env("GO111MODULE", "off")
-                .env("GOPATH", &dir)
+            gotool::go_command(&dir)
                 .args(["build", "-o"])
                 .arg(&bin)
                 .arg(interop_path("go/hybrid.go")),

@@ -43,36 +43,21 @@ pub struct GoRef {
     stdout: BufReader<ChildStdout>,
 }
 
-const SETUP_HINT: &str = "run `bash .ci/setup` (installs golang-go, golang-k8s-sigs-yaml-dev and golang-gopkg-yaml.v2-dev)";
+#[path = "../gotool/mod.rs"]
+mod gotool;
+use gotool::SETUP_HINT;
 
 fn build_goref() -> PathBuf {
-    let go_ok = Command::new("go")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(go_ok, "the Go toolchain (`go`) is missing: {SETUP_HINT}");
-    for dir in [
-        "/usr/share/gocode/src/sigs.k8s.io/yaml",
-        "/usr/share/gocode/src/gopkg.in/yaml.v2",
-    ] {
-        assert!(Path::new(dir).is_dir(), "{dir} is missing: {SETUP_HINT}");
-    }
+    gotool::require_go_libraries();
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let gopath = tmp.join("goref-gopath");
-    std::fs::create_dir_all(&gopath).expect("create GOPATH dir");
     let bin = tmp.join(format!("goref-{}", std::process::id()));
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/goref");
-    let out = Command::new("go")
+    let out = gotool::go_command(&tmp.join("goref"))
         .arg("build")
         .arg("-o")
         .arg(&bin)
         .arg(".")
         .current_dir(&src)
-        .env("GO111MODULE", "off")
-        .env("GOPATH", format!("{}:/usr/share/gocode", gopath.display()))
-        .env("GOCACHE", tmp.join("goref-gocache"))
-        .env("GOFLAGS", "")
         .output()
         .expect("run go build");
     assert!(
@@ -146,7 +131,7 @@ impl GoRef {
         self.batch(&reqs)
     }
 
-    /// Go 1.19's unicode.IsLetter / IsDigit / assigned ranges.
+    /// Go's unicode.IsLetter / IsDigit / assigned ranges (Unicode 15.0.0 on Go 1.21–1.26).
     pub fn unicode(&mut self) -> Answer {
         self.batch(&["{\"op\":\"unicode\"}".to_owned()])
             .pop()
@@ -613,8 +598,16 @@ pub const NUMBERS: &[&str] = &[
     "1/2",
 ];
 
-/// Timestamp-like strings (only forms Go 1.19 and Go 1.26 parse alike).
+/// Timestamp-like strings, the forms Go >= 1.20 parses differently from older Go
+/// (fractional digits past nine, zone offsets) included.
 pub const TIMESTAMPS: &[&str] = &[
+    "2024-01-02 03:04:05.1234567890",
+    "2024-01-02T03:04:05.123456789012Z",
+    "2024-01-02T03:04:05+24:00",
+    "2024-01-02T03:04:05+25:00",
+    "2024-01-02T03:04:05+01:61",
+    "2024-01-02T03:04:05+-1:00",
+    "2024-01-02T03:04:05+1:00",
     "2024-01-02",
     "2024-1-2",
     "2024-01-2",

@@ -23,10 +23,9 @@
 //	{"op":"unicode"}
 //	    ranges of unicode.IsLetter, unicode.IsDigit and "assigned" code points.
 //
-// kubeseal v0.36 is built with Go >= 1.22, whose encoding/json writes U+0008
-// and U+000C as \b and \f; this Go (1.19) writes \u0008 and \u000c. The json
-// answers are rewritten to the newer form (go122Escapes) so they show what
-// kubeseal prints. The YAML path is unaffected (go-yaml decodes both forms).
+// kubeseal v0.36 is built with Go 1.26 (encoding/json writes U+0008 and U+000C
+// as \b and \f, Unicode 15.0.0 tables, omitzero): this program must run on a
+// Go >= 1.22 (tests/gotool picks and checks it), so its answers are Go's own.
 package main
 
 import (
@@ -128,7 +127,7 @@ func value(doc json.RawMessage) (resp response) {
 	if b, err := json.MarshalIndent(ov, "", "  "); err != nil {
 		resp.JSONErr = err.Error()
 	} else {
-		resp.JSON = string(go122Escapes(b))
+		resp.JSON = string(b)
 	}
 	return
 }
@@ -209,31 +208,6 @@ func readOrdered(d *json.Decoder) (interface{}, error) {
 	default:
 		return t, nil
 	}
-}
-
-// go122Escapes rewrites \u0008 and \u000c escapes to \b and \f, as
-// encoding/json does since Go 1.22. Every backslash in encoding/json output
-// starts an escape sequence, so a left-to-right scan is exact.
-func go122Escapes(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' {
-			out = append(out, b[i])
-			continue
-		}
-		if i+5 < len(b) && b[i+1] == 'u' && string(b[i+2:i+5]) == "000" && (b[i+5] == '8' || b[i+5] == 'c') {
-			if b[i+5] == '8' {
-				out = append(out, '\\', 'b')
-			} else {
-				out = append(out, '\\', 'f')
-			}
-			i += 5
-			continue
-		}
-		out = append(out, b[i], b[i+1])
-		i++
-	}
-	return out
 }
 
 // ---- Mirrors of the upstream types (json tags as upstream) ----
@@ -331,9 +305,7 @@ type ObjectMetaLegacy struct {
 }
 
 // ObjectMetaCurrent mirrors metav1.ObjectMeta since k8s 0.34, whose tag is
-// `json:"creationTimestamp,omitempty,omitzero"`. Go 1.19 has no omitzero, so
-// the always-zero timestamp is a nil pointer here, which omitempty omits:
-// the same bytes as omitzero on a zero Time under Go >= 1.24.
+// `json:"creationTimestamp,omitempty,omitzero"` (omitzero: Go >= 1.24).
 type ObjectMetaCurrent struct {
 	Name                       string               `json:"name,omitempty"`
 	GenerateName               string               `json:"generateName,omitempty"`
@@ -342,7 +314,7 @@ type ObjectMetaCurrent struct {
 	UID                        string               `json:"uid,omitempty"`
 	ResourceVersion            string               `json:"resourceVersion,omitempty"`
 	Generation                 int64                `json:"generation,omitempty"`
-	CreationTimestamp          *Time                `json:"creationTimestamp,omitempty"`
+	CreationTimestamp          Time                 `json:"creationTimestamp,omitempty,omitzero"`
 	DeletionTimestamp          *Time                `json:"deletionTimestamp,omitempty"`
 	DeletionGracePeriodSeconds *int64               `json:"deletionGracePeriodSeconds,omitempty"`
 	Labels                     map[string]string    `json:"labels,omitempty"`
@@ -543,7 +515,7 @@ func object(op, layout string, raw json.RawMessage) (resp response) {
 	if b, err := json.MarshalIndent(obj, "", "  "); err != nil {
 		resp.JSONErr = err.Error()
 	} else {
-		resp.JSON = string(go122Escapes(b))
+		resp.JSON = string(b)
 	}
 	return
 }

@@ -4,6 +4,8 @@
 //! against ../shared/crds).
 #![allow(dead_code)]
 
+#[path = "../gotool/mod.rs"]
+mod gotool;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -61,17 +63,10 @@ pub fn require_tools() {
     });
 }
 
-/// Fails when Go or sigs.k8s.io/yaml (kubeseal's serializer) is missing.
+/// Fails when Go (new enough to match kubeseal v0.36) or sigs.k8s.io/yaml
+/// (kubeseal's serializer) is missing.
 pub fn require_go() {
-    let go = Command::new("go").arg("version").output();
-    assert!(
-        matches!(&go, Ok(o) if o.status.success()),
-        "go is missing: {SETUP_HINT}"
-    );
-    assert!(
-        Path::new("/usr/share/gocode/src/sigs.k8s.io/yaml/yaml.go").is_file(),
-        "sigs.k8s.io/yaml (Debian golang-k8s-sigs-yaml-dev) is missing: {SETUP_HINT}"
-    );
+    gotool::require_go_libraries();
 }
 
 /// A throwaway copy of the repository's k8s/ tree (and .gitignore), so tests
@@ -345,16 +340,9 @@ pub fn kubeseal_layout(path: &Path) -> String {
     let gopath = tempfile::tempdir().unwrap();
     let json = validator(&["kubeseal-json", "--file", path.to_str().unwrap()]);
     let (ok, printed, err) = run_with_stdin(
-        Command::new("go")
+        gotool::go_command(gopath.path())
             .args(["run", "kubeseal_yaml.go"])
-            .current_dir(repo().join("tests/k8s"))
-            .env("GO111MODULE", "off")
-            .env("GOFLAGS", "")
-            .env(
-                "GOPATH",
-                format!("{}:/usr/share/gocode", gopath.path().display()),
-            )
-            .env("GOCACHE", gopath.path().join("cache")),
+            .current_dir(repo().join("tests/k8s")),
         json.as_bytes(),
     );
     assert!(ok, "go run kubeseal_yaml.go: {err}");

@@ -4,6 +4,8 @@
 //! with the demo private keys.
 #![allow(dead_code)]
 
+#[path = "../gotool/mod.rs"]
+mod gotool;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -350,26 +352,11 @@ pub fn tree_hash(dir: &Path, skip: &[&str]) -> String {
 /// committed `tests/k8s/kubeseal_yaml.go`) prints for these objects.
 pub fn go_kubeseal_yaml(objects: &[serde_json::Value]) -> String {
     use std::io::Write;
-    let go = Command::new("go").arg("version").output();
-    assert!(
-        matches!(&go, Ok(o) if o.status.success()),
-        "go is missing; run `bash .ci/setup`"
-    );
-    assert!(
-        Path::new("/usr/share/gocode/src/sigs.k8s.io/yaml/yaml.go").is_file(),
-        "sigs.k8s.io/yaml is missing; run `bash .ci/setup`"
-    );
+    gotool::require_go_libraries();
     let gopath = tempfile::tempdir().unwrap();
-    let mut child = Command::new("go")
+    let mut child = gotool::go_command(gopath.path())
         .args(["run", "kubeseal_yaml.go"])
         .current_dir(project().join("tests/k8s"))
-        .env("GO111MODULE", "off")
-        .env("GOFLAGS", "")
-        .env(
-            "GOPATH",
-            format!("{}:/usr/share/gocode", gopath.path().display()),
-        )
-        .env("GOCACHE", gopath.path().join("cache"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

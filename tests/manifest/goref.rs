@@ -1,6 +1,8 @@
 //! Builds and runs `goref.go`, the Go reference for kubeseal's per-document decoding
 //! (shared by the manifest tests).
 
+#[path = "../gotool/mod.rs"]
+mod gotool;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -11,16 +13,14 @@ pub fn goref() -> &'static PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("manifest-goref");
-        std::fs::create_dir_all(dir.join("gopath")).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("goref");
         let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/manifest/goref.go");
-        let status = Command::new("go")
+        gotool::require_go_libraries();
+        let status = gotool::go_command(&dir)
             .args(["build", "-o"])
             .arg(&out)
             .arg(&src)
-            .env("GO111MODULE", "off")
-            .env("GOPATH", format!("{}:/usr/share/gocode", dir.join("gopath").display()))
-            .env("GOCACHE", dir.join("gocache"))
             .status();
         assert!(
             matches!(status, Ok(s) if s.success()),
