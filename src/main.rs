@@ -10,7 +10,7 @@ fn main() {
     match cli::run(args) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("empseal: error: {e}");
+            cli::out::stderr(format_args!("empseal: error: {e}"));
             std::process::exit(e.exit_code());
         }
     }

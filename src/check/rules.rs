@@ -88,6 +88,9 @@ codes! {
     /// The file is not valid YAML/JSON (or not UTF-8).
     Unparseable = "ES001", Error, "unparseable YAML or JSON",
         "fix the syntax at this position; `kubectl kustomize` and kubectl reject the file too";
+    /// Expanding the file's YAML aliases would exceed the alias budget.
+    AliasBudget = "ES002", Error, "too many nodes after expanding aliases",
+        "expand the aliases by hand; empseal refuses more than 10,000 nodes (or 16 MiB) copied by aliases per file, as `empseal seal` does";
     /// An encryptedData value starts with `AgAAAA`, the conventional placeholder.
     PlaceholderPrefix = "ES101", Error, "placeholder ciphertext (AgAAAA...)",
         "seal the real value (`empseal seal --env ENV`, or kubeseal) and commit the result";

@@ -139,7 +139,7 @@ pub fn validate(a: ValidateArgs) -> Result<i32> {
             let e: Error = e.into();
             prefix(e, &format!("{origin}: SealedSecret {}", object_name(s)))
         })?;
-        println!("{origin}: SealedSecret {}: valid", object_name(s));
+        super::out::say!("{origin}: SealedSecret {}: valid", object_name(s));
     }
     Ok(0)
 }

@@ -12,13 +12,7 @@ use empseal::error::{Error, Result};
 use empseal::history::{self, KeyDiff};
 use empseal::overlay::{self, RenderEvent, RenderOptions, RotateOptions, Workspace};
 
-/// `println!` that ignores a closed stdout (`empseal history | head`) instead of panicking.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
+use super::out::say;
 
 /// Where the repository is: `--root`, else the nearest parent of the current
 /// directory holding `empseal.yaml` or `k8s/overlays`.

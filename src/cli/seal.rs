@@ -1,6 +1,5 @@
 //! `empseal seal`, `unseal` and `cert show`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -14,6 +13,7 @@ use empseal::seal::SealOptions;
 use empseal::secret::{Format, Layout, SealedSecret};
 use empseal::{emit, envfile, manifest, seal as sealing, source, unseal as unsealing};
 
+use super::out::{note, say};
 use super::{ClusterArgs, FormatArg, LayoutArg, ScopeArg};
 
 /// Seconds in 30 days: certificates expiring sooner get a warning.
@@ -149,7 +149,7 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
     let c = Certificate::from_pem(&pem, &origin)?;
     c.check_usable(now)?;
     if c.expires_within(now, EXPIRY_WARNING_SECS) {
-        eprintln!(
+        note!(
             "empseal: warning: {}: certificate expires at {} (within 30 days); fetch the controller's current certificate soon",
             c.origin,
             empseal::cert::rfc3339(c.not_after)
@@ -162,12 +162,7 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
 pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
     match path {
         Some(p) => write_atomic(p, bytes, sensitivity),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)
-                .and_then(|_| out.flush())
-                .map_err(|e| Error::io("<stdout>", e))
-        }
+        None => super::out::stdout(bytes),
     }
 }
 
@@ -197,7 +192,7 @@ pub fn seal(a: SealArgs) -> Result<i32> {
                     "--cert cannot be combined with --env: {env} is sealed with its pinned certificate (repin it with `empseal cert fetch --env {env}`)"
                 )));
             }
-            eprintln!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
+            note!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
         }
         return super::lifecycle::seal_env(None, env, a.all);
     }
@@ -355,20 +350,20 @@ pub fn cert_show(a: CertShowArgs) -> Result<i32> {
     } else {
         "valid"
     };
-    println!("certificate: {origin}");
-    println!("subject:     {}", c.subject);
-    println!("issuer:      {}", c.issuer);
-    println!("not before:  {}", empseal::cert::rfc3339(c.not_before));
-    println!(
+    say!("certificate: {origin}");
+    say!("subject:     {}", c.subject);
+    say!("issuer:      {}", c.issuer);
+    say!("not before:  {}", empseal::cert::rfc3339(c.not_before));
+    say!(
         "not after:   {} ({state})",
         empseal::cert::rfc3339(c.not_after)
     );
-    println!("key:         RSA {} bits", c.bits);
-    println!("fingerprint: {}", c.fingerprint());
+    say!("key:         RSA {} bits", c.bits);
+    say!("fingerprint: {}", c.fingerprint());
     if c.not_after <= now {
-        eprintln!("empseal: warning: {origin}: certificate expired; kubeseal and empseal refuse to seal with it");
+        note!("empseal: warning: {origin}: certificate expired; kubeseal and empseal refuse to seal with it");
     } else if c.expires_within(now, EXPIRY_WARNING_SECS) {
-        eprintln!("empseal: warning: {origin}: certificate expires within 30 days; fetch the controller's current certificate");
+        note!("empseal: warning: {origin}: certificate expires within 30 days; fetch the controller's current certificate");
     }
     Ok(0)
 }
