@@ -120,3 +120,153 @@ fn check_walks_upper_case_extensions_and_symlinked_directories_once() {
         .map(String::from)
     );
 }
+
+#[path = "source/support.rs"]
+#[allow(dead_code, unused_imports)]
+mod fake;
+#[allow(dead_code, unused_imports)]
+mod lifecycle_support;
+
+/// A pipe whose reading end is already closed: the first write gets EPIPE.
+/// (The reader, `true`, has exited before the command starts, so no race.)
+fn closed_pipe() -> Stdio {
+    let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+    let writer = reader.stdin.take().unwrap();
+    reader.wait().unwrap();
+    Stdio::from(writer)
+}
+
+/// Runs `cmd` with stdout on a closed pipe; asserts the quiet end: exit 141
+/// (128 + SIGPIPE), nothing on stderr, no panic.
+fn assert_quiet_on_closed_pipe(what: &str, cmd: &mut Command) {
+    let out = cmd
+        .stdin(Stdio::null())
+        .stdout(closed_pipe())
+        .stderr(Stdio::piped())
+        .env_remove("SEALED_SECRETS_CERT")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{what}: {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{what}: {stderr}"
+    );
+}
+
+fn bin_in(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args).current_dir(dir);
+    c
+}
+
+#[test]
+fn every_printing_command_ends_quietly_on_a_closed_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys = repo().join("testdata/keys");
+    let cert = keys.join("rsa2048.crt");
+    let cert = cert.to_str().unwrap();
+    let key = keys.join("rsa2048.key");
+    let sealed = d.join("sealed.yaml");
+    let ok = Command::new(BIN)
+        .args(["seal", "--cert", cert, "--name", "s", "-n", "ns"])
+        .args(["--from-literal", "K=v", "-w", sealed.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let placeholder = d.join("bad.yaml");
+    std::fs::write(
+        &placeholder,
+        "kind: SealedSecret\nmetadata: {name: s, namespace: n}\nspec:\n  encryptedData: {K: AgAAAAAA}\n",
+    )
+    .unwrap();
+    let s = sealed.to_str().unwrap();
+    let local: Vec<(&str, Vec<&str>)> = vec![
+        ("--help", vec!["--help"]),
+        ("--version", vec!["--version"]),
+        ("cert show", vec!["cert", "show", cert]),
+        ("check (findings)", vec!["check", "--no-git", "bad.yaml"]),
+        ("check (clean)", vec!["check", "--no-git", s]),
+        ("check --format sarif", vec!["check", "--no-git", "--format", "sarif", s]),
+        (
+            "seal",
+            vec!["seal", "--cert", cert, "--name", "s", "-n", "ns", "--from-literal", "K=v"],
+        ),
+        (
+            "seal --raw",
+            vec!["seal", "--raw", "--cert", cert, "--name", "s", "-n", "ns", "--from-file", s],
+        ),
+        (
+            "unseal",
+            vec!["unseal", "--private-key", key.to_str().unwrap(), "-f", s],
+        ),
+    ];
+    for (what, args) in &local {
+        assert_quiet_on_closed_pipe(what, &mut bin_in(d, args));
+    }
+
+    // The controller commands, against the fake API server and controller.
+    let p = fake::pki();
+    let server = fake::Fake::apiserver(&["--key", &fake::path(&p.controller1.key)]);
+    let kc = fake::fake_kubeconfig(d, &server, &fake::User::Token(fake::TOKEN));
+    let c1 = fake::path(&p.controller1.cert);
+    let ok = Command::new(BIN)
+        .args(["seal", "--cert", &c1, "--name", "s", "-n", "ns", "--from-literal", "K=v"])
+        .args(["-w", "c1.yaml"])
+        .current_dir(d)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    for (what, args) in [
+        ("cert fetch", &["cert", "fetch"][..]),
+        ("validate", &["validate", "-f", "c1.yaml"][..]),
+        ("reencrypt", &["reencrypt", "-f", "c1.yaml"][..]),
+    ] {
+        assert_quiet_on_closed_pipe(
+            what,
+            bin_in(d, args).env("KUBECONFIG", &kc).env("HOME", d),
+        );
+    }
+
+    // The lifecycle commands, in a repository.
+    let mut r = lifecycle_support::Repo::new();
+    r.ok(&["seal", "--env", "paper"]);
+    let first = r.commit("Alice", "seal paper");
+    assert_quiet_on_closed_pipe("seal --env", &mut bin_in(r.root(), &["seal", "--env", "prod"]));
+    assert_quiet_on_closed_pipe("history", &mut bin_in(r.root(), &["history", "--env", "paper"]));
+    assert_quiet_on_closed_pipe(
+        "rollback --dry-run",
+        &mut bin_in(r.root(), &["rollback", "--env", "paper", "--to", &first, "--dry-run"]),
+    );
+    assert_quiet_on_closed_pipe(
+        "rotate",
+        &mut bin_in(r.root(), &["rotate", "--env", "paper", "--key", "API_KEY", "--generate"]),
+    );
+}
+
+/// The class guard for the test above: the binary's sources write to stdout only
+/// through `cli::out` (new commands cannot bring the panic back with `println!`).
+#[test]
+fn the_binary_prints_only_through_its_one_writer() {
+    let mut files = vec![repo().join("src/main.rs")];
+    for e in std::fs::read_dir(repo().join("src/cli")).unwrap() {
+        files.push(e.unwrap().path());
+    }
+    for f in files {
+        if f.ends_with("out.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap();
+            for banned in ["print!(", "println!(", "stdout()"] {
+                let hit = code.match_indices(banned).any(|(at, _)| {
+                    // `eprint!`/`eprintln!` are not stdout; `is_terminal` checks are fine.
+                    !code[..at].ends_with('e') && !code[at..].starts_with("stdout().is_terminal")
+                });
+                assert!(!hit, "{}:{}: use cli::out instead of {banned}", f.display(), i + 1);
+            }
+        }
+    }
+}
