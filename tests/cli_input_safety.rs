@@ -270,3 +270,62 @@ fn the_binary_prints_only_through_its_one_writer() {
         }
     }
 }
+
+fn run_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = bin_in(dir, args)
+        .env_remove("SEALED_SECRETS_CERT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn seal_raw_refuses_ambiguous_input_and_seals_the_literal_it_is_given() {
+    use empseal::crypto::{b64_decode, hybrid_decrypt, RsaPrivateKey};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys = repo().join("testdata/keys");
+    let cert = keys.join("rsa2048.crt");
+    let cert = cert.to_str().unwrap();
+    let key = RsaPrivateKey::from_pem(&std::fs::read(keys.join("rsa2048.key")).unwrap()).unwrap();
+    std::fs::write(d.join("v.txt"), "file-value-7f3a").unwrap();
+    let raw = ["seal", "--raw", "--cert", cert, "--name", "app", "-n", "ns"];
+    let with = |extra: &[&str]| -> Vec<String> {
+        raw.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+
+    // One literal: that value is sealed, not stdin.
+    let args = with(&["--from-literal", "K=literal-value-91c2"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run_with_stdin(d, &args, b"stdin-value-5e0d");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let wire = b64_decode(std::str::from_utf8(&out.stdout).unwrap()).unwrap();
+    let plain = hybrid_decrypt(std::slice::from_ref(&key), &wire, b"ns/app").unwrap();
+    assert_eq!(&plain[..], b"literal-value-91c2");
+
+    // Two sources, or a source --raw does not read: exit 2, one line, nothing printed.
+    for extra in [
+        &["--from-file", "v.txt", "--from-literal", "K=literal-value-91c2"][..],
+        &["--from-literal", "A=literal-value-91c2", "--from-literal", "B=x"][..],
+        &["--from-file", "v.txt", "--from-file", "v.txt"][..],
+        &["--from-env-file", "v.txt"][..],
+        &["-f", "v.txt"][..],
+    ] {
+        let args = with(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run_with_stdin(d, &args, b"stdin-value-5e0d");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(out.stdout.is_empty(), "{extra:?}");
+        assert_eq!(err.lines().count(), 1, "{extra:?}: {err}");
+        assert!(err.contains("--raw"), "{err}");
+        for secret in ["literal-value-91c2", "stdin-value-5e0d", "file-value-7f3a"] {
+            assert!(!err.contains(secret), "{err}");
+        }
+    }
+}

@@ -182,6 +182,39 @@ pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -
         .collect()
 }
 
+/// Where `seal --raw` takes its one value from.
+enum RawSource<'a> {
+    Stdin,
+    File(&'a str),
+    Literal(&'a str),
+}
+
+/// `--raw` seals exactly one value: from one `--from-file`, one `--from-literal`,
+/// or stdin when neither is given. Anything else is ambiguous (which value would
+/// be sealed?) and refused as a usage error, before any input is read.
+fn raw_source(a: &SealArgs) -> std::result::Result<RawSource<'_>, String> {
+    let ignored = [
+        (!a.from_env_file.is_empty(), "--from-env-file"),
+        (a.file.is_some(), "-f/--secret-file"),
+        (a.merge_into.is_some(), "--merge-into"),
+    ];
+    if let Some((_, flag)) = ignored.iter().find(|(given, _)| *given) {
+        return Err(format!(
+            "--raw seals one value from --from-file, --from-literal or stdin; {flag} cannot be used with it"
+        ));
+    }
+    match (a.from_file.as_slice(), a.from_literal.as_slice()) {
+        ([], []) => Ok(RawSource::Stdin),
+        ([one], []) => Ok(RawSource::File(one)),
+        ([], [one]) => Ok(RawSource::Literal(one)),
+        (files, literals) => Err(format!(
+            "--raw seals exactly one value, but {} --from-file and {} --from-literal were given; give exactly one of --from-file, --from-literal or stdin",
+            files.len(),
+            literals.len()
+        )),
+    }
+}
+
 /// `empseal seal`.
 pub fn seal(a: SealArgs) -> Result<i32> {
     if let Some(env) = &a.env {
@@ -214,18 +247,18 @@ pub fn seal(a: SealArgs) -> Result<i32> {
         !a.from_env_file.is_empty() || !a.from_literal.is_empty() || !a.from_file.is_empty();
 
     if a.raw {
-        let value =
-            match a.from_file.as_slice() {
-                [] => read_input(None)?.1,
-                [one] => {
-                    let path = one.split_once('=').map(|(_, p)| p).unwrap_or(one);
-                    manifest::read_input(path)?.1
-                }
-                _ => return Err(Error::Input(
-                    "--raw seals one value: give exactly one --from-file (or the value on stdin)"
-                        .into(),
-                )),
-            };
+        let value = match raw_source(&a) {
+            Ok(RawSource::Stdin) => read_input(None)?.1,
+            Ok(RawSource::File(spec)) => {
+                let path = spec.split_once('=').map(|(_, p)| p).unwrap_or(spec);
+                manifest::read_input(path)?.1
+            }
+            Ok(RawSource::Literal(lit)) => envfile::parse_literal_source("--from-literal", lit)?.1,
+            Err(usage) => {
+                note!("empseal: error: {usage}");
+                return Ok(empseal::error::exit::USAGE);
+            }
+        };
         let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
         let ns = a.namespace.clone().unwrap_or(context_ns);
         let mut rng = ChaCha20Rng::from_os_rng();
