@@ -329,3 +329,72 @@ fn seal_raw_refuses_ambiguous_input_and_seals_the_literal_it_is_given() {
         }
     }
 }
+
+/// kubectl's reading of an env file, for comparing key sets.
+fn kubectl_keys(dir: &Path, env_file: &str) -> Vec<String> {
+    let out = Command::new("kubectl")
+        .args(["create", "secret", "generic", "s", "-n", "ns"])
+        .arg(format!("--from-env-file={env_file}"))
+        .args(["--dry-run=client", "-o", "json"])
+        .current_dir(dir)
+        .env("KUBECONFIG", dir.join("no-kubeconfig"))
+        .env_remove("EMPSEAL_T_UNSET_5")
+        .output()
+        .expect("kubectl is installed on this project's machines");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["data"].as_object().unwrap().keys().cloned().collect()
+}
+
+#[test]
+fn seal_warns_about_env_file_lines_without_equals_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cert = repo().join("testdata/keys/rsa2048.crt");
+    // Line 2 is a value typed without its key; line 3 names an unset variable.
+    std::fs::write(d.join("app.env"), "PLAIN=v-plain-1\nhunter2secretvalue\nEMPSEAL_T_UNSET_5\n").unwrap();
+    let out = bin_in(
+        d,
+        &["seal", "--cert", cert.to_str().unwrap(), "--name", "s", "-n", "ns", "--from-env-file", "app.env", "-o", "json"],
+    )
+    .env_remove("SEALED_SECRETS_CERT")
+    .env_remove("EMPSEAL_T_UNSET_5")
+    .env_remove("hunter2secretvalue")
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // kubectl's result is kept: the same keys as kubectl seals.
+    let sealed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: Vec<String> = sealed["spec"]["encryptedData"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(ours, kubectl_keys(d, "app.env"));
+    // One warning per line without '=', naming the file and line, never the line's text.
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 2, "{err}");
+    assert!(warnings[0].starts_with("empseal: warning: app.env:2: the line has no '='"), "{err}");
+    assert!(warnings[1].starts_with("empseal: warning: app.env:3: "), "{err}");
+    assert!(warnings[1].contains("unset"), "{err}");
+    assert!(!err.contains("hunter2secretvalue") && !err.contains("v-plain-1"), "{err}");
+}
+
+#[test]
+fn seal_refuses_a_cr_only_env_file_with_exit_3_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cert = repo().join("testdata/keys/rsa2048.crt");
+    std::fs::write(d.join("mac.env"), "A=v-mac-1\rB=v-mac-2\rC=v-mac-3\r").unwrap();
+    let w = d.join("out.yaml");
+    let out = bin_in(
+        d,
+        &["seal", "--cert", cert.to_str().unwrap(), "--name", "s", "-n", "ns", "--from-env-file", "mac.env", "-w", w.to_str().unwrap()],
+    )
+    .env_remove("SEALED_SECRETS_CERT")
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("mac.env:1: ") && err.contains("carriage return"), "{err}");
+    assert!(!err.contains("v-mac"), "{err}");
+    assert!(!w.exists(), "nothing written");
+}

@@ -816,3 +816,34 @@ fn env_file_from_process_environment_and_directory_refusal() {
         "{ours}"
     );
 }
+
+/// Old Mac line endings: kubectl reads a CR-only file as one line and seals the
+/// first key with every later entry inside its value. empseal refuses the file,
+/// naming it and the line, instead of sealing what nobody meant.
+#[test]
+fn cr_only_env_file_is_one_kubectl_line_and_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = b"A=v-one-41\rB=v-two-42\r# note\rC=v-three-43\r";
+    std::fs::write(dir.path().join("mac.env"), bytes).unwrap();
+    let args = ["s".to_string(), "--from-env-file=mac.env".to_string()];
+    let Kubectl::Ok { data, .. } = kubectl(dir.path(), &args, &[]) else {
+        panic!("kubectl failed")
+    };
+    let want: BTreeMap<String, Vec<u8>> =
+        [("A".to_string(), b"v-one-41\rB=v-two-42\r# note\rC=v-three-43".to_vec())].into();
+    assert_eq!(data, want, "kubectl's one-key reading");
+
+    let e = parse_env_bytes("mac.env", bytes, &|_| None).unwrap_err();
+    assert!(
+        matches!(&e, EnvFileError::CrLineEndings { origin, line: 1 } if origin == "mac.env"),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(msg.starts_with("mac.env:1: ") && !msg.contains('\n'), "{msg}");
+    for value in ["v-one-41", "v-two-42", "v-three-43"] {
+        assert!(!msg.contains(value), "{msg}");
+    }
+    // A lone CR inside a value (not followed by an entry) is kept, as kubectl keeps it.
+    let kept = parse_env_bytes("v.env", b"A=x\ry\nB=2\r\n", &|_| None).unwrap();
+    assert_eq!(&kept[0].value[..], b"x\ry");
+}

@@ -292,7 +292,12 @@ pub fn seal(a: SealArgs) -> Result<i32> {
                 sources.file(&item);
             }
         }
-        vec![sources.build(&name, a.namespace.as_deref(), &envfile::process_env)?]
+        let (secret, warnings) =
+            sources.build_with_warnings(&name, a.namespace.as_deref(), &envfile::process_env)?;
+        for w in &warnings {
+            note!("empseal: warning: {w}");
+        }
+        vec![secret]
     } else {
         let (origin, bytes) = read_input(a.file.as_deref())?;
         let secrets = manifest::read_secrets(&origin, &bytes)?;
