@@ -398,3 +398,60 @@ fn seal_refuses_a_cr_only_env_file_with_exit_3_naming_it() {
     assert!(!err.contains("v-mac"), "{err}");
     assert!(!w.exists(), "nothing written");
 }
+
+#[test]
+fn check_flags_literal_plaintext_in_sealedsecret_template_data_not_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Real ciphertext, so the only findings are the template's.
+    let cert = repo().join("testdata/keys/rsa2048.crt");
+    let out = bin_in(
+        d,
+        &["seal", "--cert", cert.to_str().unwrap(), "--name", "example", "-n", "default", "--from-literal", "server1=s1", "--from-literal", "database1=d1"],
+    )
+    .env_remove("SEALED_SECRETS_CERT")
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sealed = String::from_utf8(out.stdout).unwrap();
+    // Upstream's config-template shape: templates around sealed values are fine.
+    let template = r#"    data:
+      myconfig.json: |
+        {"host": "foobar", "password": {{ toJson .server1 }}}
+      bar: 'secret {{ index . "database1" }} !'
+      literal.txt: plaintext-pw-8c1e
+      quoted: '{{ "plaintext-pw-a.b" }}'
+      empty: ""
+    stringData:
+      extra: plaintext-pw-77d0
+"#;
+    let text = sealed.replace("  template:\n", &format!("  template:\n{template}"));
+    assert_ne!(text, sealed, "{sealed}");
+    std::fs::write(d.join("s.yaml"), &text).unwrap();
+    let out = bin_in(d, &["check", "--no-git", "--format", "json", "s.yaml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(String, String, usize)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["key"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap() as usize,
+            )
+        })
+        .collect();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    assert_eq!(
+        got,
+        vec![
+            ("ES503".to_string(), "literal.txt".to_string(), line_of("plaintext-pw-8c1e")),
+            ("ES503".to_string(), "quoted".to_string(), line_of("plaintext-pw-a.b")),
+            ("ES503".to_string(), "extra".to_string(), line_of("plaintext-pw-77d0")),
+        ]
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("plaintext-pw"), "{stdout}");
+}

@@ -148,6 +148,10 @@ codes! {
     /// A `*secrets.env` file is tracked by git.
     TrackedEnvFile = "ES502", Error, "secrets env file tracked by git",
         "`git rm --cached` the file, keep it ignored (`*secrets.env` in .gitignore) and rotate its credentials";
+    /// A literal (non-templated) value in a SealedSecret's spec.template.data, or
+    /// any value in spec.template.stringData: plaintext in the repository.
+    TemplatePlaintext = "ES503", Error, "plaintext value in a SealedSecret's template",
+        "seal the value into spec.encryptedData (`empseal seal --merge-into FILE`) and reference it from the template as `{{ .KEY }}`; rotate the exposed value";
     /// The certificate has expired.
     CertExpired = "ES601", Error, "certificate expired",
         "fetch the controller's current certificate (`empseal cert fetch --env ENV`) and reseal";
