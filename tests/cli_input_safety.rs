@@ -455,3 +455,75 @@ fn check_flags_literal_plaintext_in_sealedsecret_template_data_not_templates() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains("plaintext-pw"), "{stdout}");
 }
+
+#[test]
+fn merge_into_seals_with_the_target_scope_and_keeps_its_comments_byte_for_byte() {
+    use empseal::crypto::{b64_decode, hybrid_decrypt, RsaPrivateKey};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let keys = repo().join("testdata/keys");
+    let cert = keys.join("rsa2048.crt");
+    let cert = cert.to_str().unwrap();
+    let key = RsaPrivateKey::from_pem(&std::fs::read(keys.join("rsa2048.key")).unwrap()).unwrap();
+    let out = bin_in(
+        d,
+        &["seal", "--cert", cert, "--name", "app", "-n", "ns", "--scope", "namespace-wide", "--from-literal", "A=alpha", "--from-literal", "B=beta", "-w", "sealed.yaml"],
+    )
+    .env_remove("SEALED_SECRETS_CERT")
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The operator's comments: a header, above a key, trailing, blank lines, at the end.
+    let sealed = std::fs::read_to_string(d.join("sealed.yaml")).unwrap();
+    let mut commented = String::from("# Sealed for the paper cluster; see docs/secrets.md\n");
+    for line in sealed.lines() {
+        if line.trim_start().starts_with("A: ") {
+            commented.push_str("    # A rotates monthly\n");
+            commented.push_str(line);
+            commented.push_str("  # owner: payments\n\n");
+        } else {
+            commented.push_str(line);
+            commented.push('\n');
+        }
+    }
+    commented.push_str("# end of file\n");
+    std::fs::write(d.join("sealed.yaml"), &commented).unwrap();
+
+    // kubeseal's flow: a plain Secret (no scope annotation) on stdin.
+    let update = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n  namespace: ns\ndata:\n  B: YmV0YTI=\n  C: Z2FtbWE=\n";
+    let out = run_with_stdin(d, &["seal", "--cert", cert, "--merge-into", "sealed.yaml"], update.as_bytes());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = std::fs::read_to_string(d.join("sealed.yaml")).unwrap();
+
+    // The new and replaced items are namespace-wide like the file: they open with
+    // the namespace label (a strict item would need "ns/app" and not decrypt).
+    let value = |text: &str, k: &str| -> String {
+        let prefix = format!("    {k}: ");
+        let l = text.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("{k} in {text}"));
+        l[prefix.len()..].split(' ').next().unwrap().to_string()
+    };
+    for (k, want) in [("A", &b"alpha"[..]), ("B", b"beta2"), ("C", b"gamma")] {
+        let wire = b64_decode(&value(&after, k)).unwrap();
+        let plain = hybrid_decrypt(std::slice::from_ref(&key), &wire, b"ns")
+            .unwrap_or_else(|e| panic!("{k} does not open with the file's namespace-wide label: {e}"));
+        assert_eq!(&plain[..], want, "{k}");
+    }
+    // Byte for byte: every line but the B value is kept, comments included, in
+    // order; the only new lines are B's and C's values.
+    let is_bc = |l: &&str| l.starts_with("    B: ") || l.starts_with("    C: ");
+    let kept_before: Vec<&str> = commented.lines().filter(|l| !is_bc(l)).collect();
+    let kept_after: Vec<&str> = after.lines().filter(|l| !is_bc(l)).collect();
+    assert_eq!(kept_after, kept_before, "{after}");
+    assert_eq!(after.lines().filter(is_bc).count(), 2, "{after}");
+    assert!(after.ends_with("# end of file\n"));
+    assert!(after.contains(&format!("    A: {}  # owner: payments\n", value(&commented, "A"))));
+
+    // An explicit scope that contradicts the file: exit 2, file untouched.
+    let out = run_with_stdin(
+        d,
+        &["seal", "--cert", cert, "--merge-into", "sealed.yaml", "--scope", "strict"],
+        update.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(d.join("sealed.yaml")).unwrap(), after);
+}

@@ -330,15 +330,47 @@ pub fn seal(a: SealArgs) -> Result<i32> {
             )));
         }
         let mut original = originals.remove(0);
+        // New items get the target's scope (kubeseal seals them with the input's,
+        // so a strict item lands in a namespace-wide file and cannot decrypt).
+        let target_scope = original.scope();
+        if let Some(asked) = a.scope.map(empseal::secret::Scope::from) {
+            if asked != target_scope {
+                note!(
+                    "empseal: error: --scope {} conflicts with {origin}, which is {}: every value of one SealedSecret has its scope; drop --scope, or seal into another file",
+                    asked.as_str(),
+                    target_scope.as_str()
+                );
+                return Ok(empseal::error::exit::USAGE);
+            }
+        }
+        let mut secrets = secrets;
+        for s in &mut secrets {
+            target_scope.apply_to_annotations(&mut s.metadata.annotations);
+        }
+        opts.scope = target_scope;
         opts.name = Some(original.metadata.name.clone());
         opts.namespace_override = Some(original.metadata.namespace.clone());
         let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
         let mut rng = ChaCha20Rng::from_os_rng();
         let update = sealing::seal_secrets(&mut rng, &cert.public_key, secrets, &opts)?;
+        let before = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
         for u in &update {
             sealing::merge_into(&mut original, u);
         }
-        let out = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
+        let after = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
+        // Keep the file's comments: splice the change into its text.
+        let out = match std::str::from_utf8(&original_bytes)
+            .ok()
+            .and_then(|text| empseal::splice::keep_comments(text, &before, &after))
+        {
+            Some(kept) => kept,
+            None => {
+                if original_bytes.contains(&b'#') && file_format == Format::Yaml {
+                    note!("empseal: warning: {origin}: the file is not laid out as kubeseal prints it, so it is rewritten in kubeseal's layout and its comments are not kept");
+                }
+                after
+            }
+        };
         write_atomic(target, out.as_bytes(), Sensitivity::Public)?;
         return Ok(0);
     }
