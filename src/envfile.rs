@@ -762,7 +762,8 @@ impl SecretSources {
         namespace: Option<&str>,
         env: &dyn Fn(&str) -> Option<SecretBytes>,
     ) -> Result<Secret, EnvFileError> {
-        self.build_with_warnings(name, namespace, env).map(|(s, _)| s)
+        self.build_with_warnings(name, namespace, env)
+            .map(|(s, _)| s)
     }
 
     /// [`SecretSources::build`], plus what kubectl accepts silently but is most

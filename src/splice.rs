@@ -198,7 +198,9 @@ mod tests {
     #[test]
     fn untouched_lines_and_comments_survive_byte_for_byte() {
         let file = "# header\n---\napiVersion: v1\nspec:\n  # the values\n  encryptedData:\n    A: AgA1  # rotated monthly\n\n    C: AgC1\n  template:\n    data:\n      f: |\n        # not a comment\n        x\n# end\n";
-        let new = OLD.replace("A: AgA1", "A: AgA2").replace("    C: AgC1\n", "    B: AgB1\n    C: AgC1\n");
+        let new = OLD
+            .replace("A: AgA1", "A: AgA2")
+            .replace("    C: AgC1\n", "    B: AgB1\n    C: AgC1\n");
         let got = keep_comments(file, OLD, &new).unwrap();
         assert_eq!(
             got,

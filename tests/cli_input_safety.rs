@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_empseal");
 
-#[allow(dead_code)]
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -76,7 +75,14 @@ fn findings(out: &Output) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| format!("{}:{} {}", f["file"].as_str().unwrap(), f["line"], f["code"].as_str().unwrap()))
+        .map(|f| {
+            format!(
+                "{}:{} {}",
+                f["file"].as_str().unwrap(),
+                f["line"],
+                f["code"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -104,8 +110,16 @@ fn check_walks_upper_case_extensions_and_symlinked_directories_once() {
     symlink("..", tree.join("real/loop")).unwrap();
     symlink("real", tree.join("again")).unwrap();
     symlink("missing", tree.join("dangling.yaml")).unwrap();
-    let out = empseal(&["check", "--no-git", "--format", "json", "k8s"], dir.path());
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = empseal(
+        &["check", "--no-git", "--format", "json", "k8s"],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut got = findings(&out);
     got.sort();
     assert_eq!(
@@ -122,9 +136,7 @@ fn check_walks_upper_case_extensions_and_symlinked_directories_once() {
 }
 
 #[path = "source/support.rs"]
-#[allow(dead_code, unused_imports)]
 mod fake;
-#[allow(dead_code, unused_imports)]
 mod lifecycle_support;
 
 /// A pipe whose reading end is already closed: the first write gets EPIPE.
@@ -188,14 +200,38 @@ fn every_printing_command_ends_quietly_on_a_closed_stdout() {
         ("cert show", vec!["cert", "show", cert]),
         ("check (findings)", vec!["check", "--no-git", "bad.yaml"]),
         ("check (clean)", vec!["check", "--no-git", s]),
-        ("check --format sarif", vec!["check", "--no-git", "--format", "sarif", s]),
+        (
+            "check --format sarif",
+            vec!["check", "--no-git", "--format", "sarif", s],
+        ),
         (
             "seal",
-            vec!["seal", "--cert", cert, "--name", "s", "-n", "ns", "--from-literal", "K=v"],
+            vec![
+                "seal",
+                "--cert",
+                cert,
+                "--name",
+                "s",
+                "-n",
+                "ns",
+                "--from-literal",
+                "K=v",
+            ],
         ),
         (
             "seal --raw",
-            vec!["seal", "--raw", "--cert", cert, "--name", "s", "-n", "ns", "--from-file", s],
+            vec![
+                "seal",
+                "--raw",
+                "--cert",
+                cert,
+                "--name",
+                "s",
+                "-n",
+                "ns",
+                "--from-file",
+                s,
+            ],
         ),
         (
             "unseal",
@@ -212,7 +248,17 @@ fn every_printing_command_ends_quietly_on_a_closed_stdout() {
     let kc = fake::fake_kubeconfig(d, &server, &fake::User::Token(fake::TOKEN));
     let c1 = fake::path(&p.controller1.cert);
     let ok = Command::new(BIN)
-        .args(["seal", "--cert", &c1, "--name", "s", "-n", "ns", "--from-literal", "K=v"])
+        .args([
+            "seal",
+            "--cert",
+            &c1,
+            "--name",
+            "s",
+            "-n",
+            "ns",
+            "--from-literal",
+            "K=v",
+        ])
         .args(["-w", "c1.yaml"])
         .current_dir(d)
         .status()
@@ -223,25 +269,34 @@ fn every_printing_command_ends_quietly_on_a_closed_stdout() {
         ("validate", &["validate", "-f", "c1.yaml"][..]),
         ("reencrypt", &["reencrypt", "-f", "c1.yaml"][..]),
     ] {
-        assert_quiet_on_closed_pipe(
-            what,
-            bin_in(d, args).env("KUBECONFIG", &kc).env("HOME", d),
-        );
+        assert_quiet_on_closed_pipe(what, bin_in(d, args).env("KUBECONFIG", &kc).env("HOME", d));
     }
 
     // The lifecycle commands, in a repository.
     let mut r = lifecycle_support::Repo::new();
     r.ok(&["seal", "--env", "paper"]);
     let first = r.commit("Alice", "seal paper");
-    assert_quiet_on_closed_pipe("seal --env", &mut bin_in(r.root(), &["seal", "--env", "prod"]));
-    assert_quiet_on_closed_pipe("history", &mut bin_in(r.root(), &["history", "--env", "paper"]));
+    assert_quiet_on_closed_pipe(
+        "seal --env",
+        &mut bin_in(r.root(), &["seal", "--env", "prod"]),
+    );
+    assert_quiet_on_closed_pipe(
+        "history",
+        &mut bin_in(r.root(), &["history", "--env", "paper"]),
+    );
     assert_quiet_on_closed_pipe(
         "rollback --dry-run",
-        &mut bin_in(r.root(), &["rollback", "--env", "paper", "--to", &first, "--dry-run"]),
+        &mut bin_in(
+            r.root(),
+            &["rollback", "--env", "paper", "--to", &first, "--dry-run"],
+        ),
     );
     assert_quiet_on_closed_pipe(
         "rotate",
-        &mut bin_in(r.root(), &["rotate", "--env", "paper", "--key", "API_KEY", "--generate"]),
+        &mut bin_in(
+            r.root(),
+            &["rotate", "--env", "paper", "--key", "API_KEY", "--generate"],
+        ),
     );
 }
 
@@ -265,7 +320,12 @@ fn the_binary_prints_only_through_its_one_writer() {
                     // `eprint!`/`eprintln!` are not stdout; `is_terminal` checks are fine.
                     !code[..at].ends_with('e') && !code[at..].starts_with("stdout().is_terminal")
                 });
-                assert!(!hit, "{}:{}: use cli::out instead of {banned}", f.display(), i + 1);
+                assert!(
+                    !hit,
+                    "{}:{}: use cli::out instead of {banned}",
+                    f.display(),
+                    i + 1
+                );
             }
         }
     }
@@ -303,15 +363,29 @@ fn seal_raw_refuses_ambiguous_input_and_seals_the_literal_it_is_given() {
     let args = with(&["--from-literal", "K=literal-value-91c2"]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = run_with_stdin(d, &args, b"stdin-value-5e0d");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let wire = b64_decode(std::str::from_utf8(&out.stdout).unwrap()).unwrap();
     let plain = hybrid_decrypt(std::slice::from_ref(&key), &wire, b"ns/app").unwrap();
     assert_eq!(&plain[..], b"literal-value-91c2");
 
     // Two sources, or a source --raw does not read: exit 2, one line, nothing printed.
     for extra in [
-        &["--from-file", "v.txt", "--from-literal", "K=literal-value-91c2"][..],
-        &["--from-literal", "A=literal-value-91c2", "--from-literal", "B=x"][..],
+        &[
+            "--from-file",
+            "v.txt",
+            "--from-literal",
+            "K=literal-value-91c2",
+        ][..],
+        &[
+            "--from-literal",
+            "A=literal-value-91c2",
+            "--from-literal",
+            "B=x",
+        ][..],
         &["--from-file", "v.txt", "--from-file", "v.txt"][..],
         &["--from-env-file", "v.txt"][..],
         &["-f", "v.txt"][..],
@@ -341,7 +415,11 @@ fn kubectl_keys(dir: &Path, env_file: &str) -> Vec<String> {
         .env_remove("EMPSEAL_T_UNSET_5")
         .output()
         .expect("kubectl is installed on this project's machines");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["data"].as_object().unwrap().keys().cloned().collect()
 }
@@ -352,10 +430,26 @@ fn seal_warns_about_env_file_lines_without_equals_naming_file_and_line() {
     let d = dir.path();
     let cert = repo().join("testdata/keys/rsa2048.crt");
     // Line 2 is a value typed without its key; line 3 names an unset variable.
-    std::fs::write(d.join("app.env"), "PLAIN=v-plain-1\nhunter2secretvalue\nEMPSEAL_T_UNSET_5\n").unwrap();
+    std::fs::write(
+        d.join("app.env"),
+        "PLAIN=v-plain-1\nhunter2secretvalue\nEMPSEAL_T_UNSET_5\n",
+    )
+    .unwrap();
     let out = bin_in(
         d,
-        &["seal", "--cert", cert.to_str().unwrap(), "--name", "s", "-n", "ns", "--from-env-file", "app.env", "-o", "json"],
+        &[
+            "seal",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--name",
+            "s",
+            "-n",
+            "ns",
+            "--from-env-file",
+            "app.env",
+            "-o",
+            "json",
+        ],
     )
     .env_remove("SEALED_SECRETS_CERT")
     .env_remove("EMPSEAL_T_UNSET_5")
@@ -366,15 +460,29 @@ fn seal_warns_about_env_file_lines_without_equals_naming_file_and_line() {
     assert!(out.status.success(), "{err}");
     // kubectl's result is kept: the same keys as kubectl seals.
     let sealed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ours: Vec<String> = sealed["spec"]["encryptedData"].as_object().unwrap().keys().cloned().collect();
+    let ours: Vec<String> = sealed["spec"]["encryptedData"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     assert_eq!(ours, kubectl_keys(d, "app.env"));
     // One warning per line without '=', naming the file and line, never the line's text.
     let warnings: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
     assert_eq!(warnings.len(), 2, "{err}");
-    assert!(warnings[0].starts_with("empseal: warning: app.env:2: the line has no '='"), "{err}");
-    assert!(warnings[1].starts_with("empseal: warning: app.env:3: "), "{err}");
+    assert!(
+        warnings[0].starts_with("empseal: warning: app.env:2: the line has no '='"),
+        "{err}"
+    );
+    assert!(
+        warnings[1].starts_with("empseal: warning: app.env:3: "),
+        "{err}"
+    );
     assert!(warnings[1].contains("unset"), "{err}");
-    assert!(!err.contains("hunter2secretvalue") && !err.contains("v-plain-1"), "{err}");
+    assert!(
+        !err.contains("hunter2secretvalue") && !err.contains("v-plain-1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -386,7 +494,19 @@ fn seal_refuses_a_cr_only_env_file_with_exit_3_naming_it() {
     let w = d.join("out.yaml");
     let out = bin_in(
         d,
-        &["seal", "--cert", cert.to_str().unwrap(), "--name", "s", "-n", "ns", "--from-env-file", "mac.env", "-w", w.to_str().unwrap()],
+        &[
+            "seal",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--name",
+            "s",
+            "-n",
+            "ns",
+            "--from-env-file",
+            "mac.env",
+            "-w",
+            w.to_str().unwrap(),
+        ],
     )
     .env_remove("SEALED_SECRETS_CERT")
     .output()
@@ -394,7 +514,10 @@ fn seal_refuses_a_cr_only_env_file_with_exit_3_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("mac.env:1: ") && err.contains("carriage return"), "{err}");
+    assert!(
+        err.contains("mac.env:1: ") && err.contains("carriage return"),
+        "{err}"
+    );
     assert!(!err.contains("v-mac"), "{err}");
     assert!(!w.exists(), "nothing written");
 }
@@ -407,12 +530,28 @@ fn check_flags_literal_plaintext_in_sealedsecret_template_data_not_templates() {
     let cert = repo().join("testdata/keys/rsa2048.crt");
     let out = bin_in(
         d,
-        &["seal", "--cert", cert.to_str().unwrap(), "--name", "example", "-n", "default", "--from-literal", "server1=s1", "--from-literal", "database1=d1"],
+        &[
+            "seal",
+            "--cert",
+            cert.to_str().unwrap(),
+            "--name",
+            "example",
+            "-n",
+            "default",
+            "--from-literal",
+            "server1=s1",
+            "--from-literal",
+            "database1=d1",
+        ],
     )
     .env_remove("SEALED_SECRETS_CERT")
     .output()
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sealed = String::from_utf8(out.stdout).unwrap();
     // Upstream's config-template shape: templates around sealed values are fine.
     let template = r#"    data:
@@ -428,8 +567,15 @@ fn check_flags_literal_plaintext_in_sealedsecret_template_data_not_templates() {
     let text = sealed.replace("  template:\n", &format!("  template:\n{template}"));
     assert_ne!(text, sealed, "{sealed}");
     std::fs::write(d.join("s.yaml"), &text).unwrap();
-    let out = bin_in(d, &["check", "--no-git", "--format", "json", "s.yaml"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin_in(d, &["check", "--no-git", "--format", "json", "s.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let got: Vec<(String, String, usize)> = report["findings"]
         .as_array()
@@ -447,9 +593,21 @@ fn check_flags_literal_plaintext_in_sealedsecret_template_data_not_templates() {
     assert_eq!(
         got,
         vec![
-            ("ES503".to_string(), "literal.txt".to_string(), line_of("plaintext-pw-8c1e")),
-            ("ES503".to_string(), "quoted".to_string(), line_of("plaintext-pw-a.b")),
-            ("ES503".to_string(), "extra".to_string(), line_of("plaintext-pw-77d0")),
+            (
+                "ES503".to_string(),
+                "literal.txt".to_string(),
+                line_of("plaintext-pw-8c1e")
+            ),
+            (
+                "ES503".to_string(),
+                "quoted".to_string(),
+                line_of("plaintext-pw-a.b")
+            ),
+            (
+                "ES503".to_string(),
+                "extra".to_string(),
+                line_of("plaintext-pw-77d0")
+            ),
         ]
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -467,12 +625,32 @@ fn merge_into_seals_with_the_target_scope_and_keeps_its_comments_byte_for_byte()
     let key = RsaPrivateKey::from_pem(&std::fs::read(keys.join("rsa2048.key")).unwrap()).unwrap();
     let out = bin_in(
         d,
-        &["seal", "--cert", cert, "--name", "app", "-n", "ns", "--scope", "namespace-wide", "--from-literal", "A=alpha", "--from-literal", "B=beta", "-w", "sealed.yaml"],
+        &[
+            "seal",
+            "--cert",
+            cert,
+            "--name",
+            "app",
+            "-n",
+            "ns",
+            "--scope",
+            "namespace-wide",
+            "--from-literal",
+            "A=alpha",
+            "--from-literal",
+            "B=beta",
+            "-w",
+            "sealed.yaml",
+        ],
     )
     .env_remove("SEALED_SECRETS_CERT")
     .output()
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The operator's comments: a header, above a key, trailing, blank lines, at the end.
     let sealed = std::fs::read_to_string(d.join("sealed.yaml")).unwrap();
     let mut commented = String::from("# Sealed for the paper cluster; see docs/secrets.md\n");
@@ -491,21 +669,33 @@ fn merge_into_seals_with_the_target_scope_and_keeps_its_comments_byte_for_byte()
 
     // kubeseal's flow: a plain Secret (no scope annotation) on stdin.
     let update = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n  namespace: ns\ndata:\n  B: YmV0YTI=\n  C: Z2FtbWE=\n";
-    let out = run_with_stdin(d, &["seal", "--cert", cert, "--merge-into", "sealed.yaml"], update.as_bytes());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run_with_stdin(
+        d,
+        &["seal", "--cert", cert, "--merge-into", "sealed.yaml"],
+        update.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = std::fs::read_to_string(d.join("sealed.yaml")).unwrap();
 
     // The new and replaced items are namespace-wide like the file: they open with
     // the namespace label (a strict item would need "ns/app" and not decrypt).
     let value = |text: &str, k: &str| -> String {
         let prefix = format!("    {k}: ");
-        let l = text.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("{k} in {text}"));
+        let l = text
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("{k} in {text}"));
         l[prefix.len()..].split(' ').next().unwrap().to_string()
     };
     for (k, want) in [("A", &b"alpha"[..]), ("B", b"beta2"), ("C", b"gamma")] {
         let wire = b64_decode(&value(&after, k)).unwrap();
-        let plain = hybrid_decrypt(std::slice::from_ref(&key), &wire, b"ns")
-            .unwrap_or_else(|e| panic!("{k} does not open with the file's namespace-wide label: {e}"));
+        let plain = hybrid_decrypt(std::slice::from_ref(&key), &wire, b"ns").unwrap_or_else(|e| {
+            panic!("{k} does not open with the file's namespace-wide label: {e}")
+        });
         assert_eq!(&plain[..], want, "{k}");
     }
     // Byte for byte: every line but the B value is kept, comments included, in
@@ -516,14 +706,33 @@ fn merge_into_seals_with_the_target_scope_and_keeps_its_comments_byte_for_byte()
     assert_eq!(kept_after, kept_before, "{after}");
     assert_eq!(after.lines().filter(is_bc).count(), 2, "{after}");
     assert!(after.ends_with("# end of file\n"));
-    assert!(after.contains(&format!("    A: {}  # owner: payments\n", value(&commented, "A"))));
+    assert!(after.contains(&format!(
+        "    A: {}  # owner: payments\n",
+        value(&commented, "A")
+    )));
 
     // An explicit scope that contradicts the file: exit 2, file untouched.
     let out = run_with_stdin(
         d,
-        &["seal", "--cert", cert, "--merge-into", "sealed.yaml", "--scope", "strict"],
+        &[
+            "seal",
+            "--cert",
+            cert,
+            "--merge-into",
+            "sealed.yaml",
+            "--scope",
+            "strict",
+        ],
         update.as_bytes(),
     );
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(std::fs::read_to_string(d.join("sealed.yaml")).unwrap(), after);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("sealed.yaml")).unwrap(),
+        after
+    );
 }

@@ -829,8 +829,11 @@ fn cr_only_env_file_is_one_kubectl_line_and_refused() {
     let Kubectl::Ok { data, .. } = kubectl(dir.path(), &args, &[]) else {
         panic!("kubectl failed")
     };
-    let want: BTreeMap<String, Vec<u8>> =
-        [("A".to_string(), b"v-one-41\rB=v-two-42\r# note\rC=v-three-43".to_vec())].into();
+    let want: BTreeMap<String, Vec<u8>> = [(
+        "A".to_string(),
+        b"v-one-41\rB=v-two-42\r# note\rC=v-three-43".to_vec(),
+    )]
+    .into();
     assert_eq!(data, want, "kubectl's one-key reading");
 
     let e = parse_env_bytes("mac.env", bytes, &|_| None).unwrap_err();
@@ -839,7 +842,10 @@ fn cr_only_env_file_is_one_kubectl_line_and_refused() {
         "{e}"
     );
     let msg = e.to_string();
-    assert!(msg.starts_with("mac.env:1: ") && !msg.contains('\n'), "{msg}");
+    assert!(
+        msg.starts_with("mac.env:1: ") && !msg.contains('\n'),
+        "{msg}"
+    );
     for value in ["v-one-41", "v-two-42", "v-three-43"] {
         assert!(!msg.contains(value), "{msg}");
     }

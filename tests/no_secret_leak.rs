@@ -607,9 +607,16 @@ fn hardening_paths_print_no_test_secret() {
         &seal(&["--from-env-file", &no_equals, "--name", "app", "-n", "ns"]),
         None,
     );
-    assert!(warned.out.status.success(), "{}", String::from_utf8_lossy(&warned.out.stderr));
+    assert!(
+        warned.out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&warned.out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&warned.out.stderr).to_string();
-    assert!(stderr.contains("noeq.env:2: the line has no '='"), "{stderr}");
+    assert!(
+        stderr.contains("noeq.env:2: the line has no '='"),
+        "{stderr}"
+    );
     warned.stdout_may_hold_secrets = true;
 
     let mac = write(
@@ -629,10 +636,22 @@ fn hardening_paths_print_no_test_secret() {
     let raw_ok = run(
         d,
         "seal raw literal",
-        &seal(&["--raw", "--from-literal", "K=Leak-Canary-RawLiteral-9f8e7d", "--name", "app", "-n", "ns"]),
+        &seal(&[
+            "--raw",
+            "--from-literal",
+            "K=Leak-Canary-RawLiteral-9f8e7d",
+            "--name",
+            "app",
+            "-n",
+            "ns",
+        ]),
         Some(b"Leak-Canary-RawStdin-0a9f8e"),
     );
-    assert!(raw_ok.out.status.success(), "{}", String::from_utf8_lossy(&raw_ok.out.stderr));
+    assert!(
+        raw_ok.out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&raw_ok.out.stderr)
+    );
     let value = write(d, "v.txt", b"Leak-Canary-File-3c4d5e");
     let raw_refused = run(
         d,
@@ -656,7 +675,14 @@ fn hardening_paths_print_no_test_secret() {
     let sealed = run(
         d,
         "seal for template",
-        &seal(&["--from-literal", "A=Leak-Canary-Literal-2f1e0d", "--name", "app", "-n", "ns"]),
+        &seal(&[
+            "--from-literal",
+            "A=Leak-Canary-Literal-2f1e0d",
+            "--name",
+            "app",
+            "-n",
+            "ns",
+        ]),
         None,
     );
     assert!(sealed.out.status.success());
@@ -674,7 +700,10 @@ fn hardening_paths_print_no_test_secret() {
             None,
         );
         assert_eq!(r.out.status.code(), Some(1), "{format}");
-        assert!(String::from_utf8_lossy(&r.out.stdout).contains("ES503"), "{format}");
+        assert!(
+            String::from_utf8_lossy(&r.out.stdout).contains("ES503"),
+            "{format}"
+        );
         runs.push(r);
     }
     assert_clean(&runs);

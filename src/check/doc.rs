@@ -738,8 +738,8 @@ mod tests {
             &mut AliasBudget::new(),
             &mut |d| out.push(d),
         )
-            .err()
-            .map(|e| format!("{:?}", e.into_failure()));
+        .err()
+        .map(|e| format!("{:?}", e.into_failure()));
         (format!("{out:?}"), err)
     }
 
