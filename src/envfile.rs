@@ -300,8 +300,9 @@ pub enum EnvFileError {
         /// 1-based line.
         line: usize,
     },
-    /// Entries separated by a carriage return alone (old Mac line endings): kubectl
-    /// sees one line and seals the later entries inside the first one's value.
+    /// A file without line feeds whose entries are separated by a carriage return
+    /// alone (old Mac line endings): kubectl sees one line and seals the later
+    /// entries inside the first one's value.
     #[error("{origin}:{line}: entries are separated by a carriage return without a line feed (old Mac line endings): kubectl reads them as one line and would seal every later entry inside the first key's value; convert the file to LF line endings (e.g. `tr '\\r' '\\n'`)")]
     CrLineEndings {
         /// The env file.
@@ -482,6 +483,9 @@ fn for_each_env_entry(
     // The last entry whose value opens a quote it does not close (for a better hint
     // when the next line fails: a value continued over several lines).
     let mut open_quote: Option<usize> = None;
+    // Lines ended by a bare `\r` (old Mac files): no `\n` anywhere, so the whole
+    // file is one line to kubectl.
+    let cr_terminated = !bytes.contains(&b'\n');
     for item in scan_lines(bytes) {
         let (line_no, raw) = item.map_err(|line| EnvFileError::LineTooLong {
             origin: origin.to_string(),
@@ -492,7 +496,7 @@ fn for_each_env_entry(
             line: line_no,
             column: e.valid_up_to() + 1,
         })?;
-        if cr_separates_entries(text) {
+        if cr_terminated && cr_separates_entries(text) {
             return Err(EnvFileError::CrLineEndings {
                 origin: origin.to_string(),
                 line: line_no,
@@ -545,9 +549,10 @@ fn for_each_env_entry(
 }
 
 /// True when a carriage return inside `line` (its one trailing `\r` already
-/// dropped) is followed by what reads as another entry (`NAME=...`) or a comment:
-/// the file's lines end with `\r` alone, which kubectl does not split at. A lone
-/// `\r` inside a value is kept, as kubectl keeps it.
+/// dropped) is followed by what reads as another entry (`NAME=...`) or a comment.
+/// Asked only for a file without any `\n` (lines ended by `\r` alone, which
+/// kubectl does not split at); in a file with line feeds a lone `\r` inside a
+/// value is kept, as kubectl keeps it.
 fn cr_separates_entries(line: &str) -> bool {
     line.split('\r').skip(1).any(|rest| {
         let rest = rest.trim_start_matches(go_is_space);

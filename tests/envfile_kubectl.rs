@@ -438,6 +438,16 @@ fn generated_env_files_match_kubectl() {
         let mut st = stats.lock().unwrap_or_else(|e| e.into_inner());
         st.2 += usize::from(long);
         match (&theirs, &ours) {
+            // We refuse a file without line feeds whose entries a bare CR separates,
+            // which kubectl reads as one line (see cr_only_env_file_is_one_kubectl_line_and_refused).
+            (_, Err(EnvFileError::CrLineEndings { origin, .. })) => {
+                let i = paths
+                    .iter()
+                    .position(|p| p.display().to_string() == *origin)
+                    .unwrap();
+                let bytes = &compared.files[i];
+                assert!(!bytes.contains(&b'\n') && bytes.contains(&b'\r'), "{ctx}");
+            }
             (Kubectl::Ok { namespace, data }, Ok(secret)) => {
                 st.0 += 1;
                 assert_eq!(namespace.as_deref(), Some("ns"), "{ctx}");
@@ -849,7 +859,18 @@ fn cr_only_env_file_is_one_kubectl_line_and_refused() {
     for value in ["v-one-41", "v-two-42", "v-three-43"] {
         assert!(!msg.contains(value), "{msg}");
     }
-    // A lone CR inside a value (not followed by an entry) is kept, as kubectl keeps it.
-    let kept = parse_env_bytes("v.env", b"A=x\ry\nB=2\r\n", &|_| None).unwrap();
-    assert_eq!(&kept[0].value[..], b"x\ry");
+    // In a file with line feeds a lone CR stays in its value, as kubectl keeps it,
+    // even before text that reads like an entry.
+    std::fs::write(dir.path().join("v.env"), b"A=x\ry=1\nB=2\r\n").unwrap();
+    let args = ["s".to_string(), "--from-env-file=v.env".to_string()];
+    let Kubectl::Ok { data, .. } = kubectl(dir.path(), &args, &[]) else {
+        panic!("kubectl failed")
+    };
+    let kept = parse_env_bytes("v.env", b"A=x\ry=1\nB=2\r\n", &|_| None).unwrap();
+    let kept: BTreeMap<String, Vec<u8>> = kept
+        .into_iter()
+        .map(|e| (e.key, e.value.to_vec()))
+        .collect();
+    assert_eq!(kept, data);
+    assert_eq!(data["A"], b"x\ry=1");
 }
