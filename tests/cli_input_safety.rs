@@ -485,6 +485,23 @@ fn seal_warns_about_env_file_lines_without_equals_naming_file_and_line() {
     );
 }
 
+/// The same warning from `seal --env`, which reads the env's file by kubectl's rules.
+#[test]
+fn seal_env_warns_about_env_file_lines_without_equals() {
+    let r = lifecycle_support::Repo::new();
+    let rel = "k8s/overlays/paper/paper-secrets.env";
+    let mut text = String::from_utf8(r.read(rel)).unwrap();
+    let lines = text.lines().count();
+    text.push_str("pastedsecretvalue42\n");
+    r.write(rel, text.as_bytes());
+    let out = r.run(&["seal", "--env", "paper"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let want = format!("empseal: warning: {rel}:{}: the line has no '='", lines + 1);
+    assert!(err.lines().any(|l| l.starts_with(&want)), "{err}");
+    assert!(!err.contains("pastedsecretvalue42"), "{err}");
+}
+
 #[test]
 fn seal_refuses_a_cr_only_env_file_with_exit_3_naming_it() {
     let dir = tempfile::tempdir().unwrap();
