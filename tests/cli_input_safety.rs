@@ -753,3 +753,48 @@ fn merge_into_seals_with_the_target_scope_and_keeps_its_comments_byte_for_byte()
         after
     );
 }
+
+/// Aliases that copy few nodes but many bytes: a 1 MiB anchored scalar used 9,000
+/// times would be 9 GiB once expanded. Both YAML readers refuse it quickly within
+/// 1 GiB of address space: `seal` (the manifest reader) and `check` (ES002).
+#[test]
+fn alias_bytes_bomb_is_refused_by_seal_and_check_under_a_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let big = "v".repeat(1 << 20);
+    let uses = vec!["*a"; 9000].join(",");
+    let text = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: n\n  annotations:\n    a: &a {big}\n    b: [{uses}]\nstringData:\n  K: x\n"
+    );
+    std::fs::write(d.join("bomb.yaml"), text).unwrap();
+    let cert = repo().join("testdata/keys/rsa2048.crt");
+    let limited = |args: &[&str]| -> (Output, Duration) {
+        let start = Instant::now();
+        let out = Command::new("prlimit")
+            .args(["--as=1073741824", "--", BIN])
+            .args(args)
+            .current_dir(d)
+            .env_remove("SEALED_SECRETS_CERT")
+            .output()
+            .unwrap();
+        (out, start.elapsed())
+    };
+    let (out, took) = limited(&["seal", "--cert", cert.to_str().unwrap(), "-f", "bomb.yaml"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.starts_with("empseal: error: bomb.yaml:8: too many nodes after expanding aliases"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    let (out, took) = limited(&["check", "--no-git", "--format", "json", "bomb.yaml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let codes = findings(&out);
+    assert_eq!(codes, ["bomb.yaml:8 ES002"]);
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
