@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use empseal::cert::Certificate;
+use empseal::check::{check_bytes, CheckOptions};
 use empseal::crypto::{b64_decode, hybrid_decrypt, parse_wire, RsaPrivateKey};
 use empseal::envfile::parse_env_bytes;
 use empseal::manifest::{detect_style, read_sealed_secrets, read_secrets};
@@ -72,4 +73,21 @@ pub fn wire(keys: &[RsaPrivateKey], data: &[u8]) -> bool {
         }
     }
     opened
+}
+
+/// `check`: the scanner (`check`'s own position-aware YAML/JSON reader, with its
+/// alias budget and base64 fast path) and every rule, on arbitrary bytes, as a
+/// sealed environment (so the plaintext rules run too). Returns the finding
+/// codes; every finding has a 1-based position in the input.
+pub fn check(data: &[u8]) -> Vec<&'static str> {
+    let mut opts = CheckOptions::new(1_800_000_000);
+    opts.sealed_only = true;
+    opts.check_git = false;
+    let findings = check_bytes("fuzz.yaml", data, &opts);
+    let lines = data.iter().filter(|&&b| b == b'\n').count() + 1;
+    for f in &findings {
+        assert!(f.line >= 1 && f.line <= lines && f.column >= 1, "{f:?}");
+        assert!(!f.message.contains('\n'), "{f:?}");
+    }
+    findings.iter().map(|f| f.code.id()).collect()
 }

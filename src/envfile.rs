@@ -6,7 +6,9 @@
 //! The rules, with kubectl's surprises:
 //! - An env file is read line by line as Go's `bufio.Scanner` does: lines end at `\n`,
 //!   one trailing `\r` is dropped (CRLF files work; a lone `\r` elsewhere stays in the
-//!   value). A line of 65,536 bytes or more makes kubectl stop reading *silently*,
+//!   value). A file whose entries are separated by `\r` alone (old Mac line endings)
+//!   is one line to kubectl, which seals every later entry inside the first key's
+//!   value; empseal refuses it ([`EnvFileError::CrLineEndings`]). A line of 65,536 bytes or more makes kubectl stop reading *silently*,
 //!   keeping only the keys before it; empseal refuses such a file instead.
 //! - The whole line must be valid UTF-8 (checked before anything else). A UTF-8 BOM is
 //!   dropped from the first line only. Leading Unicode whitespace is trimmed (Go's
@@ -17,6 +19,7 @@
 //!   `=`: quotes, `#`, `=` and trailing spaces are kept, and `KEY=` gives an empty value.
 //! - A line without `=` names an environment variable whose value is copied; when that
 //!   variable is unset kubectl silently uses the empty string ([`ValueOrigin::Unset`]).
+//!   empseal seals the same, and reports an [`EnvWarning`] (file and line) for each.
 //! - Keys must be valid environment variable names (`[-._a-zA-Z][-._a-zA-Z0-9]*`, not
 //!   `.`/`..`, not starting with `..`) and valid Secret keys (at most 253 characters).
 //! - A key repeated within or across env files, literals and files is an error.
@@ -69,6 +72,48 @@ pub struct EnvEntry {
     pub line: usize,
     /// Whether the value came from the line or the environment.
     pub value_origin: ValueOrigin,
+}
+
+/// Something kubectl accepts silently that is most likely a mistake; the entry is
+/// sealed as kubectl would, and the CLI prints the warning. It names the file and
+/// line only: the "key" of a line without `=` may be a value typed without a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvWarning {
+    /// The env file.
+    pub origin: String,
+    /// 1-based line.
+    pub line: usize,
+    /// Where the value came from ([`ValueOrigin::Environment`] or [`ValueOrigin::Unset`]).
+    pub value_origin: ValueOrigin,
+}
+
+impl fmt::Display for EnvWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.value_origin {
+            ValueOrigin::Unset => "that variable is unset, so an empty value is sealed",
+            _ => "its value is copied from the environment",
+        };
+        write!(
+            f,
+            "{}:{}: the line has no '=': kubectl takes the whole line as the name of an environment variable and {what}; write KEY=VALUE to seal a value from the file",
+            self.origin, self.line
+        )
+    }
+}
+
+impl EnvWarning {
+    /// The warnings for entries read from `origin`: one per line without `=`.
+    pub fn for_entries(origin: &str, entries: &[EnvEntry]) -> Vec<EnvWarning> {
+        entries
+            .iter()
+            .filter(|e| e.value_origin != ValueOrigin::Line)
+            .map(|e| EnvWarning {
+                origin: origin.to_string(),
+                line: e.line,
+                value_origin: e.value_origin,
+            })
+            .collect()
+    }
 }
 
 /// Why a key name is refused, in kubectl's terms but without repeating the key.
@@ -255,6 +300,16 @@ pub enum EnvFileError {
         /// 1-based line.
         line: usize,
     },
+    /// A file without line feeds whose entries are separated by a carriage return
+    /// alone (old Mac line endings): kubectl sees one line and seals the later
+    /// entries inside the first one's value.
+    #[error("{origin}:{line}: entries are separated by a carriage return without a line feed (old Mac line endings): kubectl reads them as one line and would seal every later entry inside the first key's value; convert the file to LF line endings (e.g. `tr '\\r' '\\n'`)")]
+    CrLineEndings {
+        /// The env file.
+        origin: String,
+        /// 1-based line (as kubectl counts lines: at `\n`).
+        line: usize,
+    },
     /// An env-file key is not a valid environment variable name or Secret key.
     #[error("{origin}:{line}: invalid key: {problem}{hint}; {rule}", rule = rule.describe())]
     InvalidEnvKey {
@@ -428,6 +483,9 @@ fn for_each_env_entry(
     // The last entry whose value opens a quote it does not close (for a better hint
     // when the next line fails: a value continued over several lines).
     let mut open_quote: Option<usize> = None;
+    // Lines ended by a bare `\r` (old Mac files): no `\n` anywhere, so the whole
+    // file is one line to kubectl.
+    let cr_terminated = !bytes.contains(&b'\n');
     for item in scan_lines(bytes) {
         let (line_no, raw) = item.map_err(|line| EnvFileError::LineTooLong {
             origin: origin.to_string(),
@@ -438,6 +496,12 @@ fn for_each_env_entry(
             line: line_no,
             column: e.valid_up_to() + 1,
         })?;
+        if cr_terminated && cr_separates_entries(text) {
+            return Err(EnvFileError::CrLineEndings {
+                origin: origin.to_string(),
+                line: line_no,
+            });
+        }
         let text = if line_no == 1 {
             text.strip_prefix('\u{FEFF}').unwrap_or(text)
         } else {
@@ -482,6 +546,21 @@ fn for_each_env_entry(
         open_quote = opened_here;
     }
     Ok(())
+}
+
+/// True when a carriage return inside `line` (its one trailing `\r` already
+/// dropped) is followed by what reads as another entry (`NAME=...`) or a comment.
+/// Asked only for a file without any `\n` (lines ended by `\r` alone, which
+/// kubectl does not split at); in a file with line feeds a lone `\r` inside a
+/// value is kept, as kubectl keeps it.
+fn cr_separates_entries(line: &str) -> bool {
+    line.split('\r').skip(1).any(|rest| {
+        let rest = rest.trim_start_matches(go_is_space);
+        rest.starts_with('#')
+            || rest
+                .split_once('=')
+                .is_some_and(|(k, _)| check_env_var_name(k).is_ok())
+    })
 }
 
 /// Reads a whole file into a zeroizing buffer (plaintext must not linger in memory).
@@ -681,12 +760,25 @@ impl SecretSources {
 
     /// Builds the Secret: literals, then files, then env files (kubectl's order).
     /// `namespace` is `None` when `-n` was not given (kubectl then prints none).
+    /// Warnings are dropped; see [`SecretSources::build_with_warnings`].
     pub fn build(
         &self,
         name: &str,
         namespace: Option<&str>,
         env: &dyn Fn(&str) -> Option<SecretBytes>,
     ) -> Result<Secret, EnvFileError> {
+        self.build_with_warnings(name, namespace, env)
+            .map(|(s, _)| s)
+    }
+
+    /// [`SecretSources::build`], plus what kubectl accepts silently but is most
+    /// likely a mistake (env-file lines without `=`), for the caller to print.
+    pub fn build_with_warnings(
+        &self,
+        name: &str,
+        namespace: Option<&str>,
+        env: &dyn Fn(&str) -> Option<SecretBytes>,
+    ) -> Result<(Secret, Vec<EnvWarning>), EnvFileError> {
         if name.is_empty() {
             return Err(EnvFileError::MissingName);
         }
@@ -708,15 +800,23 @@ impl SecretSources {
         for source in &self.files {
             self.add_file_source(source, &mut data)?;
         }
+        let mut warnings = Vec::new();
         for path in &self.env_files {
             let origin = path.display().to_string();
             let bytes = read_env_file(path)?;
             for_each_env_entry(&origin, &bytes, env, &mut |entry| {
                 let at = format!("{origin}:{}", entry.line);
+                if entry.value_origin != ValueOrigin::Line {
+                    warnings.push(EnvWarning {
+                        origin: origin.clone(),
+                        line: entry.line,
+                        value_origin: entry.value_origin,
+                    });
+                }
                 data.add(entry.key, entry.value, at)
             })?;
         }
-        Ok(Secret {
+        let secret = Secret {
             metadata: ObjectMeta {
                 name: name.to_string(),
                 namespace: namespace.unwrap_or_default().to_string(),
@@ -726,7 +826,8 @@ impl SecretSources {
             data: data.data,
             string_data: BTreeMap::new(),
             type_: self.type_.clone(),
-        })
+        };
+        Ok((secret, warnings))
     }
 
     fn add_file_source(&self, source: &str, data: &mut DataBuilder) -> Result<(), EnvFileError> {

@@ -21,6 +21,7 @@ pub mod overlay;
 pub mod seal;
 pub mod secret;
 pub mod source;
+pub mod splice;
 pub mod unseal;
 
 pub use error::{Error, Result};

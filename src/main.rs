@@ -3,14 +3,36 @@
 
 mod cli;
 
+use std::io::IsTerminal;
+
+use clap::error::ErrorKind;
 use clap::Parser;
 
 fn main() {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        // --help and --version go through the one stdout writer like every other
+        // output (a closed pipe ends quietly); usage errors are clap's (exit 2).
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let text = if std::io::stdout().is_terminal() {
+                e.render().ansi().to_string()
+            } else {
+                e.render().to_string()
+            };
+            match cli::out::stdout(text.as_bytes()) {
+                Ok(()) => std::process::exit(0),
+                Err(err) => {
+                    cli::out::stderr(format_args!("empseal: error: {err}"));
+                    std::process::exit(err.exit_code());
+                }
+            }
+        }
+        Err(e) => e.exit(),
+    };
     match cli::run(args) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("empseal: error: {e}");
+            cli::out::stderr(format_args!("empseal: error: {e}"));
             std::process::exit(e.exit_code());
         }
     }

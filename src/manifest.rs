@@ -50,6 +50,9 @@ const MAX_NODES: usize = 1_000_000;
 /// use for more: go-yaml's own alias-ratio limit keeps far larger expansions legal,
 /// but no real manifest comes near this.
 const MAX_ALIAS_NODES: usize = 10_000;
+/// Most scalar bytes one input may copy by expanding aliases: the node budget alone
+/// lets one anchored 1 MiB scalar be copied 10,000 times (10 GiB from a 1 MiB file).
+const MAX_ALIAS_BYTES: usize = 16 << 20;
 /// Deepest nesting accepted (serde_json's own limit is 128).
 const MAX_DEPTH: usize = 128;
 
@@ -756,19 +759,33 @@ fn node_size(n: &Node) -> usize {
     }
 }
 
+/// The scalar text bytes of a subtree (what copying it for an alias costs in memory).
+fn scalar_bytes(n: &Node) -> usize {
+    match &n.value {
+        Value::Scalar(Scalar::Str(t)) | Value::Scalar(Scalar::Plain { text: t, .. }) => t.len(),
+        Value::Scalar(_) => 0,
+        Value::Seq(items) => items.iter().map(scalar_bytes).sum(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| scalar_bytes(k) + scalar_bytes(v))
+            .sum(),
+    }
+}
+
 /// Parses one chunk into its root node (`None` for an empty document).
 fn parse_yaml_chunk(
     origin: &str,
     chunk: &Chunk,
     budget: &mut usize,
     alias_budget: &mut usize,
+    alias_bytes: &mut usize,
 ) -> Result<Option<Node>, ManifestError> {
     let abs = |m: libyaml::Mark| (chunk.first_line + m.line, m.column + 1);
     let events = libyaml::events(&chunk.text).map_err(|e| {
         let (line, column) = abs(e.mark);
         syntax(origin, line, column, "YAML", e.problem)
     })?;
-    let mut anchors: HashMap<Vec<u8>, (Node, usize)> = HashMap::new();
+    let mut anchors: HashMap<Vec<u8>, (Node, usize, usize)> = HashMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
@@ -810,7 +827,7 @@ fn parse_yaml_chunk(
                 continue;
             }
             libyaml::Event::Alias(name) => {
-                let (node, size) = anchors.get(&name).ok_or_else(|| {
+                let (node, size, bytes) = anchors.get(&name).ok_or_else(|| {
                     invalid(
                         line,
                         "alias to an unknown anchor",
@@ -825,6 +842,7 @@ fn parse_yaml_chunk(
                     )
                 };
                 *alias_budget = alias_budget.checked_sub(*size).ok_or_else(too_many)?;
+                *alias_bytes = alias_bytes.checked_sub(*bytes).ok_or_else(too_many)?;
                 *budget = budget.checked_sub(*size).ok_or_else(too_many)?;
                 node.clone()
             }
@@ -858,7 +876,8 @@ fn parse_yaml_chunk(
                     column,
                 };
                 if let Some(a) = anchor {
-                    anchors.insert(a, (node.clone(), 1));
+                    let bytes = scalar_bytes(&node);
+                    anchors.insert(a, (node.clone(), 1, bytes));
                 }
                 node
             }
@@ -919,8 +938,8 @@ fn parse_yaml_chunk(
                     column,
                 };
                 if let Some(a) = anchor {
-                    let size = node_size(&node);
-                    anchors.insert(a, (node.clone(), size));
+                    let (size, bytes) = (node_size(&node), scalar_bytes(&node));
+                    anchors.insert(a, (node.clone(), size, bytes));
                 }
                 node
             }
@@ -1112,10 +1131,17 @@ fn parse_roots(origin: &str, bytes: &[u8]) -> Result<Vec<Node>, ManifestError> {
 }
 
 fn parse_yaml_stream(origin: &str, bytes: &[u8]) -> Result<Vec<Node>, ManifestError> {
-    let (mut budget, mut alias_budget) = (MAX_NODES, MAX_ALIAS_NODES);
+    let (mut budget, mut alias_budget, mut alias_bytes) =
+        (MAX_NODES, MAX_ALIAS_NODES, MAX_ALIAS_BYTES);
     let mut out = Vec::new();
     for chunk in split_yaml(origin, bytes)? {
-        if let Some(root) = parse_yaml_chunk(origin, &chunk, &mut budget, &mut alias_budget)? {
+        if let Some(root) = parse_yaml_chunk(
+            origin,
+            &chunk,
+            &mut budget,
+            &mut alias_budget,
+            &mut alias_bytes,
+        )? {
             out.push(root);
         }
     }
@@ -1925,6 +1951,26 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn alias_expansion_budget_counts_copied_bytes() {
+        // Few nodes, many bytes: one 1 MiB scalar copied 17 times passes 16 MiB.
+        let big = "v".repeat(1 << 20);
+        let uses = vec!["*a"; 17].join(", ");
+        let text = format!("kind: Secret\na: &a {big}\nb: [{uses}]\n");
+        match parse_documents("t", text.as_bytes()) {
+            Err(ManifestError::Invalid { line, problem, .. }) => {
+                assert_eq!(
+                    (line, problem.as_str()),
+                    (3, "too many nodes after expanding aliases")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let uses = vec!["*a"; 15].join(", ");
+        let text = format!("kind: Secret\na: &a {big}\nb: [{uses}]\n");
+        assert!(parse_documents("t", text.as_bytes()).is_ok());
     }
 
     #[test]

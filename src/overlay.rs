@@ -1136,7 +1136,24 @@ pub fn seal_env<R: RngCore + CryptoRng + ?Sized>(
     } else {
         Reseal::Changed
     };
-    seal_values(ws, &env, &values, mode, rng, now)
+    let mut out = seal_values(ws, &env, &values, mode, rng, now)?;
+    out.warnings.extend(env_file_warnings(ws, &env.env_file));
+    Ok(out)
+}
+
+/// What kubectl reads silently but is likely a mistake in an env file (lines
+/// without `=`), as warnings naming the file and line (see `envfile::EnvWarning`).
+fn env_file_warnings(ws: &Workspace, path: &Path) -> Vec<String> {
+    let shown = ws.display(path);
+    let Ok(bytes) = std::fs::read(path).map(Zeroizing::new) else {
+        return Vec::new();
+    };
+    crate::envfile::parse_env_bytes(&shown, &bytes, &crate::envfile::process_env)
+        .map(|entries| crate::envfile::EnvWarning::for_entries(&shown, &entries))
+        .unwrap_or_default()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// Seals `values` into `env`'s sealed file per `mode`; writes the file (kubeseal
@@ -1736,7 +1753,8 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
         std::fs::set_permissions(&env.env_file, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| Error::io(shown.clone(), e))?;
     }
-    let seal = seal_prepared(ws, &env, ctx, &values, Reseal::Keys(keys.clone()), rng, now)?;
+    let mut seal = seal_prepared(ws, &env, ctx, &values, Reseal::Keys(keys.clone()), rng, now)?;
+    seal.warnings.extend(env_file_warnings(ws, &env.env_file));
     Ok(RotateOutcome {
         rotated: keys,
         generated: opts.generate,

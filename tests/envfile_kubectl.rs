@@ -438,6 +438,16 @@ fn generated_env_files_match_kubectl() {
         let mut st = stats.lock().unwrap_or_else(|e| e.into_inner());
         st.2 += usize::from(long);
         match (&theirs, &ours) {
+            // We refuse a file without line feeds whose entries a bare CR separates,
+            // which kubectl reads as one line (see cr_only_env_file_is_one_kubectl_line_and_refused).
+            (_, Err(EnvFileError::CrLineEndings { origin, .. })) => {
+                let i = paths
+                    .iter()
+                    .position(|p| p.display().to_string() == *origin)
+                    .unwrap();
+                let bytes = &compared.files[i];
+                assert!(!bytes.contains(&b'\n') && bytes.contains(&b'\r'), "{ctx}");
+            }
             (Kubectl::Ok { namespace, data }, Ok(secret)) => {
                 st.0 += 1;
                 assert_eq!(namespace.as_deref(), Some("ns"), "{ctx}");
@@ -815,4 +825,52 @@ fn env_file_from_process_environment_and_directory_refusal() {
         matches!(ours, EnvFileError::EnvFileIsDirectory { .. }),
         "{ours}"
     );
+}
+
+/// Old Mac line endings: kubectl reads a CR-only file as one line and seals the
+/// first key with every later entry inside its value. empseal refuses the file,
+/// naming it and the line, instead of sealing what nobody meant.
+#[test]
+fn cr_only_env_file_is_one_kubectl_line_and_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = b"A=v-one-41\rB=v-two-42\r# note\rC=v-three-43\r";
+    std::fs::write(dir.path().join("mac.env"), bytes).unwrap();
+    let args = ["s".to_string(), "--from-env-file=mac.env".to_string()];
+    let Kubectl::Ok { data, .. } = kubectl(dir.path(), &args, &[]) else {
+        panic!("kubectl failed")
+    };
+    let want: BTreeMap<String, Vec<u8>> = [(
+        "A".to_string(),
+        b"v-one-41\rB=v-two-42\r# note\rC=v-three-43".to_vec(),
+    )]
+    .into();
+    assert_eq!(data, want, "kubectl's one-key reading");
+
+    let e = parse_env_bytes("mac.env", bytes, &|_| None).unwrap_err();
+    assert!(
+        matches!(&e, EnvFileError::CrLineEndings { origin, line: 1 } if origin == "mac.env"),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("mac.env:1: ") && !msg.contains('\n'),
+        "{msg}"
+    );
+    for value in ["v-one-41", "v-two-42", "v-three-43"] {
+        assert!(!msg.contains(value), "{msg}");
+    }
+    // In a file with line feeds a lone CR stays in its value, as kubectl keeps it,
+    // even before text that reads like an entry.
+    std::fs::write(dir.path().join("v.env"), b"A=x\ry=1\nB=2\r\n").unwrap();
+    let args = ["s".to_string(), "--from-env-file=v.env".to_string()];
+    let Kubectl::Ok { data, .. } = kubectl(dir.path(), &args, &[]) else {
+        panic!("kubectl failed")
+    };
+    let kept = parse_env_bytes("v.env", b"A=x\ry=1\nB=2\r\n", &|_| None).unwrap();
+    let kept: BTreeMap<String, Vec<u8>> = kept
+        .into_iter()
+        .map(|e| (e.key, e.value.to_vec()))
+        .collect();
+    assert_eq!(kept, data);
+    assert_eq!(data["A"], b"x\ry=1");
 }

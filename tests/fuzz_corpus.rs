@@ -80,3 +80,26 @@ fn wire_corpus() {
         assert_eq!(opened, name.starts_with("strict-"), "{name}");
     }
 }
+
+#[test]
+fn check_corpus() {
+    for (name, data) in corpus("check") {
+        let start = std::time::Instant::now();
+        let codes = harness::check(&data);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{name} took {:?}",
+            start.elapsed()
+        );
+        if name.starts_with("good-") {
+            assert!(codes.is_empty(), "{name}: {codes:?}");
+        } else {
+            assert!(!codes.is_empty(), "{name} has findings");
+        }
+        // Alias bombs (YAML, flow YAML in the JSON path, spread over documents)
+        // end at the budget with one finding and nothing else.
+        if name.contains("laughs") {
+            assert_eq!(codes, ["ES002"], "{name}");
+        }
+    }
+}

@@ -23,6 +23,12 @@ const SECRETS: &[&str] = &[
     "Leak-Canary-StringData-0a1b2c",
     "Leak-Canary-ConfigMap-4d3c2b",
     "Leak-Canary-Spaces-7e6d5c",
+    "Leak-Canary-NoEquals-5b4a39",
+    "Leak-Canary-MacEnv-6c5b4a",
+    "Leak-Canary-Template-7d6c5b",
+    "Leak-Canary-TemplateStr-8e7d6c",
+    "Leak-Canary-RawLiteral-9f8e7d",
+    "Leak-Canary-RawStdin-0a9f8e",
 ];
 
 fn keys() -> PathBuf {
@@ -569,6 +575,136 @@ fn no_command_prints_a_test_secret() {
             assert!(!r.out.status.success(), "{} unexpectedly succeeded", r.what);
             assert!(!r.out.stderr.is_empty(), "{} printed no error", r.what);
         }
+    }
+    assert_clean(&runs);
+}
+
+/// The hardening paths: env-file warnings (a line without `=`, whose text kubectl
+/// takes as a key), the CR-only env-file refusal, `check`'s template plaintext
+/// finding (ES503) in every format, and `seal --raw`'s refusal of ambiguous input.
+#[test]
+fn hardening_paths_print_no_test_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let crt = keys().join("rsa2048.crt");
+    let crt = crt.to_str().unwrap();
+    let seal = |extra: &[&str]| -> Vec<String> {
+        let mut v = vec!["seal".to_string(), "--cert".to_string(), crt.to_string()];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+
+    // A value pasted alone on a line: kubectl seals it as a key (so stdout, the
+    // SealedSecret, holds it by design); the warning on stderr must not.
+    let no_equals = write(
+        d,
+        "noeq.env",
+        b"API_KEY=Leak-Canary-Env-7f3a9c\nLeak-Canary-NoEquals-5b4a39\n",
+    );
+    let mut warned = run(
+        d,
+        "seal env line without =",
+        &seal(&["--from-env-file", &no_equals, "--name", "app", "-n", "ns"]),
+        None,
+    );
+    assert!(
+        warned.out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&warned.out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&warned.out.stderr).to_string();
+    assert!(
+        stderr.contains("noeq.env:2: the line has no '='"),
+        "{stderr}"
+    );
+    warned.stdout_may_hold_secrets = true;
+
+    let mac = write(
+        d,
+        "mac.env",
+        b"A=Leak-Canary-MacEnv-6c5b4a\rB=Leak-Canary-Env-7f3a9c\r",
+    );
+    let refused_mac = run(
+        d,
+        "seal CR-only env file",
+        &seal(&["--from-env-file", &mac, "--name", "app", "-n", "ns"]),
+        None,
+    );
+    assert_eq!(refused_mac.out.status.code(), Some(3));
+
+    // --raw: the literal is sealed; ambiguous sources are refused.
+    let raw_ok = run(
+        d,
+        "seal raw literal",
+        &seal(&[
+            "--raw",
+            "--from-literal",
+            "K=Leak-Canary-RawLiteral-9f8e7d",
+            "--name",
+            "app",
+            "-n",
+            "ns",
+        ]),
+        Some(b"Leak-Canary-RawStdin-0a9f8e"),
+    );
+    assert!(
+        raw_ok.out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&raw_ok.out.stderr)
+    );
+    let value = write(d, "v.txt", b"Leak-Canary-File-3c4d5e");
+    let raw_refused = run(
+        d,
+        "seal raw ambiguous",
+        &seal(&[
+            "--raw",
+            "--from-literal",
+            "K=Leak-Canary-RawLiteral-9f8e7d",
+            "--from-file",
+            &value,
+            "--name",
+            "app",
+            "-n",
+            "ns",
+        ]),
+        Some(b"Leak-Canary-RawStdin-0a9f8e"),
+    );
+    assert_eq!(raw_refused.out.status.code(), Some(2));
+
+    // ES503 in every format: names the key, never the value.
+    let sealed = run(
+        d,
+        "seal for template",
+        &seal(&[
+            "--from-literal",
+            "A=Leak-Canary-Literal-2f1e0d",
+            "--name",
+            "app",
+            "-n",
+            "ns",
+        ]),
+        None,
+    );
+    assert!(sealed.out.status.success());
+    let text = String::from_utf8(sealed.out.stdout.clone()).unwrap().replace(
+        "  template:\n",
+        "  template:\n    data:\n      pw: Leak-Canary-Template-7d6c5b\n      ok: '{{ .A }}'\n    stringData:\n      s: Leak-Canary-TemplateStr-8e7d6c\n",
+    );
+    let file = write(d, "template.yaml", text.as_bytes());
+    let mut runs = vec![warned, refused_mac, raw_ok, raw_refused, sealed];
+    for format in ["text", "json", "github", "sarif"] {
+        let r = run(
+            d,
+            &format!("check template plaintext {format}"),
+            &["check", "--no-git", "--format", format, &file],
+            None,
+        );
+        assert_eq!(r.out.status.code(), Some(1), "{format}");
+        assert!(
+            String::from_utf8_lossy(&r.out.stdout).contains("ES503"),
+            "{format}"
+        );
+        runs.push(r);
     }
     assert_clean(&runs);
 }

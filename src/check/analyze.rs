@@ -143,6 +143,9 @@ impl<'a> FileChecker<'a> {
         {
             self.template_metadata(&object, name, namespace, scope, tmeta);
         }
+        if let Some(template) = spec.and_then(|s| s.value("template")) {
+            self.template_plaintext(&object, template);
+        }
 
         let Some((spec_key, spec)) = spec_entry.filter(|(_, v)| matches!(v, Node::Map { .. }))
         else {
@@ -273,6 +276,46 @@ impl<'a> FileChecker<'a> {
         }
     }
 
+    /// ES503: plaintext committed inside a SealedSecret's template. The controller
+    /// runs each `spec.template.data` value as a Go template over the decrypted
+    /// `encryptedData` (upstream's config-template example): a value that
+    /// references that data (`{{ .password }}`, `{{ index . "k" }}`) only holds the
+    /// non-secret text around it, but a literal value is copied into the Secret as
+    /// it stands in the repository. `spec.template.stringData` is not part of the
+    /// template at all (the controller ignores it): any value there is plaintext.
+    /// Messages name the key, never the value.
+    fn template_plaintext(&mut self, object: &ObjectRef, template: &Node<'_>) {
+        for field in ["data", "stringData"] {
+            let Some(Node::Map { entries, .. }) = template.value(field) else {
+                continue;
+            };
+            for (k, v) in entries {
+                let literal = match v {
+                    Node::Scalar { value, .. } if !v.is_null() && !value.is_empty() => {
+                        field == "stringData" || !references_data(value)
+                    }
+                    _ => false,
+                };
+                if !literal {
+                    continue;
+                }
+                let key = k.text().unwrap_or("<non-scalar key>");
+                let detail = if field == "data" {
+                    "spec.template.data value has no template reference to encryptedData (such as `{{ .KEY }}`): it is plaintext in the repository, copied into the Secret as written"
+                } else {
+                    "spec.template.stringData value is plaintext in the repository (and the controller ignores template.stringData)"
+                };
+                self.push(
+                    Code::TemplatePlaintext,
+                    v.pos(),
+                    Some(object),
+                    Some(key),
+                    detail.into(),
+                );
+            }
+        }
+    }
+
     fn plaintext_secret(&mut self, obj: &Node<'_>) {
         let meta = obj.value("metadata");
         let object = ObjectRef {
@@ -300,6 +343,47 @@ impl<'a> FileChecker<'a> {
     }
 }
 
+/// True when a Go template holds an action (`{{ ... }}`) that reads the data it is
+/// executed with: a field or the dot (`.password`, `index . "k"`, `.`) or a
+/// variable (`$x`), outside the action's string literals and comments. A value
+/// with no such action renders the same whatever was sealed: it is a literal.
+fn references_data(value: &str) -> bool {
+    let mut rest = value;
+    while let Some(open) = rest.find("{{") {
+        let body_start = open + 2;
+        let Some(len) = rest[body_start..].find("}}") else {
+            return false;
+        };
+        let body = &rest[body_start..body_start + len];
+        rest = &rest[body_start + len + 2..];
+        let body = body.trim_matches(|c: char| c == '-' || c.is_whitespace());
+        if body.starts_with("/*") {
+            continue;
+        }
+        let mut in_str: Option<char> = None;
+        let mut escaped = false;
+        for c in body.chars() {
+            match in_str {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' && q == '"' {
+                        escaped = true;
+                    } else if c == q {
+                        in_str = None;
+                    }
+                }
+                None => match c {
+                    '"' | '`' | '\'' => in_str = Some(c),
+                    '.' | '$' => return true,
+                    _ => {}
+                },
+            }
+        }
+    }
+    false
+}
+
 /// The scope an annotations mapping declares, as kubeseal's `SecretScope`
 /// (cluster-wide `"true"` wins over namespace-wide `"true"`), and the position of
 /// the scope annotation key that decides it when any scope annotation is present.
@@ -323,4 +407,34 @@ fn scope_of(annotations: Option<&Node<'_>>) -> (Scope, Option<Pos>) {
         Scope::Strict => cluster.or(namespace),
     };
     (scope, decided.map(|(k, _)| k.pos()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::references_data;
+
+    #[test]
+    fn template_references_are_told_from_literals() {
+        for templated in [
+            "{{ .password }}",
+            "{{- toJson .server1 -}}",
+            "secret {{ index . \"foo\" }} !",
+            "{\n  \"password\": {{ toJson .db }}\n}",
+            "{{ range $k, $v := . }}{{ $k }}{{ end }}",
+            "{{ . }}",
+        ] {
+            assert!(references_data(templated), "{templated}");
+        }
+        for literal in [
+            "hunter2",
+            "host: foobar.example.com",
+            "{{ \"pass.word\" }}",
+            "{{ `a.b` }}",
+            "{{/* .password */}}",
+            "{{ .unclosed",
+            "",
+        ] {
+            assert!(!references_data(literal), "{literal}");
+        }
+    }
 }

@@ -126,12 +126,74 @@ impl<'a> Node<'a> {
     }
 }
 
-/// A parse failure at a position; the message is the parser's own and never
-/// quotes the input.
+/// A parse failure at a position; the message is the parser's own (or the alias
+/// budget's) and never quotes the input.
 #[derive(Debug, Clone)]
 pub(crate) struct ParseFailure {
     pub pos: Pos,
     pub message: String,
+    /// True when the input parsed but expanding its aliases would exceed
+    /// [`MAX_ALIAS_NODES`] / [`MAX_ALIAS_BYTES`] ("billion laughs").
+    pub alias_budget: bool,
+}
+
+/// Most nodes one input may produce by expanding aliases: the budget the manifest
+/// reader applies (`manifest::MAX_ALIAS_NODES`). Checked before an alias is copied,
+/// so a "billion laughs" input stops after copying at most this many nodes.
+pub(crate) const MAX_ALIAS_NODES: usize = 10_000;
+/// Most scalar bytes one input may copy by expanding aliases: a node budget alone
+/// lets one anchored 1 MiB scalar be copied 10,000 times.
+pub(crate) const MAX_ALIAS_BYTES: usize = 16 << 20;
+
+/// What expanding aliases may still copy in one input (one file, or stdin).
+#[derive(Debug, Clone, Copy)]
+struct AliasBudget {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl AliasBudget {
+    fn new() -> Self {
+        AliasBudget {
+            nodes: MAX_ALIAS_NODES,
+            bytes: MAX_ALIAS_BYTES,
+        }
+    }
+
+    /// Takes `size` from the budget, or says it is spent.
+    fn take(&mut self, size: NodeSize) -> bool {
+        match (
+            self.nodes.checked_sub(size.nodes),
+            self.bytes.checked_sub(size.bytes),
+        ) {
+            (Some(n), Some(b)) => {
+                (self.nodes, self.bytes) = (n, b);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Nodes and scalar bytes of a subtree (what copying it for an alias costs).
+#[derive(Debug, Clone, Copy, Default)]
+struct NodeSize {
+    nodes: usize,
+    bytes: usize,
+}
+
+fn node_size(node: &Node<'_>) -> NodeSize {
+    let mut size = NodeSize::default();
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        size.nodes += 1;
+        match n {
+            Node::Scalar { value, .. } => size.bytes += value.len(),
+            Node::Map { entries, .. } => todo.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+            Node::Seq { items, .. } => todo.extend(items.iter()),
+        }
+    }
+    size
 }
 
 /// Calls `on_doc` for every document in `text` in order, and returns the first
@@ -142,6 +204,9 @@ pub(crate) fn for_each_document<'a>(
 ) -> Result<(), ParseFailure> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = body.trim_start_matches([' ', '\t', '\r', '\n']);
+    // One budget for the whole input: aliases in later documents (or JSON-stream
+    // chunks, which may be flow YAML) draw on what earlier ones left.
+    let mut budget = AliasBudget::new();
     if first.starts_with('{') || first.starts_with('[') {
         // A JSON stream: split top-level values, parse each at its offset.
         for chunk in split_json_values(text) {
@@ -149,24 +214,32 @@ pub(crate) fn for_each_document<'a>(
                 line: chunk.line - 1,
                 col: chunk.col,
             };
-            parse_stream(chunk.text, offset, None, &mut on_doc).map_err(Stop::into_failure)?;
+            parse_stream(chunk.text, offset, None, &mut budget, &mut on_doc)
+                .map_err(Stop::into_failure)?;
         }
         return Ok(());
     }
     if let Some(fast) = Shortcut::build(text) {
         // Parse the shortened text; deliver only if it parsed exactly like the
         // original would have (no error, no token left inside another scalar).
+        // A spent budget falls back too, so the plain parse reports it.
         let mut docs = Vec::new();
-        if parse_stream(&fast.text, Offset::default(), Some(&fast), &mut |d| {
-            docs.push(d)
-        })
+        let mut fast_budget = AliasBudget::new();
+        if parse_stream(
+            &fast.text,
+            Offset::default(),
+            Some(&fast),
+            &mut fast_budget,
+            &mut |d| docs.push(d),
+        )
         .is_ok()
         {
             docs.into_iter().for_each(on_doc);
             return Ok(());
         }
     }
-    parse_stream(text, Offset::default(), None, &mut on_doc).map_err(Stop::into_failure)
+    parse_stream(text, Offset::default(), None, &mut budget, &mut on_doc)
+        .map_err(Stop::into_failure)
 }
 
 /// The fast path. Most of a SealedSecret's bytes are long base64 values on lines
@@ -324,17 +397,19 @@ fn parse_stream<'a>(
     text: &str,
     offset: Offset,
     shortcut: Option<&Shortcut<'a>>,
+    budget: &mut AliasBudget,
     on_doc: &mut impl FnMut(Node<'a>),
 ) -> Result<(), Stop> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame<'a>> = Vec::new();
     let mut root: Option<Node<'a>> = None;
-    let mut anchors: HashMap<usize, Node<'a>> = HashMap::new();
+    let mut anchors: HashMap<usize, (Node<'a>, NodeSize)> = HashMap::new();
     let fail = |e: ScanError| match shortcut {
         Some(_) => Stop::Fallback,
         None => Stop::Failure(ParseFailure {
             pos: offset.pos(e.marker()),
             message: e.info().to_string(),
+            alias_budget: false,
         }),
     };
     while let Some(next) = parser.next_event() {
@@ -355,9 +430,28 @@ fn parse_stream<'a>(
                 None
             }
             Event::Alias(id) => {
-                // An alias stands for the anchored node (as decoders expand it);
-                // an unknown anchor is reported by the parser itself.
-                anchors.get(&id).cloned().map(|n| (n, 0))
+                // An alias stands for the anchored node (as decoders expand it),
+                // paid for from the budget before it is copied; an unknown anchor
+                // is reported by the parser itself.
+                match anchors.get(&id) {
+                    Some((node, size)) => {
+                        if !budget.take(*size) {
+                            return Err(match shortcut {
+                                Some(_) => Stop::Fallback,
+                                None => Stop::Failure(ParseFailure {
+                                    pos,
+                                    message: format!(
+                                        "expanding aliases would copy more than {MAX_ALIAS_NODES} nodes or {} MiB (a \"billion laughs\" input); expand the aliases by hand",
+                                        MAX_ALIAS_BYTES >> 20
+                                    ),
+                                    alias_budget: true,
+                                }),
+                            });
+                        }
+                        Some((node.clone(), 0))
+                    }
+                    None => None,
+                }
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag.as_deref().map(|t| t.suffix.as_str());
@@ -412,7 +506,8 @@ fn parse_stream<'a>(
         };
         if let Some((node, anchor)) = done {
             if anchor != 0 {
-                anchors.insert(anchor, node.clone());
+                let size = node_size(&node);
+                anchors.insert(anchor, (node.clone(), size));
             }
             match stack.last_mut() {
                 None => root = Some(node),
@@ -636,9 +731,15 @@ mod tests {
 
     fn slow(text: &str) -> (String, Option<String>) {
         let mut out = Vec::new();
-        let err = parse_stream(text, Offset::default(), None, &mut |d| out.push(d))
-            .err()
-            .map(|e| format!("{:?}", e.into_failure()));
+        let err = parse_stream(
+            text,
+            Offset::default(),
+            None,
+            &mut AliasBudget::new(),
+            &mut |d| out.push(d),
+        )
+        .err()
+        .map(|e| format!("{:?}", e.into_failure()));
         (format!("{out:?}"), err)
     }
 
@@ -674,7 +775,14 @@ mod tests {
         // The shortcut did apply (no fallback) to the plain cases, and not to the others.
         for (i, text) in cases.iter().enumerate() {
             let delivered = Shortcut::build(text).is_some_and(|sc| {
-                parse_stream(&sc.text, Offset::default(), Some(&sc), &mut |_| {}).is_ok()
+                parse_stream(
+                    &sc.text,
+                    Offset::default(),
+                    Some(&sc),
+                    &mut AliasBudget::new(),
+                    &mut |_| {},
+                )
+                .is_ok()
             });
             assert_eq!(delivered, [0, 6, 7, 8, 10, 13, 14].contains(&i), "case {i}");
         }
@@ -718,6 +826,35 @@ mod tests {
             }
             proptest::prop_assert_eq!(fast(&text), slow(&text), "{}", text);
         }
+    }
+
+    fn aliased(uses: usize) -> String {
+        let items = vec!["x"; 99].join(", ");
+        let aliases = vec!["*a"; uses].join(", ");
+        format!("anchor: &a [{items}]\nuses: [{aliases}]\n")
+    }
+
+    #[test]
+    fn alias_expansion_budget_is_exact_and_shared_by_documents() {
+        // An anchored sequence of 99 scalars is 100 nodes: 100 uses copy exactly
+        // the budget; one more use is refused at its alias, before it is copied.
+        let exact = aliased(MAX_ALIAS_NODES / 100);
+        let (d, err) = docs(&exact);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(d.len(), 1);
+        let (_, err) = docs(&aliased(MAX_ALIAS_NODES / 100 + 1));
+        let err = err.expect("over budget");
+        assert!(err.alias_budget && err.pos.line == 2, "{err:?}");
+        // Documents of one file share the budget.
+        let half = aliased(MAX_ALIAS_NODES / 200 + 1);
+        let two = format!("{half}---\n{half}");
+        let (d, err) = docs(&two);
+        assert_eq!(d.len(), 1);
+        assert!(err.is_some_and(|e| e.alias_budget));
+        // Copied scalar bytes are paid for too.
+        let big = "v".repeat(MAX_ALIAS_BYTES / 4 + 1);
+        let (_, err) = docs(&format!("a: &a {big}\nb: [*a, *a, *a, *a]\n"));
+        assert!(err.is_some_and(|e| e.alias_budget));
     }
 
     #[test]

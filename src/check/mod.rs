@@ -199,8 +199,9 @@ impl Report {
 /// One input to [`check_inputs`].
 #[derive(Debug, Clone)]
 pub enum Input {
-    /// A file or a directory (walked recursively for `*.yaml`, `*.yml`, `*.json`,
-    /// skipping `.git`, `target` and `node_modules`).
+    /// A file or a directory (walked recursively for `*.yaml`, `*.yml`, `*.json`
+    /// in any letter case, following symlinks, each directory once, skipping
+    /// `.git`, `target` and `node_modules`).
     Path(PathBuf),
     /// Bytes already read (stdin, kustomize output), with the name findings show.
     Bytes {
@@ -236,13 +237,15 @@ fn check_one(origin: &str, bytes: &[u8], opts: &CheckOptions) -> (Vec<Finding>, 
     };
     let result = doc::for_each_document(text, |d| checker.document(&d));
     if let Err(failure) = result {
-        checker.push(
-            Code::Unparseable,
-            failure.pos,
-            None,
-            None,
-            format!("cannot parse YAML/JSON: {}", failure.message),
-        );
+        let (code, message) = if failure.alias_budget {
+            (Code::AliasBudget, failure.message)
+        } else {
+            (
+                Code::Unparseable,
+                format!("cannot parse YAML/JSON: {}", failure.message),
+            )
+        };
+        checker.push(code, failure.pos, None, None, message);
     }
     (checker.findings, checker.stats)
 }
@@ -329,6 +332,7 @@ pub fn check_inputs(inputs: Vec<Input>, opts: &CheckOptions) -> Result<Report> {
     }
     let mut jobs = Vec::new();
     let mut roots = Vec::new();
+    let mut visited = Visited::default();
     for input in inputs {
         match input {
             Input::Bytes { origin, bytes } => jobs.push(Job::Bytes { origin, bytes }),
@@ -336,7 +340,7 @@ pub fn check_inputs(inputs: Vec<Input>, opts: &CheckOptions) -> Result<Report> {
                 let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
                 if meta.is_dir() {
                     let mut found = Vec::new();
-                    walk(&path, &mut found)?;
+                    walk(&path, &mut visited, &mut found)?;
                     jobs.extend(found.into_iter().map(|p| Job::File {
                         display: display(&p),
                         path: p,
@@ -438,16 +442,69 @@ fn is_env_file(p: &Path) -> bool {
     p.extension().is_some_and(|e| e == "env")
 }
 
+/// `*.yaml`, `*.yml`, `*.json` in any letter case: kustomize reads `x.YAML` too.
 fn is_manifest(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["yaml", "yml", "json"]
+            .iter()
+            .any(|m| e.eq_ignore_ascii_case(m))
+    })
 }
 
 const SKIP_DIRS: [&str; 3] = [".git", "target", "node_modules"];
 
-/// Collects manifests under `dir`, sorted, without following directory symlinks.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// A directory's identity, so one reached twice (through a symlink, a symlink
+/// loop, or two overlapping arguments) is walked once.
+#[cfg(unix)]
+fn dir_id(meta: &std::fs::Metadata, _path: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn dir_id(_meta: &std::fs::Metadata, path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Directories already walked in one run.
+#[derive(Default)]
+struct Visited(std::collections::HashSet<DirId>);
+
+#[cfg(unix)]
+type DirId = (u64, u64);
+#[cfg(not(unix))]
+type DirId = PathBuf;
+
+impl Visited {
+    /// True the first time `dir` (whose metadata, symlinks followed, is `meta`) is seen.
+    fn first_visit(&mut self, dir: &Path, meta: &std::fs::Metadata) -> bool {
+        self.0.insert(dir_id(meta, dir))
+    }
+}
+
+/// Collects manifests under `root`, sorted, following symlinks to files and to
+/// directories (kustomize follows both), each directory at most once per run.
+/// Symlinked directories are walked after the real tree, so a file reachable both
+/// ways is reported under its real path.
+fn walk(root: &Path, visited: &mut Visited, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut linked = std::collections::VecDeque::new();
+    walk_dir(root, visited, out, &mut linked)?;
+    while let Some(dir) = linked.pop_front() {
+        walk_dir(&dir, visited, out, &mut linked)?;
+    }
+    Ok(())
+}
+
+fn walk_dir(
+    dir: &Path,
+    visited: &mut Visited,
+    out: &mut Vec<PathBuf>,
+    linked: &mut std::collections::VecDeque<PathBuf>,
+) -> Result<()> {
+    let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, e))?;
+    if !visited.first_visit(dir, &meta) {
+        return Ok(());
+    }
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .collect::<std::io::Result<_>>()
@@ -456,11 +513,20 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in entries {
         let path = entry.path();
         let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
-        if ft.is_dir() {
-            if !SKIP_DIRS.iter().any(|s| entry.file_name() == *s) {
-                walk(&path, out)?;
+        let skipped = SKIP_DIRS.iter().any(|s| entry.file_name() == *s);
+        if ft.is_symlink() {
+            // A symlink counts as what it points to; a dangling or looping one
+            // (ELOOP) points to nothing and is skipped.
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_dir() && !skipped => linked.push_back(path),
+                Ok(m) if m.is_file() && is_manifest(&path) => out.push(path),
+                _ => {}
             }
-        } else if is_manifest(&path) && (ft.is_file() || path.is_file()) {
+        } else if ft.is_dir() {
+            if !skipped {
+                walk_dir(&path, visited, out, linked)?;
+            }
+        } else if ft.is_file() && is_manifest(&path) {
             out.push(path);
         }
     }

@@ -88,6 +88,9 @@ codes! {
     /// The file is not valid YAML/JSON (or not UTF-8).
     Unparseable = "ES001", Error, "unparseable YAML or JSON",
         "fix the syntax at this position; `kubectl kustomize` and kubectl reject the file too";
+    /// Expanding the file's YAML aliases would exceed the alias budget.
+    AliasBudget = "ES002", Error, "too many nodes after expanding aliases",
+        "expand the aliases by hand; empseal refuses more than 10,000 nodes (or 16 MiB) copied by aliases per file, as `empseal seal` does";
     /// An encryptedData value starts with `AgAAAA`, the conventional placeholder.
     PlaceholderPrefix = "ES101", Error, "placeholder ciphertext (AgAAAA...)",
         "seal the real value (`empseal seal --env ENV`, or kubeseal) and commit the result";
@@ -145,6 +148,10 @@ codes! {
     /// A `*secrets.env` file is tracked by git.
     TrackedEnvFile = "ES502", Error, "secrets env file tracked by git",
         "`git rm --cached` the file, keep it ignored (`*secrets.env` in .gitignore) and rotate its credentials";
+    /// A literal (non-templated) value in a SealedSecret's spec.template.data, or
+    /// any value in spec.template.stringData: plaintext in the repository.
+    TemplatePlaintext = "ES503", Error, "plaintext value in a SealedSecret's template",
+        "seal the value into spec.encryptedData (`empseal seal --merge-into FILE`) and reference it from the template as `{{ .KEY }}`; rotate the exposed value";
     /// The certificate has expired.
     CertExpired = "ES601", Error, "certificate expired",
         "fetch the controller's current certificate (`empseal cert fetch --env ENV`) and reseal";

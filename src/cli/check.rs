@@ -55,7 +55,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     match run(a) {
         Ok(code) => Ok(code),
         Err(e) => {
-            eprintln!("empseal: error: {e}");
+            super::out::note!("empseal: error: {e}");
             Ok(exit::USAGE)
         }
     }
@@ -115,6 +115,6 @@ fn run(a: CheckArgs) -> Result<i32> {
         .fail_on
         .parse()
         .map_err(|_| empseal::Error::Input(format!("unknown --fail-on {:?}", a.fail_on)))?;
-    print!("{}", check::render(&report, format));
+    super::out::stdout(check::render(&report, format).as_bytes())?;
     Ok(report.exit_code(fail_on))
 }

@@ -12,6 +12,7 @@ use empseal::secret::{Layout, SealedSecret};
 use empseal::source::{self, PinOutcome};
 use empseal::{emit, manifest};
 
+use super::out::note;
 use super::seal::{emit_output, now, read_input, render_sealed};
 use super::ClusterArgs;
 
@@ -91,7 +92,7 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
             PinOutcome::Renewed { .. } => "renewed (same key, new certificate)".to_string(),
             PinOutcome::Replaced { .. } => "replaced (new key accepted)".to_string(),
         };
-        eprintln!(
+        note!(
             "empseal: {env}: certificate {what}: {} valid until {} ({})",
             pin.fingerprint,
             pin.not_after,
@@ -101,7 +102,7 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
     }
     emit_output(a.output.as_deref(), &fetched.pem, Sensitivity::Public)?;
     if a.output.is_some() {
-        eprintln!("empseal: certificate {} written", cert.fingerprint());
+        note!("empseal: certificate {} written", cert.fingerprint());
     }
     Ok(0)
 }
@@ -139,7 +140,7 @@ pub fn validate(a: ValidateArgs) -> Result<i32> {
             let e: Error = e.into();
             prefix(e, &format!("{origin}: SealedSecret {}", object_name(s)))
         })?;
-        println!("{origin}: SealedSecret {}: valid", object_name(s));
+        super::out::say!("{origin}: SealedSecret {}: valid", object_name(s));
     }
     Ok(0)
 }

@@ -12,13 +12,7 @@ use empseal::error::{Error, Result};
 use empseal::history::{self, KeyDiff};
 use empseal::overlay::{self, RenderEvent, RenderOptions, RotateOptions, Workspace};
 
-/// `println!` that ignores a closed stdout (`empseal history | head`) instead of panicking.
-macro_rules! say {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
+use super::out::{note, say};
 
 /// Where the repository is: `--root`, else the nearest parent of the current
 /// directory holding `empseal.yaml` or `k8s/overlays`.
@@ -68,7 +62,7 @@ pub fn seal_env(root: Option<&Path>, env: &str, reseal_all: bool) -> Result<i32>
     let ws = workspace(root)?;
     let out = overlay::seal_env(&ws, env, reseal_all, &mut rand::rng(), now())?;
     if out.demo_cert {
-        eprintln!("{}", demo_warning(env));
+        note!("{}", demo_warning(env));
     }
     print_seal(&out);
     Ok(0)
@@ -76,7 +70,7 @@ pub fn seal_env(root: Option<&Path>, env: &str, reseal_all: bool) -> Result<i32>
 
 fn print_seal(out: &overlay::SealOutcome) {
     for w in &out.warnings {
-        eprintln!("empseal: warning: {w}");
+        note!("empseal: warning: {w}");
     }
     if out.changed {
         say!(
@@ -174,14 +168,14 @@ pub fn render(a: RenderArgs) -> Result<i32> {
             }
         );
         for f in &r.foreign {
-            eprintln!(
+            note!(
                 "empseal: warning: {}: SealedSecret {f} was not sealed by empseal and is rendered as committed; check it with `empseal check`",
                 r.env
             );
         }
     }
     if a.demo {
-        eprintln!(
+        note!(
             "empseal: note: --demo sealed the committed example values; never deploy this output"
         );
     }
@@ -219,7 +213,7 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
     };
     let out = overlay::rotate(&ws, &a.env, &opts, &mut rand::rng(), now())?;
     if out.seal.demo_cert {
-        eprintln!("{}", demo_warning(&a.env));
+        note!("{}", demo_warning(&a.env));
     }
     say!("rotated in {}: {}", a.env, list(&out.rotated));
     if out.generated {
@@ -354,7 +348,7 @@ pub fn rollback(a: RollbackArgs) -> Result<i32> {
     let ws = workspace(a.root.root.as_deref())?;
     let plan = history::plan_rollback(&ws, &a.env, &a.to)?;
     if let Some(w) = plan.warning() {
-        eprintln!("empseal: warning: {w}");
+        note!("empseal: warning: {w}");
     }
     let describe = |verb: &str| {
         say!(

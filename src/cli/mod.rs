@@ -3,6 +3,7 @@
 mod check;
 mod controller;
 mod lifecycle;
+pub(crate) mod out;
 mod seal;
 
 use std::path::PathBuf;

@@ -1,6 +1,5 @@
 //! `empseal seal`, `unseal` and `cert show`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -14,6 +13,7 @@ use empseal::seal::SealOptions;
 use empseal::secret::{Format, Layout, SealedSecret};
 use empseal::{emit, envfile, manifest, seal as sealing, source, unseal as unsealing};
 
+use super::out::{note, say};
 use super::{ClusterArgs, FormatArg, LayoutArg, ScopeArg};
 
 /// Seconds in 30 days: certificates expiring sooner get a warning.
@@ -149,7 +149,7 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
     let c = Certificate::from_pem(&pem, &origin)?;
     c.check_usable(now)?;
     if c.expires_within(now, EXPIRY_WARNING_SECS) {
-        eprintln!(
+        note!(
             "empseal: warning: {}: certificate expires at {} (within 30 days); fetch the controller's current certificate soon",
             c.origin,
             empseal::cert::rfc3339(c.not_after)
@@ -162,12 +162,7 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
 pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
     match path {
         Some(p) => write_atomic(p, bytes, sensitivity),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)
-                .and_then(|_| out.flush())
-                .map_err(|e| Error::io("<stdout>", e))
-        }
+        None => super::out::stdout(bytes),
     }
 }
 
@@ -187,6 +182,39 @@ pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -
         .collect()
 }
 
+/// Where `seal --raw` takes its one value from.
+enum RawSource<'a> {
+    Stdin,
+    File(&'a str),
+    Literal(&'a str),
+}
+
+/// `--raw` seals exactly one value: from one `--from-file`, one `--from-literal`,
+/// or stdin when neither is given. Anything else is ambiguous (which value would
+/// be sealed?) and refused as a usage error, before any input is read.
+fn raw_source(a: &SealArgs) -> std::result::Result<RawSource<'_>, String> {
+    let ignored = [
+        (!a.from_env_file.is_empty(), "--from-env-file"),
+        (a.file.is_some(), "-f/--secret-file"),
+        (a.merge_into.is_some(), "--merge-into"),
+    ];
+    if let Some((_, flag)) = ignored.iter().find(|(given, _)| *given) {
+        return Err(format!(
+            "--raw seals one value from --from-file, --from-literal or stdin; {flag} cannot be used with it"
+        ));
+    }
+    match (a.from_file.as_slice(), a.from_literal.as_slice()) {
+        ([], []) => Ok(RawSource::Stdin),
+        ([one], []) => Ok(RawSource::File(one)),
+        ([], [one]) => Ok(RawSource::Literal(one)),
+        (files, literals) => Err(format!(
+            "--raw seals exactly one value, but {} --from-file and {} --from-literal were given; give exactly one of --from-file, --from-literal or stdin",
+            files.len(),
+            literals.len()
+        )),
+    }
+}
+
 /// `empseal seal`.
 pub fn seal(a: SealArgs) -> Result<i32> {
     if let Some(env) = &a.env {
@@ -197,7 +225,7 @@ pub fn seal(a: SealArgs) -> Result<i32> {
                     "--cert cannot be combined with --env: {env} is sealed with its pinned certificate (repin it with `empseal cert fetch --env {env}`)"
                 )));
             }
-            eprintln!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
+            note!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
         }
         return super::lifecycle::seal_env(None, env, a.all);
     }
@@ -219,18 +247,18 @@ pub fn seal(a: SealArgs) -> Result<i32> {
         !a.from_env_file.is_empty() || !a.from_literal.is_empty() || !a.from_file.is_empty();
 
     if a.raw {
-        let value =
-            match a.from_file.as_slice() {
-                [] => read_input(None)?.1,
-                [one] => {
-                    let path = one.split_once('=').map(|(_, p)| p).unwrap_or(one);
-                    manifest::read_input(path)?.1
-                }
-                _ => return Err(Error::Input(
-                    "--raw seals one value: give exactly one --from-file (or the value on stdin)"
-                        .into(),
-                )),
-            };
+        let value = match raw_source(&a) {
+            Ok(RawSource::Stdin) => read_input(None)?.1,
+            Ok(RawSource::File(spec)) => {
+                let path = spec.split_once('=').map(|(_, p)| p).unwrap_or(spec);
+                manifest::read_input(path)?.1
+            }
+            Ok(RawSource::Literal(lit)) => envfile::parse_literal_source("--from-literal", lit)?.1,
+            Err(usage) => {
+                note!("empseal: error: {usage}");
+                return Ok(empseal::error::exit::USAGE);
+            }
+        };
         let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
         let ns = a.namespace.clone().unwrap_or(context_ns);
         let mut rng = ChaCha20Rng::from_os_rng();
@@ -264,7 +292,12 @@ pub fn seal(a: SealArgs) -> Result<i32> {
                 sources.file(&item);
             }
         }
-        vec![sources.build(&name, a.namespace.as_deref(), &envfile::process_env)?]
+        let (secret, warnings) =
+            sources.build_with_warnings(&name, a.namespace.as_deref(), &envfile::process_env)?;
+        for w in &warnings {
+            note!("empseal: warning: {w}");
+        }
+        vec![secret]
     } else {
         let (origin, bytes) = read_input(a.file.as_deref())?;
         let secrets = manifest::read_secrets(&origin, &bytes)?;
@@ -297,15 +330,47 @@ pub fn seal(a: SealArgs) -> Result<i32> {
             )));
         }
         let mut original = originals.remove(0);
+        // New items get the target's scope (kubeseal seals them with the input's,
+        // so a strict item lands in a namespace-wide file and cannot decrypt).
+        let target_scope = original.scope();
+        if let Some(asked) = a.scope.map(empseal::secret::Scope::from) {
+            if asked != target_scope {
+                note!(
+                    "empseal: error: --scope {} conflicts with {origin}, which is {}: every value of one SealedSecret has its scope; drop --scope, or seal into another file",
+                    asked.as_str(),
+                    target_scope.as_str()
+                );
+                return Ok(empseal::error::exit::USAGE);
+            }
+        }
+        let mut secrets = secrets;
+        for s in &mut secrets {
+            target_scope.apply_to_annotations(&mut s.metadata.annotations);
+        }
+        opts.scope = target_scope;
         opts.name = Some(original.metadata.name.clone());
         opts.namespace_override = Some(original.metadata.namespace.clone());
         let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
         let mut rng = ChaCha20Rng::from_os_rng();
         let update = sealing::seal_secrets(&mut rng, &cert.public_key, secrets, &opts)?;
+        let before = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
         for u in &update {
             sealing::merge_into(&mut original, u);
         }
-        let out = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
+        let after = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
+        // Keep the file's comments: splice the change into its text.
+        let out = match std::str::from_utf8(&original_bytes)
+            .ok()
+            .and_then(|text| empseal::splice::keep_comments(text, &before, &after))
+        {
+            Some(kept) => kept,
+            None => {
+                if original_bytes.contains(&b'#') && file_format == Format::Yaml {
+                    note!("empseal: warning: {origin}: the file is not laid out as kubeseal prints it, so it is rewritten in kubeseal's layout and its comments are not kept");
+                }
+                after
+            }
+        };
         write_atomic(target, out.as_bytes(), Sensitivity::Public)?;
         return Ok(0);
     }
@@ -355,20 +420,20 @@ pub fn cert_show(a: CertShowArgs) -> Result<i32> {
     } else {
         "valid"
     };
-    println!("certificate: {origin}");
-    println!("subject:     {}", c.subject);
-    println!("issuer:      {}", c.issuer);
-    println!("not before:  {}", empseal::cert::rfc3339(c.not_before));
-    println!(
+    say!("certificate: {origin}");
+    say!("subject:     {}", c.subject);
+    say!("issuer:      {}", c.issuer);
+    say!("not before:  {}", empseal::cert::rfc3339(c.not_before));
+    say!(
         "not after:   {} ({state})",
         empseal::cert::rfc3339(c.not_after)
     );
-    println!("key:         RSA {} bits", c.bits);
-    println!("fingerprint: {}", c.fingerprint());
+    say!("key:         RSA {} bits", c.bits);
+    say!("fingerprint: {}", c.fingerprint());
     if c.not_after <= now {
-        eprintln!("empseal: warning: {origin}: certificate expired; kubeseal and empseal refuse to seal with it");
+        note!("empseal: warning: {origin}: certificate expired; kubeseal and empseal refuse to seal with it");
     } else if c.expires_within(now, EXPIRY_WARNING_SECS) {
-        eprintln!("empseal: warning: {origin}: certificate expires within 30 days; fetch the controller's current certificate");
+        note!("empseal: warning: {origin}: certificate expires within 30 days; fetch the controller's current certificate");
     }
     Ok(0)
 }

@@ -1,0 +1,62 @@
+//! The one way commands write to stdout and stderr.
+//!
+//! Rust ignores SIGPIPE, so writing to a closed pipe (`empseal cert show | head -c0`)
+//! is an `EPIPE` error, which `print!` turns into a panic (exit 101). Everything a
+//! command prints goes through [`stdout`] instead: a broken pipe ends the process
+//! quietly with [`BROKEN_PIPE`] (141, what a shell reports for a process killed by
+//! SIGPIPE, so `set -o pipefail` still sees that the output was not all delivered
+//! and `check`'s findings can never turn into success); any other write failure is
+//! an I/O error on `<stdout>` (exit 7). Diagnostics on stderr ([`note!`]) are best
+//! effort: one that cannot be delivered is dropped, never a panic.
+
+use std::io::{ErrorKind, Write};
+
+use empseal::error::{Error, Result};
+
+/// Exit code after a broken pipe on stdout: 128 + SIGPIPE.
+pub const BROKEN_PIPE: i32 = 141;
+
+/// Writes `bytes` to stdout and flushes. A closed pipe ends the process quietly
+/// (exit [`BROKEN_PIPE`]); other failures are `Error::Io` on `<stdout>`.
+pub fn stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => std::process::exit(BROKEN_PIPE),
+        Err(e) => Err(Error::io("<stdout>", e)),
+    }
+}
+
+/// [`stdout`] for a line of text; a failure other than a broken pipe is reported on
+/// stderr and ends the process with the I/O exit code (for call sites that cannot
+/// return an error).
+pub fn line(text: std::fmt::Arguments<'_>) {
+    let mut s = text.to_string();
+    s.push('\n');
+    if let Err(e) = stdout(s.as_bytes()) {
+        stderr(format_args!("empseal: error: {e}"));
+        std::process::exit(e.exit_code());
+    }
+}
+
+/// A line on stderr, best effort.
+pub fn stderr(text: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}");
+}
+
+/// `println!` through [`line`]: a closed stdout ends the process quietly.
+macro_rules! say {
+    ($($t:tt)*) => {
+        $crate::cli::out::line(format_args!($($t)*))
+    };
+}
+
+/// `eprintln!` through [`stderr`]: never panics.
+macro_rules! note {
+    ($($t:tt)*) => {
+        $crate::cli::out::stderr(format_args!($($t)*))
+    };
+}
+
+pub(crate) use {note, say};
