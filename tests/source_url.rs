@@ -358,3 +358,55 @@ fn a_200_that_is_not_a_certificate_is_refused() {
         "{e}"
     );
 }
+
+/// Issue 17: an `https://` certificate URL or `--controller-url` must never be
+/// downgraded to `http://` by a redirect (cert fetch, seal --cert URL, validate
+/// and reencrypt all go through the same client).
+#[test]
+fn https_redirect_to_plain_http_is_refused_never_downgraded() {
+    let p = pki();
+    let plain = controller_fake(&[]);
+    let target = format!("http://127.0.0.1:{}", plain.port);
+    let redirector = controller_fake(&[
+        "--tls-cert",
+        &path(&p.server.cert),
+        "--tls-key",
+        &path(&p.server.key),
+        "--redirect-to",
+        &target,
+    ]);
+    let mut n = net();
+    n.extra_root_ca_pem = Some(p.ca.cert_pem.clone());
+    let https = format!("https://127.0.0.1:{}", redirector.port);
+
+    // cert fetch / validate / reencrypt: the controller client
+    let c = Controller::connect(ControllerEndpoint::Url(https.clone()), n.clone()).unwrap();
+    let e = c.fetch_cert().unwrap_err();
+    assert!(
+        matches!(e, SourceError::BadResponse { step: Step::Controller, .. }),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("refused a redirect from https:// to http://127.0.0.1"),
+        "{msg}"
+    );
+    assert_eq!(empseal::Error::from(e).exit_code(), exit::NETWORK);
+    let sealed = seal(&p.controller1.cert, "dev", "db", "strict", &[("K", "v")]);
+    assert!(matches!(
+        c.verify(&sealed).unwrap_err(),
+        SourceError::BadResponse { .. }
+    ));
+    assert!(matches!(
+        c.rotate(&sealed).unwrap_err(),
+        SourceError::BadResponse { .. }
+    ));
+
+    // seal --cert https://...
+    let e = load_cert_bytes_with(&format!("{https}/v1/cert.pem"), &n).unwrap_err();
+    assert!(e.to_string().contains("refused a redirect"), "{e}");
+
+    // The plain-HTTP server never saw a request.
+    assert!(plain.requests().is_empty(), "{:?}", plain.requests());
+    assert_eq!(redirector.requests().len(), 4, "no retries of a refusal");
+}

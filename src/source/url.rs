@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::net::{
-    chain_text, classify_chain, one_line, redact_url, retryable_status, runtime, timeout_error,
+    chain_text, classify_chain, client_builder, redirect_refusal, one_line, redact_url, retryable_status, runtime, timeout_error,
     tls_hint, with_retries, Attempt, NetOptions, Transport,
 };
 use super::{SourceError, Step};
@@ -48,12 +48,7 @@ impl UrlClient {
         let host = base.host_str().unwrap_or("");
         let port = base.port_or_known_default().unwrap_or(0);
         let proxy = net.proxy_env.proxy_for(base.scheme(), host, port);
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(net.connect_timeout)
-            .timeout(net.request_timeout)
-            .no_proxy()
-            .user_agent(concat!("empseal/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::limited(5));
+        let mut b = client_builder(net);
         if let Some((p, var)) = &proxy {
             let px = reqwest::Proxy::all(p.as_str()).map_err(|_| SourceError::Proxy {
                 detail: format!("{var} is not a valid proxy URL"),
@@ -136,6 +131,13 @@ impl UrlClient {
     }
 
     fn transport_error(&self, step: Step, e: &reqwest::Error) -> Attempt<Answer> {
+        if let Some(why) = redirect_refusal(e) {
+            return Attempt::Done(Err(SourceError::BadResponse {
+                step,
+                endpoint: self.endpoint.clone(),
+                detail: why,
+            }));
+        }
         if e.is_timeout() {
             return Attempt::Done(Err(timeout_error(step, &self.endpoint, self.timeout)));
         }
