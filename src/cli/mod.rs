@@ -160,12 +160,18 @@ impl ClusterArgs {
         })
     }
 
-    /// Prepares a client for the controller (no request is sent yet).
+    /// Prepares a client for the controller (no request is sent yet). Says so on
+    /// stderr when the kubeconfig turns TLS verification off: that is never followed
+    /// silently.
     pub fn controller(&self) -> Result<empseal::source::Controller> {
-        Ok(empseal::source::Controller::connect(
+        let c = empseal::source::Controller::connect(
             self.endpoint()?,
             empseal::source::NetOptions::default(),
-        )?)
+        )?;
+        if let Some(why) = c.unverified_tls() {
+            eprintln!("empseal: warning: {why}; anyone on the network path can answer in its place (fix the kubeconfig: set certificate-authority-data)");
+        }
+        Ok(c)
     }
 }
 
