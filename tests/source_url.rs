@@ -283,7 +283,7 @@ fn cert_spec_reads_files_file_urls_and_http_urls() {
         e.to_string().contains("absent.pem") && e.to_string().contains("SEALED_SECRETS_CERT"),
         "{e}"
     );
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::IO);
+    assert_eq!(empseal::Error::from(e).exit_code(), exit::CERT);
 
     let e = load_cert_bytes_with("s3://bucket/cert.pem", &net()).unwrap_err();
     assert!(matches!(e, SourceError::Input(_)), "{e}");

@@ -207,6 +207,7 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
 /// Puts `what` in front of an error's message, keeping its kind (and exit code).
 fn prefix(e: Error, what: &str) -> Error {
     match e {
+        Error::Usage(m) => Error::Usage(format!("{what}: {m}")),
         Error::Input(m) => Error::Input(format!("{what}: {m}")),
         Error::Cert(m) => Error::Cert(format!("{what}: {m}")),
         Error::Decrypt(m) => Error::Decrypt(format!("{what}: {m}")),

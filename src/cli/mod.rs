@@ -97,6 +97,16 @@ impl From<ScopeArg> for Scope {
     }
 }
 
+/// `--scope` as kubeseal's `SealingScope.Set`: an empty value is the default
+/// (strict), otherwise one of the three names.
+pub fn parse_scope(v: &str) -> std::result::Result<ScopeArg, String> {
+    if v.is_empty() {
+        return Ok(ScopeArg::Strict);
+    }
+    ScopeArg::from_str(v, false)
+        .map_err(|_| "must be one of: strict, namespace-wide, cluster-wide".to_string())
+}
+
 /// `--kubeseal-layout`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum LayoutArg {
@@ -173,6 +183,25 @@ impl ClusterArgs {
         }
         Ok(c)
     }
+}
+
+/// The command line definition, with the rules every argument follows whatever
+/// its declaration says: an argument backed by an environment variable never
+/// shows the variable's value in `--help` (it may hold a URL with a password).
+pub fn command() -> clap::Command {
+    fn harden(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| a.hide_env_values(true))
+            .mut_subcommands(harden)
+    }
+    harden(<Cli as clap::CommandFactory>::command())
+}
+
+/// Parses this process's command line with [`command`] (exits on usage errors,
+/// `--help` and `--version`, as clap does).
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command()).exit())
 }
 
 /// Runs the parsed command line; returns the exit code on success.
