@@ -8,7 +8,7 @@ fn main() {
     match cli::run(args) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("empseal: error: {e}");
+            eprintln!("empseal: error: {}", cli::printable(&e.to_string()));
             std::process::exit(e.exit_code());
         }
     }

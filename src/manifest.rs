@@ -1695,6 +1695,18 @@ fn kind_of<'n>(
                 format!("set apiVersion: {want_api}"),
             )),
         },
+        // A list without kind and apiVersion, as Go's json.Marshal writes a
+        // `v1.SecretList` value: an object whose `items` is a sequence.
+        None if api.is_none()
+            && node
+                .get("items")
+                .is_some_and(|i| matches!(i.value, Value::Seq(_))) =>
+        {
+            match node.get("items").map(|i| &i.value) {
+                Some(Value::Seq(items)) => Ok(Kind::List(items)),
+                _ => Ok(Kind::List(&[])),
+            }
+        }
         None if api.is_none() || api.as_deref() == Some(want_api) => Ok(Kind::Single),
         None => Err(ctx.err(
             node,
@@ -1857,11 +1869,11 @@ pub fn read_private_key_backup(
     origin: &str,
     bytes: &[u8],
 ) -> Result<Vec<BackupKey>, ManifestError> {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    if bytes[start..].starts_with(b"-----BEGIN ") {
+    // Go's pem.Decode (kubeseal tries a PEM key first): a block starts at the
+    // beginning of the input or of any line; text before it is skipped.
+    let pem_start = bytes.starts_with(b"-----BEGIN ")
+        || bytes.windows(12).any(|w| w == b"\n-----BEGIN ");
+    if pem_start && !looks_like_json(bytes) {
         return Ok(vec![BackupKey {
             name: String::new(),
             namespace: String::new(),

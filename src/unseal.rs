@@ -78,7 +78,10 @@ pub fn unseal(sealed: &SealedSecret, keys: &[RsaPrivateKey]) -> Result<Secret> {
             "apiVersion": "bitnami.com/v1alpha1",
             "kind": "SealedSecret",
             "name": name,
-            "uid": "",
+            // The controller's (and kubeseal's) reference carries the SealedSecret's
+            // uid; Go's OwnerReference.UID has no omitempty, so it prints "" when the
+            // input has none.
+            "uid": sealed.metadata.uid,
             "controller": true,
         })];
     }

@@ -648,3 +648,22 @@ fn help_never_shows_environment_values() {
         }
     }
 }
+
+/// Issue 17: a malformed `--from-file` list said `----from-file` (the flag name
+/// was given with its dashes and the message added two more).
+#[test]
+fn from_file_list_error_names_the_flag_once() {
+    for (flag, value) in [
+        ("--from-file", "a\"b"),
+        ("--from-env-file", "x\"y"),
+    ] {
+        let out = run(
+            &["seal", "--cert", &cert(), flag, value, "--name", "s", "-n", "n"],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!(" {flag} ")), "{err}");
+        assert!(!err.contains("----"), "{err}");
+    }
+}

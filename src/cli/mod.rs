@@ -107,6 +107,21 @@ pub fn parse_scope(v: &str) -> std::result::Result<ScopeArg, String> {
         .map_err(|_| "must be one of: strict, namespace-wide, cluster-wide".to_string())
 }
 
+/// Text from outside (git authors and subjects, file contents) made safe for a
+/// terminal: control characters (escape sequences, carriage returns, ...) are
+/// printed escaped (`\u{1b}`) instead of being sent to the terminal.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `--kubeseal-layout`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum LayoutArg {

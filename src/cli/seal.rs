@@ -357,8 +357,8 @@ pub fn cert_show(a: CertShowArgs) -> Result<i32> {
     let c = Certificate::from_pem(&pem, &origin)?;
     let state = c.assess(now, EXPIRY_WARNING_SECS).state.as_str();
     println!("certificate: {origin}");
-    println!("subject:     {}", c.subject);
-    println!("issuer:      {}", c.issuer);
+    println!("subject:     {}", super::printable(&c.subject));
+    println!("issuer:      {}", super::printable(&c.issuer));
     println!("not before:  {}", empseal::cert::rfc3339(c.not_before));
     println!(
         "not after:   {} ({state})",
