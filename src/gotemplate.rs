@@ -375,6 +375,17 @@ fn call<'d>(
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
+        "toJson" => Value::Str(match &want(f, &args, 1)?[0] {
+            Value::Missing => "null".to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Str(v) => crate::emit::to_json(&crate::emit::Node::Str(v.clone())),
+            Value::Data(m) => crate::emit::to_json(&crate::emit::Node::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), crate::emit::Node::Str(v.clone())))
+                    .collect(),
+            )),
+        }),
         "b64enc" => Value::Str(b64.encode(one(&args)?.as_bytes())),
         "b64dec" => {
             let v = one(&args)?;
@@ -509,6 +520,7 @@ mod tests {
         assert_eq!(render("{{ default \"x\" .nope }}", &d).unwrap(), "x");
         assert_eq!(render("{{ printf \"%s-%s\" .user .pass }}", &d).unwrap(), "app-s3cr3t");
         assert_eq!(render("{{/* note */}}k", &d).unwrap(), "k");
+        assert_eq!(render("{{ toJson .pass }}", &d).unwrap(), "\"s3cr3t\"");
         assert!(render("{{ if .user }}y{{ end }}", &d).is_err());
         assert!(render("{{ env \"HOME\" }}", &d).is_err());
         assert!(render("{{ .user", &d).is_err());
