@@ -96,9 +96,7 @@ pub fn render(template: &str, data: &BTreeMap<String, String>) -> Result<String,
         }
         rest = after;
     }
-    if rest.contains("}}") && !rest.contains("{{") {
-        // Go prints a stray "}}" as text; so do we.
-    }
+    // A stray "}}" outside an action is text, as in Go.
     out.push_str(rest);
     Ok(out)
 }
@@ -190,7 +188,9 @@ fn lex(action: &str) -> Result<Vec<Tok>, TemplateError> {
                 toks.push(Tok::Field(chars[start..j].iter().collect()));
             }
             i = j;
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+        } else if c.is_ascii_digit()
+            || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
             let mut j = i + 1;
             while j < chars.len() && chars[j].is_ascii_digit() {
                 j += 1;
@@ -230,7 +230,15 @@ fn eval_pipeline<'d>(
     if let Some(Tok::Ident(k)) = toks.first() {
         if matches!(
             k.as_str(),
-            "if" | "else" | "end" | "range" | "with" | "define" | "template" | "block" | "break" | "continue"
+            "if" | "else"
+                | "end"
+                | "range"
+                | "with"
+                | "define"
+                | "template"
+                | "block"
+                | "break"
+                | "continue"
         ) {
             return err(format!(
                 "{{{{{k}}}}} is not supported by empseal's template renderer; unseal this SealedSecret in the cluster"
@@ -288,7 +296,11 @@ fn eval_command<'d>(
     }
 }
 
-fn want<'a, 'd>(f: &str, args: &'a [Value<'d>], n: usize) -> Result<&'a [Value<'d>], TemplateError> {
+fn want<'a, 'd>(
+    f: &str,
+    args: &'a [Value<'d>],
+    n: usize,
+) -> Result<&'a [Value<'d>], TemplateError> {
     if args.len() != n {
         return err(format!(
             "wrong number of args for {f}: want {n} got {}",
@@ -316,7 +328,8 @@ fn call<'d>(
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
     let s = |v: &Value| v.text();
-    let one = |args: &[Value<'d>]| -> Result<String, TemplateError> { Ok(s(&want(f, args, 1)?[0])) };
+    let one =
+        |args: &[Value<'d>]| -> Result<String, TemplateError> { Ok(s(&want(f, args, 1)?[0])) };
     Ok(match f {
         "index" => {
             let a = want(f, &args, 2)?;
@@ -433,7 +446,11 @@ fn call<'d>(
             }
             let pad = " ".repeat(n as usize);
             let body = pad.clone() + &s(&a[1]).replace('\n', &format!("\n{pad}"));
-            Value::Str(if f == "nindent" { format!("\n{body}") } else { body })
+            Value::Str(if f == "nindent" {
+                format!("\n{body}")
+            } else {
+                body
+            })
         }
         "default" => {
             // sprig: default DEFAULT GIVEN
@@ -510,15 +527,25 @@ mod tests {
     fn renders_fields_index_pipelines_and_trim_markers() {
         let d = data();
         assert_eq!(
-            render("postgres://{{ .user }}:{{ .pass }}@{{ index . \"db-host\" }}/x", &d).unwrap(),
+            render(
+                "postgres://{{ .user }}:{{ .pass }}@{{ index . \"db-host\" }}/x",
+                &d
+            )
+            .unwrap(),
             "postgres://app:s3cr3t@db.local/x"
         );
         assert_eq!(render("{{ .pass | b64enc }}", &d).unwrap(), "czNjcjN0");
-        assert_eq!(render("{{ .user | upper | quote }}", &d).unwrap(), "\"APP\"");
+        assert_eq!(
+            render("{{ .user | upper | quote }}", &d).unwrap(),
+            "\"APP\""
+        );
         assert_eq!(render("a  {{- .user -}}  b", &d).unwrap(), "aappb");
         assert_eq!(render("{{ .nope }}", &d).unwrap(), "<no value>");
         assert_eq!(render("{{ default \"x\" .nope }}", &d).unwrap(), "x");
-        assert_eq!(render("{{ printf \"%s-%s\" .user .pass }}", &d).unwrap(), "app-s3cr3t");
+        assert_eq!(
+            render("{{ printf \"%s-%s\" .user .pass }}", &d).unwrap(),
+            "app-s3cr3t"
+        );
         assert_eq!(render("{{/* note */}}k", &d).unwrap(), "k");
         assert_eq!(render("{{ toJson .pass }}", &d).unwrap(), "\"s3cr3t\"");
         assert!(render("{{ if .user }}y{{ end }}", &d).is_err());

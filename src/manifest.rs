@@ -1871,8 +1871,8 @@ pub fn read_private_key_backup(
 ) -> Result<Vec<BackupKey>, ManifestError> {
     // Go's pem.Decode (kubeseal tries a PEM key first): a block starts at the
     // beginning of the input or of any line; text before it is skipped.
-    let pem_start = bytes.starts_with(b"-----BEGIN ")
-        || bytes.windows(12).any(|w| w == b"\n-----BEGIN ");
+    let pem_start =
+        bytes.starts_with(b"-----BEGIN ") || bytes.windows(12).any(|w| w == b"\n-----BEGIN ");
     if pem_start && !looks_like_json(bytes) {
         return Ok(vec![BackupKey {
             name: String::new(),

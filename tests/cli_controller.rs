@@ -368,7 +368,10 @@ fn insecure_skip_tls_verify_kubeconfig_cannot_create_a_pin() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("UNVERIFIED TLS"), "{err}");
-    assert!(err.contains(&ssh_fingerprint(&pki().controller1.cert)), "{err}");
+    assert!(
+        err.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read(root.join("k8s/overlays/paper/sealing/cert.pem")).unwrap(),
         pki().controller1.cert_pem

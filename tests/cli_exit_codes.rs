@@ -120,52 +120,155 @@ fn every_readme_exit_code_is_produced_by_real_invocations() {
     let out = run(
         d,
         &[
-            "seal", "--cert", &rsa2048, "--from-literal", "K=v", "--name", "s", "-n", "n",
+            "seal",
+            "--cert",
+            &rsa2048,
+            "--from-literal",
+            "K=v",
+            "--name",
+            "s",
+            "-n",
+            "n",
         ]
         .map(String::from),
         b"",
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sealed = d.join("sealed.yaml");
     std::fs::write(&sealed, &out.stdout).unwrap();
     let p = |x: &Path| x.display().to_string();
 
     let cases = vec![
-        case("cert show of a good certificate", 0, &["cert", "show", &rsa2048]),
+        case(
+            "cert show of a good certificate",
+            0,
+            &["cert", "show", &rsa2048],
+        ),
         case("check of a clean file", 0, &["check", &p(&sealed)]),
         case("check finds a placeholder", 1, &["check", &p(&placeholder)]),
         case("unknown flag", 2, &["seal", "--no-such-flag"]),
         case("check with nothing to check", 2, &["check"]),
-        case("scope value kubeseal rejects", 2, &["seal", "--scope", "global"]),
+        case(
+            "scope value kubeseal rejects",
+            2,
+            &["seal", "--scope", "global"],
+        ),
         case(
             "seal of an invalid env file",
             3,
-            &["seal", "--cert", &rsa2048, "--from-env-file", &p(&bad_env), "--name", "s", "-n", "n"],
+            &[
+                "seal",
+                "--cert",
+                &rsa2048,
+                "--from-env-file",
+                &p(&bad_env),
+                "--name",
+                "s",
+                "-n",
+                "n",
+            ],
         ),
-        case("check of an unknown env", 3, &["check", "--root", &repo_s, "--env", "nope"]),
+        case(
+            "check of an unknown env",
+            3,
+            &["check", "--root", &repo_s, "--env", "nope"],
+        ),
         case(
             "seal with a missing --cert file",
             4,
-            &["seal", "--cert", &p(&d.join("missing.pem")), "--from-literal", "K=v", "--name", "s", "-n", "n"],
+            &[
+                "seal",
+                "--cert",
+                &p(&d.join("missing.pem")),
+                "--from-literal",
+                "K=v",
+                "--name",
+                "s",
+                "-n",
+                "n",
+            ],
         ),
-        case("check with an unreadable --cert", 4, &["check", "--cert", &p(&d.join("missing.pem")), &p(&sealed)]),
-        case("check with a 1024-bit --cert", 4, &["check", "--cert", &key("rsa1024.crt"), &p(&sealed)]),
-        case("cert show of garbage", 4, &["cert", "show", &key("garbage.crt")]),
-        case("unseal with the wrong key", 5, &["unseal", "--private-key", &key("rsa3072.key"), "-f", &p(&sealed)]),
+        case(
+            "check with an unreadable --cert",
+            4,
+            &["check", "--cert", &p(&d.join("missing.pem")), &p(&sealed)],
+        ),
+        case(
+            "check with a 1024-bit --cert",
+            4,
+            &["check", "--cert", &key("rsa1024.crt"), &p(&sealed)],
+        ),
+        case(
+            "cert show of garbage",
+            4,
+            &["cert", "show", &key("garbage.crt")],
+        ),
+        case(
+            "unseal with the wrong key",
+            5,
+            &[
+                "unseal",
+                "--private-key",
+                &key("rsa3072.key"),
+                "-f",
+                &p(&sealed),
+            ],
+        ),
         case(
             "cert fetch from a closed port",
             6,
             &["cert", "fetch", "--controller-url", "http://127.0.0.1:9"],
         ),
-        case("check of a missing path", 7, &["check", &p(&d.join("absent"))]),
+        case(
+            "check of a missing path",
+            7,
+            &["check", &p(&d.join("absent"))],
+        ),
         case(
             "seal into a missing directory",
             7,
-            &["seal", "--cert", &rsa2048, "--from-literal", "K=v", "--name", "s", "-n", "n", "-w", &p(&d.join("no/dir/out.yaml"))],
+            &[
+                "seal",
+                "--cert",
+                &rsa2048,
+                "--from-literal",
+                "K=v",
+                "--name",
+                "s",
+                "-n",
+                "n",
+                "-w",
+                &p(&d.join("no/dir/out.yaml")),
+            ],
         ),
-        case("history outside git", 8, &["history", "--root", &repo_s, "--env", "paper"]),
-        case("check of a broken overlay", 9, &["check", "--root", &repo_s, "--env", "dev"]),
-        case("render of a broken overlay", 9, &["render", "--root", &repo_s, "--env", "dev", "--demo", "--out-dir", &p(&d.join("r"))]),
+        case(
+            "history outside git",
+            8,
+            &["history", "--root", &repo_s, "--env", "paper"],
+        ),
+        case(
+            "check of a broken overlay",
+            9,
+            &["check", "--root", &repo_s, "--env", "dev"],
+        ),
+        case(
+            "render of a broken overlay",
+            9,
+            &[
+                "render",
+                "--root",
+                &repo_s,
+                "--env",
+                "dev",
+                "--demo",
+                "--out-dir",
+                &p(&d.join("r")),
+            ],
+        ),
     ];
 
     let mut seen = std::collections::BTreeSet::new();

@@ -595,12 +595,25 @@ fn cert_show_and_seal_judge_not_yet_valid_and_small_keys() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("too small"));
 
     let out = run(
-        &["seal", "--cert", &nyv, "--from-literal", "K=v", "--name", "s", "-n", "n"],
+        &[
+            "seal",
+            "--cert",
+            &nyv,
+            "--from-literal",
+            "K=v",
+            "--name",
+            "s",
+            "-n",
+            "n",
+        ],
         None,
     );
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning") && err.contains("not valid before"), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("not valid before"),
+        "{err}"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("kind: SealedSecret"));
 
     let out = run(&["cert", "show", &cert()], None);
@@ -653,12 +666,19 @@ fn help_never_shows_environment_values() {
 /// was given with its dashes and the message added two more).
 #[test]
 fn from_file_list_error_names_the_flag_once() {
-    for (flag, value) in [
-        ("--from-file", "a\"b"),
-        ("--from-env-file", "x\"y"),
-    ] {
+    for (flag, value) in [("--from-file", "a\"b"), ("--from-env-file", "x\"y")] {
         let out = run(
-            &["seal", "--cert", &cert(), flag, value, "--name", "s", "-n", "n"],
+            &[
+                "seal",
+                "--cert",
+                &cert(),
+                flag,
+                value,
+                "--name",
+                "s",
+                "-n",
+                "n",
+            ],
             None,
         );
         assert_eq!(out.status.code(), Some(3));

@@ -74,7 +74,12 @@ fn stderr(o: &Output) -> String {
 }
 
 /// A Secret manifest (JSON) as kubeseal's tests build them.
-fn secret_json(name: &str, ns: &str, data: &[(&str, &[u8])], annotations: &[(&str, &str)]) -> Vec<u8> {
+fn secret_json(
+    name: &str,
+    ns: &str,
+    data: &[(&str, &[u8])],
+    annotations: &[(&str, &str)],
+) -> Vec<u8> {
     let data: serde_json::Map<String, serde_json::Value> = data
         .iter()
         .map(|(k, v)| (k.to_string(), b64(v).into()))
@@ -109,7 +114,15 @@ fn unseal(sealed: &serde_json::Value) -> Result<serde_json::Value, Output> {
     let f = dir.path().join("ss.json");
     std::fs::write(&f, serde_json::to_vec(sealed).unwrap()).unwrap();
     let out = run(
-        &["unseal", "--private-key", &k("rsa2048.key"), "-f", f.to_str().unwrap(), "-o", "json"],
+        &[
+            "unseal",
+            "--private-key",
+            &k("rsa2048.key"),
+            "-f",
+            f.to_str().unwrap(),
+            "-o",
+            "json",
+        ],
         b"",
     );
     if out.status.success() {
@@ -145,8 +158,14 @@ fn sealing_scope_flag_values() {
     for (flag, annotation) in [
         ("", None),
         ("strict", None),
-        ("namespace-wide", Some("sealedsecrets.bitnami.com/namespace-wide")),
-        ("cluster-wide", Some("sealedsecrets.bitnami.com/cluster-wide")),
+        (
+            "namespace-wide",
+            Some("sealedsecrets.bitnami.com/namespace-wide"),
+        ),
+        (
+            "cluster-wide",
+            Some("sealedsecrets.bitnami.com/cluster-wide"),
+        ),
     ] {
         let ss = seal_json(&secret, &["--scope", flag]);
         let ann = &ss["metadata"]["annotations"];
@@ -156,7 +175,10 @@ fn sealing_scope_flag_values() {
         }
         assert_eq!(data_of(&unseal(&ss).unwrap())["foo"], "bar");
     }
-    let out = run(&["seal", "--cert", &k("rsa2048.crt"), "--scope", "global"], &secret);
+    let out = run(
+        &["seal", "--cert", &k("rsa2048.crt"), "--scope", "global"],
+        &secret,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("must be one of: strict, namespace-wide, cluster-wide"),
@@ -237,7 +259,10 @@ fn seal_round_trip_template_data() {
     assert_eq!(d["bar"], "secret bar !");
     // Go's json.Marshal of the string (HTML characters escaped).
     assert_eq!(d["password-json"], "\"hunter2'\\\"=\\u003c\\u0026\\u003e\"");
-    assert_eq!(d["url"], format!("postgres://app:{}@db/BAR", b64(password.as_bytes())));
+    assert_eq!(
+        d["url"],
+        format!("postgres://app:{}@db/BAR", b64(password.as_bytes()))
+    );
     assert_eq!(d["foo"], "bar", "encryptedData keys stay");
 }
 
@@ -258,12 +283,20 @@ fn template_without_encrypted_data() {
     let f = dir.path().join("ss.json");
     std::fs::write(&f, serde_json::to_vec(&ss).unwrap()).unwrap();
     let out = run(&["check", "--no-git", f.to_str().unwrap()], b"");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("ES401"));
 
     // Still ES401 without template.data (finding codes are stable).
     let mut empty = ss.clone();
-    empty["spec"]["template"].as_object_mut().unwrap().remove("data");
+    empty["spec"]["template"]
+        .as_object_mut()
+        .unwrap()
+        .remove("data");
     std::fs::write(&f, serde_json::to_vec(&empty).unwrap()).unwrap();
     let out = run(&["check", "--no-git", f.to_str().unwrap()], b"");
     assert_eq!(out.status.code(), Some(1));
@@ -285,7 +318,11 @@ fn go_template_peer() -> &'static PathBuf {
             .arg(&src)
             .output()
             .expect("Go is needed for this test (bash .ci/setup)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         bin
     })
 }
@@ -295,7 +332,12 @@ fn go_template_peer() -> &'static PathBuf {
 /// markers, comments, missing keys), byte for byte.
 #[test]
 fn template_data_renders_like_go_text_template() {
-    let data = [("foo", "bar"), ("user", "app"), ("db-host", "db.local"), ("n", "42")];
+    let data = [
+        ("foo", "bar"),
+        ("user", "app"),
+        ("db-host", "db.local"),
+        ("n", "42"),
+    ];
     let templates = [
         "plain text",
         "{{ .foo }}",
@@ -415,10 +457,15 @@ fn seal_metadata_preservation() {
     let t = &ss["spec"]["template"];
     assert_eq!(t["metadata"]["labels"]["app"], "web");
     assert_eq!(t["metadata"]["annotations"]["team"], "core");
-    assert!(t["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].is_null());
+    assert!(
+        t["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"].is_null()
+    );
     assert!(t["metadata"]["ownerReferences"].is_null());
     assert_eq!(t["type"], "kubernetes.io/basic-auth");
-    assert!(ss["metadata"]["labels"].is_null(), "outer metadata: name and namespace only");
+    assert!(
+        ss["metadata"]["labels"].is_null(),
+        "outer metadata: name and namespace only"
+    );
 }
 
 /// Mirrors TestRejectBothEncryptedDataAndDeprecatedV1Data and
@@ -479,7 +526,10 @@ fn empty_sealed_secrets_cert_fetches_from_the_cluster() {
     let out = run_env(
         &["seal", "-o", "json"],
         &secret,
-        &[("SEALED_SECRETS_CERT", ""), ("KUBECONFIG", kc.to_str().unwrap())],
+        &[
+            ("SEALED_SECRETS_CERT", ""),
+            ("KUBECONFIG", kc.to_str().unwrap()),
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(fake
@@ -497,8 +547,12 @@ fn empty_sealed_secrets_cert_fetches_from_the_cluster() {
 #[test]
 fn seal_with_multi_doc_secrets() {
     let yaml = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: one\n  namespace: ns\ndata:\n  a: YQ==\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: two\n  namespace: ns\nstringData:\n  b: bee\n";
-    let out = String::from_utf8(ok(&["seal", "--cert", &k("rsa2048.crt")], yaml.as_bytes())).unwrap();
-    let docs: Vec<&str> = out.split("---\n").filter(|d| !d.trim().is_empty()).collect();
+    let out =
+        String::from_utf8(ok(&["seal", "--cert", &k("rsa2048.crt")], yaml.as_bytes())).unwrap();
+    let docs: Vec<&str> = out
+        .split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .collect();
     assert_eq!(docs.len(), 2, "{out}");
     assert!(docs[0].contains("name: one") && docs[1].contains("name: two"));
 }
@@ -535,12 +589,19 @@ fn namespace_mismatch_validation() {
     let s = secret_json("mysecret", "secretns", &[("foo", b"sekret")], &[]);
     let out = run(&["seal", "--cert", &cert, "-n", "flagns"], &s);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("secretns") && stderr(&out).contains("flagns"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("secretns") && stderr(&out).contains("flagns"),
+        "{}",
+        stderr(&out)
+    );
     ok(&["seal", "--cert", &cert, "-n", "secretns"], &s);
     ok(&["seal", "--cert", &cert], &s);
     let s = secret_json("mysecret", "", &[("foo", b"sekret")], &[]);
-    let ss: serde_json::Value =
-        serde_json::from_slice(&ok(&["seal", "--cert", &cert, "-n", "flagns", "-o", "json"], &s)).unwrap();
+    let ss: serde_json::Value = serde_json::from_slice(&ok(
+        &["seal", "--cert", &cert, "-n", "flagns", "-o", "json"],
+        &s,
+    ))
+    .unwrap();
     assert_eq!(ss["metadata"]["namespace"], "flagns");
 }
 
@@ -558,7 +619,10 @@ fn merge_into() {
         &secret_json("myname", "myns", &[("new", b"value")], &[]),
     );
     let merged: serde_json::Value = serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
-    assert_eq!(merged["spec"]["encryptedData"]["foo"], ss["spec"]["encryptedData"]["foo"]);
+    assert_eq!(
+        merged["spec"]["encryptedData"]["foo"],
+        ss["spec"]["encryptedData"]["foo"]
+    );
     let d = data_of(&unseal(&merged).unwrap());
     assert_eq!((d["foo"].as_str(), d["new"].as_str()), ("bar", "value"));
 }
@@ -570,11 +634,18 @@ fn merge_into() {
 #[test]
 fn raw_seal_and_its_errors() {
     let cert = k("rsa2048.crt");
-    let out = run(&["seal", "--raw", "--cert", &cert, "-n", "myns", "--scope", "strict"], b"supersecret");
+    let out = run(
+        &[
+            "seal", "--raw", "--cert", &cert, "-n", "myns", "--scope", "strict",
+        ],
+        b"supersecret",
+    );
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("--name"), "{}", stderr(&out));
     let raw = ok(
-        &["seal", "--raw", "--cert", &cert, "-n", "myns", "--name", "mysecret"],
+        &[
+            "seal", "--raw", "--cert", &cert, "-n", "myns", "--name", "mysecret",
+        ],
         b"supersecret",
     );
     let raw = String::from_utf8(raw).unwrap();
@@ -585,7 +656,10 @@ fn raw_seal_and_its_errors() {
         "metadata": {"name": "mysecret", "namespace": "myns"},
         "spec": {"encryptedData": {"v": raw}, "template": {"metadata": {"name": "mysecret", "namespace": "myns"}}}});
     assert_eq!(data_of(&unseal(&ss).unwrap())["v"], "supersecret");
-    let cw = ok(&["seal", "--raw", "--cert", &cert, "--scope", "cluster-wide"], b"x");
+    let cw = ok(
+        &["seal", "--raw", "--cert", &cert, "--scope", "cluster-wide"],
+        b"x",
+    );
     assert!(cw.starts_with(b"AQ"));
 }
 
@@ -593,7 +667,10 @@ fn raw_seal_and_its_errors() {
 /// before `-----BEGIN` is skipped, as Go's pem.Decode does.
 #[test]
 fn unseal_with_pem_keys_including_a_preamble() {
-    let ss = seal_json(&secret_json("myname", "myns", &[("foo", b"secret1")], &[]), &[]);
+    let ss = seal_json(
+        &secret_json("myname", "myns", &[("foo", b"secret1")], &[]),
+        &[],
+    );
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("ss.json");
     std::fs::write(&f, serde_json::to_vec(&ss).unwrap()).unwrap();
@@ -601,11 +678,23 @@ fn unseal_with_pem_keys_including_a_preamble() {
     let mut with_text = b"Key exported from the vault on 2026-01-01\nowner: platform\n".to_vec();
     with_text.extend_from_slice(&pem);
     let pk8 = std::fs::read(keys().join("rsa2048.pk8.key")).unwrap();
-    for (name, bytes) in [("plain.pem", pem.clone()), ("preamble.pem", with_text), ("pk8.pem", pk8)] {
+    for (name, bytes) in [
+        ("plain.pem", pem.clone()),
+        ("preamble.pem", with_text),
+        ("pk8.pem", pk8),
+    ] {
         let kf = dir.path().join(name);
         std::fs::write(&kf, bytes).unwrap();
         let out = run(
-            &["unseal", "--private-key", kf.to_str().unwrap(), "-f", f.to_str().unwrap(), "-o", "json"],
+            &[
+                "unseal",
+                "--private-key",
+                kf.to_str().unwrap(),
+                "-f",
+                f.to_str().unwrap(),
+                "-o",
+                "json",
+            ],
             b"",
         );
         assert!(out.status.success(), "{name}: {}", stderr(&out));
@@ -618,7 +707,10 @@ fn unseal_with_pem_keys_including_a_preamble() {
 /// v1.List, and a SecretList written by Go's json.Marshal (no kind/apiVersion).
 #[test]
 fn unseal_with_key_backups() {
-    let ss = seal_json(&secret_json("myname", "myns", &[("foo", b"secret1")], &[]), &[]);
+    let ss = seal_json(
+        &secret_json("myname", "myns", &[("foo", b"secret1")], &[]),
+        &[],
+    );
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("ss.json");
     std::fs::write(&f, serde_json::to_vec(&ss).unwrap()).unwrap();
@@ -633,12 +725,25 @@ fn unseal_with_key_backups() {
     single["kind"] = "Secret".into();
     let list = serde_json::json!({"apiVersion": "v1", "kind": "List",
         "items": [item("k0", &other), single.clone()]});
-    let kindless = serde_json::json!({"metadata": {}, "items": [item("k0", &other), item("k1", &pem)]});
-    for (name, v) in [("secret.json", single), ("list.json", list), ("secretlist.json", kindless)] {
+    let kindless =
+        serde_json::json!({"metadata": {}, "items": [item("k0", &other), item("k1", &pem)]});
+    for (name, v) in [
+        ("secret.json", single),
+        ("list.json", list),
+        ("secretlist.json", kindless),
+    ] {
         let kf = dir.path().join(name);
         std::fs::write(&kf, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
         let out = run(
-            &["unseal", "--private-key", kf.to_str().unwrap(), "-f", f.to_str().unwrap(), "-o", "json"],
+            &[
+                "unseal",
+                "--private-key",
+                kf.to_str().unwrap(),
+                "-f",
+                f.to_str().unwrap(),
+                "-o",
+                "json",
+            ],
             b"",
         );
         assert!(out.status.success(), "{name}: {}", stderr(&out));
@@ -654,14 +759,20 @@ fn unseal_with_key_backups() {
 fn version() {
     let out = ok(&["--version"], b"");
     let v = String::from_utf8(out).unwrap();
-    assert!(v.starts_with("empseal ") && v.contains(env!("CARGO_PKG_VERSION")), "{v}");
+    assert!(
+        v.starts_with("empseal ") && v.contains(env!("CARGO_PKG_VERSION")),
+        "{v}"
+    );
 }
 
 /// Mirrors TestMainError and integration "kubeseal (with invalid input)":
 /// garbage input fails with one line on stderr and nothing on stdout.
 #[test]
 fn main_error_on_invalid_input() {
-    let out = run(&["seal", "--cert", &k("rsa2048.crt")], b"this is: [not a secret");
+    let out = run(
+        &["seal", "--cert", &k("rsa2048.crt")],
+        b"this is: [not a secret",
+    );
     assert_eq!(out.status.code(), Some(3));
     assert!(out.stdout.is_empty());
     assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
@@ -674,10 +785,30 @@ fn write_to_file_and_fail_to_write() {
     let dir = tempfile::tempdir().unwrap();
     let secret = secret_json("myname", "myns", &[("foo", b"bar")], &[]);
     let w = dir.path().join("out.yaml");
-    ok(&["seal", "--cert", &k("rsa2048.crt"), "-w", w.to_str().unwrap()], &secret);
-    assert!(std::fs::read_to_string(&w).unwrap().starts_with("---\napiVersion: bitnami.com/v1alpha1\n"));
+    ok(
+        &[
+            "seal",
+            "--cert",
+            &k("rsa2048.crt"),
+            "-w",
+            w.to_str().unwrap(),
+        ],
+        &secret,
+    );
+    assert!(std::fs::read_to_string(&w)
+        .unwrap()
+        .starts_with("---\napiVersion: bitnami.com/v1alpha1\n"));
     let bad = dir.path().join("missing/out.yaml");
-    let out = run(&["seal", "--cert", &k("rsa2048.crt"), "-w", bad.to_str().unwrap()], &secret);
+    let out = run(
+        &[
+            "seal",
+            "--cert",
+            &k("rsa2048.crt"),
+            "-w",
+            bad.to_str().unwrap(),
+        ],
+        &secret,
+    );
     assert_eq!(out.status.code(), Some(7));
     assert!(!bad.exists());
 }
@@ -692,7 +823,13 @@ fn recovery_unseal_flags() {
     assert_eq!(out.status.code(), Some(2));
     let ss = seal_json(&secret_json("myname", "myns", &[("foo", b"bar")], &[]), &[]);
     let out = ok(
-        &["unseal", "--recovery-private-key", &k("rsa2048.key"), "-o", "json"],
+        &[
+            "unseal",
+            "--recovery-private-key",
+            &k("rsa2048.key"),
+            "-o",
+            "json",
+        ],
         &serde_json::to_vec(&ss).unwrap(),
     );
     let s: serde_json::Value = serde_json::from_slice(&out).unwrap();

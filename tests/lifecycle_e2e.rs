@@ -757,5 +757,8 @@ fn history_escapes_terminal_control_characters_from_commits() {
     assert!(!text.contains('\u{7}'), "{text:?}");
     assert!(!text.contains('\r'), "{text:?}");
     assert!(text.contains("Mallory\\u{1b}[2J"), "{text}");
-    assert!(text.contains("Seal\\u{1b}]0;pwned\\u{7} paper\\rOK"), "{text}");
+    assert!(
+        text.contains("Seal\\u{1b}]0;pwned\\u{7} paper\\rOK"),
+        "{text}"
+    );
 }

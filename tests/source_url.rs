@@ -383,7 +383,13 @@ fn https_redirect_to_plain_http_is_refused_never_downgraded() {
     let c = Controller::connect(ControllerEndpoint::Url(https.clone()), n.clone()).unwrap();
     let e = c.fetch_cert().unwrap_err();
     assert!(
-        matches!(e, SourceError::BadResponse { step: Step::Controller, .. }),
+        matches!(
+            e,
+            SourceError::BadResponse {
+                step: Step::Controller,
+                ..
+            }
+        ),
         "{e}"
     );
     let msg = e.to_string();

@@ -5,8 +5,9 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::net::{
-    chain_text, classify_chain, client_builder, redirect_refusal, one_line, redact_url, retryable_status, runtime, timeout_error,
-    tls_hint, with_retries, Attempt, NetOptions, Transport,
+    chain_text, classify_chain, client_builder, one_line, redact_url, redirect_refusal,
+    retryable_status, runtime, timeout_error, tls_hint, with_retries, Attempt, NetOptions,
+    Transport,
 };
 use super::{SourceError, Step};
 
