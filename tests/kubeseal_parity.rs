@@ -704,7 +704,8 @@ fn unseal_with_pem_keys_including_a_preamble() {
 }
 
 /// Mirrors TestUnsealList and TestReadPrivKeySecret: key backups as a Secret, a
-/// v1.List, and a SecretList written by Go's json.Marshal (no kind/apiVersion).
+/// v1.List, and a SecretList written by Go's json.Marshal or yaml.Marshal (no
+/// kind/apiVersion).
 #[test]
 fn unseal_with_key_backups() {
     let ss = seal_json(
@@ -730,10 +731,16 @@ fn unseal_with_key_backups() {
     for (name, v) in [
         ("secret.json", single),
         ("list.json", list),
-        ("secretlist.json", kindless),
+        ("secretlist.json", kindless.clone()),
+        ("secretlist.yaml", kindless),
     ] {
         let kf = dir.path().join(name);
-        std::fs::write(&kf, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+        let bytes = if name.ends_with(".yaml") {
+            serde_yaml::to_string(&v).unwrap().into_bytes()
+        } else {
+            serde_json::to_vec_pretty(&v).unwrap()
+        };
+        std::fs::write(&kf, bytes).unwrap();
         let out = run(
             &[
                 "unseal",
