@@ -334,10 +334,9 @@ fn call<'d>(
         "index" => {
             let a = want(f, &args, 2)?;
             match (&a[0], &a[1]) {
-                (Value::Data(m), k) => m
-                    .get(&s(k))
-                    .map(|v| Value::Str(v.clone()))
-                    .unwrap_or(Value::Missing),
+                // Go's index gives the element type's zero value ("") for a
+                // missing key, where a field (.KEY) prints "<no value>".
+                (Value::Data(m), k) => Value::Str(m.get(&s(k)).cloned().unwrap_or_default()),
                 _ => return err("index of a value that is not the data map"),
             }
         }
@@ -506,8 +505,17 @@ fn printf(fmt: &str, args: &[Value]) -> Result<String, TemplateError> {
             None => out.push_str("%!(NOVERB)"),
         }
     }
-    if it.next().is_some() {
-        out.push_str("%!(EXTRA)");
+    let extra: Vec<String> = it
+        .map(|a| match a {
+            Value::Int(i) => format!("int={i}"),
+            Value::Bool(b) => format!("bool={b}"),
+            Value::Missing => "<nil>".to_string(),
+            Value::Data(_) => format!("map[string]string={}", a.text()),
+            Value::Str(v) => format!("string={v}"),
+        })
+        .collect();
+    if !extra.is_empty() {
+        out.push_str(&format!("%!(EXTRA {})", extra.join(", ")));
     }
     Ok(out)
 }

@@ -355,6 +355,15 @@ fn template_data_renders_like_go_text_template() {
         "{{ \"lit\" }}{{ `raw\\n` }}",
         "{{ printf \"%d%%\" 5 }}",
         "tail }} stays",
+        "[{{ index . \"nope\" }}]",
+        "{{.foo}} {{/* c */}} {{.user}}",
+        "{{- .foo }}",
+        "{{ \"a\" | print }}{{ print \"a\" 1 \"b\" }}{{ print 1 true }}",
+        "{{ len . }}|{{ .foo | len }}|{{ print }}",
+        "{{ printf \"%v\" . }}",
+        "{{ printf \"%s\" }}|{{ printf \"%s\" .foo .user 7 }}|{{ printf \"%d\" .n }}",
+        "{{ .foo }}{{ \"{{ .user }}\" }}",
+        "{{ .foo }}{{ .foo }}\n{{- \" x\" }}",
     ];
     let mut expected = Vec::new();
     let reqs: Vec<serde_json::Value> = templates
