@@ -416,3 +416,49 @@ fn https_redirect_to_plain_http_is_refused_never_downgraded() {
     assert!(plain.requests().is_empty(), "{:?}", plain.requests());
     assert_eq!(redirector.requests().len(), 4, "no retries of a refusal");
 }
+
+/// Issue 17 (pin over unverified transport): a plain `http://` controller URL or
+/// API server on another machine is as unauthenticated as
+/// `insecure-skip-tls-verify`, so `cert fetch --env` refuses to pin from it; a
+/// loopback `http://` (kubectl port-forward) and any `https://` are verified.
+#[test]
+fn plain_http_to_another_machine_counts_as_unverified_for_pins() {
+    for (url, unverified) in [
+        ("http://controller.example:8080", true),
+        ("http://10.1.2.3:8080/prefix", true),
+        ("http://127.0.0.1:8080", false),
+        ("http://localhost:8080", false),
+        ("http://[::1]:8080", false),
+        ("https://controller.example", false),
+    ] {
+        let c = Controller::connect(ControllerEndpoint::Url(url.into()), net()).unwrap();
+        assert_eq!(c.unverified_tls().is_some(), unverified, "{url}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (server, unverified) in [
+        ("http://api.example:6443", true),
+        ("http://127.0.0.1:6443", false),
+        ("https://api.example:6443", false),
+    ] {
+        let kc = write_kubeconfig(
+            dir.path(),
+            "kc",
+            server,
+            &pki().ca.cert_pem,
+            &User::Token(TOKEN),
+        );
+        let c = Controller::connect(
+            ControllerEndpoint::Cluster {
+                kube: empseal::source::KubeOptions::file(&kc, None),
+                controller: empseal::source::ControllerRef::default(),
+            },
+            net(),
+        )
+        .unwrap();
+        let why = c.unverified_tls();
+        assert_eq!(why.is_some(), unverified, "{server}");
+        if let Some(w) = why {
+            assert!(w.contains("plain http://"), "{w}");
+        }
+    }
+}

@@ -88,7 +88,7 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
         if let Some(why) = controller.unverified_tls() {
             if !a.insecure_pin {
                 return Err(Error::Network(format!(
-                    "{env}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Fix the kubeconfig's certificate-authority, or check the fingerprint {} out of band and re-run with --insecure-pin",
+                    "{env}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Connect over verified https:// (the kubeconfig's certificate-authority), or check the fingerprint {} out of band and re-run with --insecure-pin",
                     cert.fingerprint()
                 )));
             }

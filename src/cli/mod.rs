@@ -194,7 +194,7 @@ impl ClusterArgs {
             empseal::source::NetOptions::default(),
         )?;
         if let Some(why) = c.unverified_tls() {
-            eprintln!("empseal: warning: {why}; anyone on the network path can answer in its place (fix the kubeconfig: set certificate-authority-data)");
+            eprintln!("empseal: warning: {why}; anyone on the network path can answer in its place (use https:// with a verified certificate)");
         }
         Ok(c)
     }

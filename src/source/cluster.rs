@@ -340,11 +340,17 @@ impl ClusterClient {
                     .apply(&format!("cannot set up the client: {}", chain_text(&other))),
             },
         })?;
-        let unverified_tls = config.accept_invalid_certs.then(|| {
-            format!(
+        let unverified_tls = if config.accept_invalid_certs {
+            Some(format!(
                 "the kubeconfig sets insecure-skip-tls-verify: true for {server}, so the API server's identity is not verified"
+            ))
+        } else {
+            super::url::plain_http_to_another_machine(
+                config.cluster_url.scheme_str().unwrap_or(""),
+                config.cluster_url.host().unwrap_or(""),
+                &server,
             )
-        });
+        };
         Ok(ClusterClient {
             unverified_tls,
             client,

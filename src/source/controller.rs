@@ -88,12 +88,13 @@ impl Controller {
 
     /// Why answers from this controller are not authenticated by TLS, when they
     /// are not: the kubeconfig skips verifying the API server's certificate
-    /// (`insecure-skip-tls-verify: true`). A certificate fetched this way may come
-    /// from anyone on the path, so it must not become a pin unchecked.
+    /// (`insecure-skip-tls-verify: true`), or a `--controller-url` is plain
+    /// `http://` to another machine. A certificate fetched this way may come from
+    /// anyone on the path, so it must not become a pin unchecked.
     pub fn unverified_tls(&self) -> Option<&str> {
         match &self.inner {
             Inner::Cluster(c) => c.unverified_tls(),
-            Inner::Url(_) => None,
+            Inner::Url(u) => u.unverified_tls(),
         }
     }
 

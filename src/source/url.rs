@@ -19,6 +19,30 @@ pub(crate) struct UrlClient {
     base: Url,
     proxy: Option<(String, &'static str)>,
     timeout: Duration,
+    unverified: Option<String>,
+}
+
+/// Why a plain `http://` connection to `host` is unauthenticated, unless `host`
+/// is this machine (`localhost` or a loopback address: e.g. a `kubectl
+/// port-forward`, whose tunnel runs over the API server's verified TLS).
+pub(crate) fn plain_http_to_another_machine(
+    scheme: &str,
+    host: &str,
+    endpoint: &str,
+) -> Option<String> {
+    if scheme != "http" {
+        return None;
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!local).then(|| {
+        format!(
+            "{endpoint} is plain http:// to another machine, so the answers are not authenticated"
+        )
+    })
 }
 
 /// Largest answer accepted (certificates and SealedSecrets are far smaller).
@@ -72,12 +96,24 @@ impl UrlClient {
             SourceError::Input(format!("cannot set up HTTP client: {}", chain_text(&e)))
         })?;
         Ok(UrlClient {
+            unverified: plain_http_to_another_machine(
+                base.scheme(),
+                base.host_str().unwrap_or(""),
+                &endpoint,
+            ),
             client,
             endpoint,
             base: base.clone(),
             proxy,
             timeout: net.request_timeout,
         })
+    }
+
+    /// Why answers are not authenticated by TLS: a plain `http://` URL to anything
+    /// but this machine (a `kubectl port-forward` on localhost is fine: the tunnel
+    /// runs over the API server's verified TLS).
+    pub(crate) fn unverified_tls(&self) -> Option<&str> {
+        self.unverified.as_deref()
     }
 
     /// `base` joined with a controller path such as `v1/cert.pem` (keeps a path prefix).
