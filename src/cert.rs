@@ -63,6 +63,43 @@ impl From<CertError> for crate::Error {
     }
 }
 
+/// What [`Certificate::assess`] found, most serious first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertState {
+    /// Key below [`MIN_RSA_BITS`]: refused for sealing.
+    TooSmall,
+    /// Past `notAfter`: refused for sealing.
+    Expired,
+    /// Before `notBefore`: accepted (as kubeseal), with a warning.
+    NotYetValid,
+    /// Expires soon: accepted, with a warning.
+    ExpiresSoon,
+    /// Nothing to report.
+    Valid,
+}
+
+impl CertState {
+    /// The word `cert show` prints after the validity.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CertState::TooSmall => "NOT USABLE: key too small",
+            CertState::Expired => "EXPIRED",
+            CertState::NotYetValid => "NOT YET VALID",
+            CertState::ExpiresSoon => "expires soon",
+            CertState::Valid => "valid",
+        }
+    }
+}
+
+/// A certificate's state at one instant and the warnings to show for it.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    /// The most serious state.
+    pub state: CertState,
+    /// One-line warnings (no secrets), possibly empty.
+    pub warnings: Vec<String>,
+}
+
 /// A parsed, checked sealing certificate.
 #[derive(Clone)]
 pub struct Certificate {
@@ -201,12 +238,7 @@ impl Certificate {
     /// before `now`. A not-yet-valid certificate is accepted, as kubeseal does
     /// (see [`not_yet_valid`](Self::not_yet_valid) for a warning).
     pub fn check_usable(&self, now: i64) -> Result<(), CertError> {
-        if self.bits < MIN_RSA_BITS {
-            return Err(CertError::TooSmall {
-                origin: self.origin.clone(),
-                bits: self.bits,
-            });
-        }
+        self.check_key()?;
         if self.is_expired(now) {
             return Err(CertError::Expired {
                 origin: self.origin.clone(),
@@ -214,6 +246,54 @@ impl Certificate {
             });
         }
         Ok(())
+    }
+
+    /// Refuses keys under [`MIN_RSA_BITS`] (what `seal` refuses, whatever the time).
+    pub fn check_key(&self) -> Result<(), CertError> {
+        if self.bits < MIN_RSA_BITS {
+            return Err(CertError::TooSmall {
+                origin: self.origin.clone(),
+                bits: self.bits,
+            });
+        }
+        Ok(())
+    }
+
+    /// The one judgement of a certificate at `now` that every command shows: the
+    /// state word for `cert show` and the warnings `seal`, `cert show` and
+    /// `cert fetch` print. `warn_secs`: how close to expiry counts as "soon".
+    pub fn assess(&self, now: i64, warn_secs: i64) -> Assessment {
+        let mut warnings = Vec::new();
+        let origin = &self.origin;
+        let state = if self.bits < MIN_RSA_BITS {
+            warnings.push(format!(
+                "{origin}: RSA key of {} bits is too small (need at least {MIN_RSA_BITS}); kubeseal-compatible sealing with it is refused",
+                self.bits
+            ));
+            CertState::TooSmall
+        } else if self.is_expired(now) {
+            warnings.push(format!(
+                "{origin}: certificate expired at {}; kubeseal and empseal refuse to seal with it",
+                rfc3339(self.not_after)
+            ));
+            CertState::Expired
+        } else if self.not_yet_valid(now) {
+            warnings.push(format!(
+                "{origin}: certificate is not valid before {} (this machine's clock may be behind the controller's); check the clocks",
+                rfc3339(self.not_before)
+            ));
+            CertState::NotYetValid
+        } else if self.expires_within(now, warn_secs) {
+            warnings.push(format!(
+                "{origin}: certificate expires at {} (within {} days); fetch the controller's current certificate soon",
+                rfc3339(self.not_after),
+                warn_secs / 86_400
+            ));
+            CertState::ExpiresSoon
+        } else {
+            CertState::Valid
+        };
+        Assessment { state, warnings }
     }
 
     /// Expired at `now`: `now` is after `notAfter` (kubeseal's `time.Now().After(NotAfter)`).

@@ -367,9 +367,9 @@ pub enum EnvFileError {
     #[error("a Secret name is required; give --name")]
     MissingName,
     /// A comma-separated flag value that pflag's CSV reading refuses.
-    #[error("--{flag} {value:?}: {what}")]
+    #[error("--{} {value:?}: {what}", flag.trim_start_matches('-'))]
     BadListFlag {
-        /// The flag name.
+        /// The flag name, with or without its leading dashes.
         flag: String,
         /// The flag value (paths, not secrets).
         value: String,

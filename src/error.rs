@@ -33,6 +33,9 @@ pub mod exit {
 /// Any error empseal can report.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The command line asks for something that cannot be done (what clap cannot see).
+    #[error("{0}")]
+    Usage(String),
     /// Bad user input, with a location when there is one.
     #[error("{0}")]
     Input(String),
@@ -65,6 +68,7 @@ impl Error {
     /// The process exit code for this error (see [`exit`]).
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Usage(_) => exit::USAGE,
             Error::Input(_) => exit::INPUT,
             Error::Cert(_) => exit::CERT,
             Error::Decrypt(_) => exit::DECRYPT,

@@ -15,6 +15,7 @@ pub mod emit;
 pub mod envfile;
 pub mod error;
 pub mod fsio;
+pub mod gotemplate;
 pub mod history;
 pub mod manifest;
 pub mod overlay;

@@ -6,10 +6,9 @@ mod cli;
 use std::io::IsTerminal;
 
 use clap::error::ErrorKind;
-use clap::Parser;
 
 fn main() {
-    let args = match cli::Cli::try_parse() {
+    let args = match cli::try_parse() {
         Ok(args) => args,
         // --help and --version go through the one stdout writer like every other
         // output (a closed pipe ends quietly); usage errors are clap's (exit 2).
@@ -32,7 +31,10 @@ fn main() {
     match cli::run(args) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            cli::out::stderr(format_args!("empseal: error: {e}"));
+            cli::out::stderr(format_args!(
+                "empseal: error: {}",
+                cli::printable(&e.to_string())
+            ));
             std::process::exit(e.exit_code());
         }
     }

@@ -23,11 +23,6 @@ pub fn unseal(sealed: &SealedSecret, keys: &[RsaPrivateKey]) -> Result<Secret> {
     } else {
         format!("{ns}/{name}")
     };
-    if !sealed.template.data.is_empty() {
-        return Err(Error::Input(format!(
-            "SealedSecret {object}: spec.template.data (Go templates) is not supported by unseal; remove it or unseal in the cluster"
-        )));
-    }
     let label = sealed.label();
     let mut secret = Secret {
         metadata: sealed.template.metadata.clone(),
@@ -66,6 +61,35 @@ pub fn unseal(sealed: &SealedSecret, keys: &[RsaPrivateKey]) -> Result<Secret> {
             errors.join("; ")
         )));
     }
+    // spec.template.data: Go templates over the decrypted values, rendered as the
+    // controller renders them (a key there replaces an encryptedData key).
+    if !sealed.template.data.is_empty() {
+        let mut values: std::collections::BTreeMap<String, String> = secret
+            .data
+            .iter()
+            .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect();
+        let mut errors = Vec::new();
+        for (key, template) in &sealed.template.data {
+            match crate::gotemplate::render(template, &values) {
+                Ok(text) => {
+                    secret
+                        .data
+                        .insert(key.clone(), zeroize::Zeroizing::new(text.into_bytes()));
+                }
+                Err(e) => errors.push(format!("spec.template.data[{key:?}]: {e}")),
+            }
+        }
+        for v in values.values_mut() {
+            zeroize::Zeroize::zeroize(v);
+        }
+        if !errors.is_empty() {
+            return Err(Error::Input(format!(
+                "cannot unseal SealedSecret {object}: {}",
+                errors.join("; ")
+            )));
+        }
+    }
     if sealed
         .template
         .metadata
@@ -78,7 +102,10 @@ pub fn unseal(sealed: &SealedSecret, keys: &[RsaPrivateKey]) -> Result<Secret> {
             "apiVersion": "bitnami.com/v1alpha1",
             "kind": "SealedSecret",
             "name": name,
-            "uid": "",
+            // The controller's (and kubeseal's) reference carries the SealedSecret's
+            // uid; Go's OwnerReference.UID has no omitempty, so it prints "" when the
+            // input has none.
+            "uid": sealed.metadata.uid,
             "controller": true,
         })];
     }

@@ -308,3 +308,99 @@ fn in_cluster_config_uses_the_service_account() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("not running in a cluster"), "{err}");
 }
+
+/// A repository with one env `paper` under `dir/repo`.
+fn repo_with_paper(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("repo");
+    std::fs::create_dir_all(root.join("k8s/overlays/paper")).unwrap();
+    std::fs::write(
+        root.join("k8s/overlays/paper/kustomization.yaml"),
+        "namespace: emp-system-paper\n",
+    )
+    .unwrap();
+    root
+}
+
+/// Issue 17: a kubeconfig with `insecure-skip-tls-verify: true` is not followed
+/// silently, and a certificate fetched over unverified TLS never becomes a pin
+/// unless --insecure-pin says so (loudly).
+#[test]
+fn insecure_skip_tls_verify_kubeconfig_cannot_create_a_pin() {
+    let fake = Fake::apiserver(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = kubeconfig_yaml(&fake.https_url(), b"", &User::Token(TOKEN), "test");
+    let yaml: String = yaml
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("certificate-authority-data:") {
+                "    insecure-skip-tls-verify: true".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let kc = dir.path().join("kc-insecure");
+    std::fs::write(&kc, yaml).unwrap();
+
+    // Printing the certificate works, with a warning.
+    let out = empseal(&["cert", "fetch"], &kc, dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("insecure-skip-tls-verify"), "{err}");
+
+    // Pinning is refused; nothing is written.
+    let root = repo_with_paper(dir.path());
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("refusing to pin"), "{err}");
+    assert!(err.contains("--insecure-pin"), "{err}");
+    assert!(!root.join("k8s/overlays/paper/sealing").exists());
+
+    // An explicit flag pins, with a loud warning naming the fingerprint.
+    let out = empseal(
+        &["cert", "fetch", "--env", "paper", "--insecure-pin"],
+        &kc,
+        &root,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("UNVERIFIED TLS"), "{err}");
+    assert!(
+        err.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(root.join("k8s/overlays/paper/sealing/cert.pem")).unwrap(),
+        pki().controller1.cert_pem
+    );
+}
+
+/// Issue 17: `cert fetch --env` over a hand-placed cert.pem (same certificate, no
+/// pin.yaml) said "unchanged" and left the record missing, which every later
+/// `seal --env` refuses; it now writes pin.yaml.
+#[test]
+fn cert_fetch_env_writes_a_missing_pin_yaml_instead_of_unchanged() {
+    let fake = Fake::apiserver(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
+    let root = repo_with_paper(dir.path());
+    let sealing = root.join("k8s/overlays/paper/sealing");
+    std::fs::create_dir_all(&sealing).unwrap();
+    std::fs::write(sealing.join("cert.pem"), &pki().controller1.cert_pem).unwrap();
+
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("unchanged"), "{err}");
+    let pin = std::fs::read_to_string(sealing.join("pin.yaml")).expect("pin.yaml written");
+    assert!(
+        pin.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{pin}"
+    );
+    // Now it really is unchanged.
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unchanged"));
+}

@@ -569,3 +569,121 @@ fn cert_show_reports_fingerprint_validity_and_warns_when_expired() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("EXPIRED"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expired"));
 }
+
+/// Issue 17: `cert show` said "(valid)" for a certificate that is not valid yet
+/// and for an RSA-1024 one that `seal` refuses; `seal --cert` with a not-yet-valid
+/// certificate gave no warning (it still seals, as kubeseal does).
+#[test]
+fn cert_show_and_seal_judge_not_yet_valid_and_small_keys() {
+    let nyv = keys().join("not-yet-valid.crt").display().to_string();
+    let out = run(&["cert", "show", &nyv], None);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(NOT YET VALID)"), "{text}");
+    assert!(!text.contains("(valid)"), "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not valid before 2099-01-01"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let small = keys().join("rsa1024.crt").display().to_string();
+    let out = run(&["cert", "show", &small], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NOT USABLE"), "{text}");
+    assert!(!text.contains("(valid)"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too small"));
+
+    let out = run(
+        &[
+            "seal",
+            "--cert",
+            &nyv,
+            "--from-literal",
+            "K=v",
+            "--name",
+            "s",
+            "-n",
+            "n",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning") && err.contains("not valid before"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kind: SealedSecret"));
+
+    let out = run(&["cert", "show", &cert()], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(valid)"));
+}
+
+/// Issue 17: `SEALED_SECRETS_CERT` (which may be a URL with a password) was printed
+/// verbatim by `--help`; no env-backed argument of any command shows its value.
+#[test]
+fn help_never_shows_environment_values() {
+    let secret = "https://reader:Pa55w0rd-in-url@certs.example/v1/cert.pem";
+    let top = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&top.stdout).to_string();
+    let commands: Vec<String> = text
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.contains(&"seal".to_string()), "{commands:?}");
+    let mut all: Vec<Vec<String>> = commands.iter().map(|c| vec![c.clone()]).collect();
+    all.push(vec!["cert".into(), "show".into()]);
+    all.push(vec!["cert".into(), "fetch".into()]);
+    for args in all {
+        for flag in ["--help", "-h"] {
+            let out = Command::new(BIN)
+                .args(&args)
+                .arg(flag)
+                .env("SEALED_SECRETS_CERT", secret)
+                .env("SEALED_SECRETS_CONTROLLER_NAME", "Pa55w0rd-name")
+                .env("SEALED_SECRETS_CONTROLLER_NAMESPACE", "Pa55w0rd-ns")
+                .output()
+                .unwrap();
+            let all_out = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "{args:?}: {all_out}");
+            assert!(!all_out.contains("Pa55w0rd"), "{args:?} {flag}: {all_out}");
+        }
+    }
+}
+
+/// Issue 17: a malformed `--from-file` list said `----from-file` (the flag name
+/// was given with its dashes and the message added two more).
+#[test]
+fn from_file_list_error_names_the_flag_once() {
+    for (flag, value) in [("--from-file", "a\"b"), ("--from-env-file", "x\"y")] {
+        let out = run(
+            &[
+                "seal",
+                "--cert",
+                &cert(),
+                flag,
+                value,
+                "--name",
+                "s",
+                "-n",
+                "n",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!(" {flag} ")), "{err}");
+        assert!(!err.contains("----"), "{err}");
+    }
+}

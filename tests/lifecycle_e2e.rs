@@ -743,3 +743,22 @@ fn seal_env_uses_the_pin_never_a_given_certificate() {
     let out = repo.run(&["seal", "--all"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 17: `history` printed commit authors and subjects raw, so an escape
+/// sequence in a commit reached the terminal; control characters are escaped.
+#[test]
+fn history_escapes_terminal_control_characters_from_commits() {
+    let mut repo = Repo::new();
+    repo.ok(&["seal", "--env", "paper"]);
+    repo.commit("Mallory\u{1b}[2J", "Seal\u{1b}]0;pwned\u{7} paper\rOK");
+    let out = repo.ok(&["history", "--env", "paper"]);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(!text.contains('\u{7}'), "{text:?}");
+    assert!(!text.contains('\r'), "{text:?}");
+    assert!(text.contains("Mallory\\u{1b}[2J"), "{text}");
+    assert!(
+        text.contains("Seal\\u{1b}]0;pwned\\u{7} paper\\rOK"),
+        "{text}"
+    );
+}

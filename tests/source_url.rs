@@ -283,7 +283,7 @@ fn cert_spec_reads_files_file_urls_and_http_urls() {
         e.to_string().contains("absent.pem") && e.to_string().contains("SEALED_SECRETS_CERT"),
         "{e}"
     );
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::IO);
+    assert_eq!(empseal::Error::from(e).exit_code(), exit::CERT);
 
     let e = load_cert_bytes_with("s3://bucket/cert.pem", &net()).unwrap_err();
     assert!(matches!(e, SourceError::Input(_)), "{e}");
@@ -357,4 +357,108 @@ fn a_200_that_is_not_a_certificate_is_refused() {
         e.to_string().contains("did not return a PEM certificate"),
         "{e}"
     );
+}
+
+/// Issue 17: an `https://` certificate URL or `--controller-url` must never be
+/// downgraded to `http://` by a redirect (cert fetch, seal --cert URL, validate
+/// and reencrypt all go through the same client).
+#[test]
+fn https_redirect_to_plain_http_is_refused_never_downgraded() {
+    let p = pki();
+    let plain = controller_fake(&[]);
+    let target = format!("http://127.0.0.1:{}", plain.port);
+    let redirector = controller_fake(&[
+        "--tls-cert",
+        &path(&p.server.cert),
+        "--tls-key",
+        &path(&p.server.key),
+        "--redirect-to",
+        &target,
+    ]);
+    let mut n = net();
+    n.extra_root_ca_pem = Some(p.ca.cert_pem.clone());
+    let https = format!("https://127.0.0.1:{}", redirector.port);
+
+    // cert fetch / validate / reencrypt: the controller client
+    let c = Controller::connect(ControllerEndpoint::Url(https.clone()), n.clone()).unwrap();
+    let e = c.fetch_cert().unwrap_err();
+    assert!(
+        matches!(
+            e,
+            SourceError::BadResponse {
+                step: Step::Controller,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("refused a redirect from https:// to http://127.0.0.1"),
+        "{msg}"
+    );
+    assert_eq!(empseal::Error::from(e).exit_code(), exit::NETWORK);
+    let sealed = seal(&p.controller1.cert, "dev", "db", "strict", &[("K", "v")]);
+    assert!(matches!(
+        c.verify(&sealed).unwrap_err(),
+        SourceError::BadResponse { .. }
+    ));
+    assert!(matches!(
+        c.rotate(&sealed).unwrap_err(),
+        SourceError::BadResponse { .. }
+    ));
+
+    // seal --cert https://...
+    let e = load_cert_bytes_with(&format!("{https}/v1/cert.pem"), &n).unwrap_err();
+    assert!(e.to_string().contains("refused a redirect"), "{e}");
+
+    // The plain-HTTP server never saw a request.
+    assert!(plain.requests().is_empty(), "{:?}", plain.requests());
+    assert_eq!(redirector.requests().len(), 4, "no retries of a refusal");
+}
+
+/// Issue 17 (pin over unverified transport): a plain `http://` controller URL or
+/// API server on another machine is as unauthenticated as
+/// `insecure-skip-tls-verify`, so `cert fetch --env` refuses to pin from it; a
+/// loopback `http://` (kubectl port-forward) and any `https://` are verified.
+#[test]
+fn plain_http_to_another_machine_counts_as_unverified_for_pins() {
+    for (url, unverified) in [
+        ("http://controller.example:8080", true),
+        ("http://10.1.2.3:8080/prefix", true),
+        ("http://127.0.0.1:8080", false),
+        ("http://localhost:8080", false),
+        ("http://[::1]:8080", false),
+        ("https://controller.example", false),
+    ] {
+        let c = Controller::connect(ControllerEndpoint::Url(url.into()), net()).unwrap();
+        assert_eq!(c.unverified_tls().is_some(), unverified, "{url}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (server, unverified) in [
+        ("http://api.example:6443", true),
+        ("http://127.0.0.1:6443", false),
+        ("https://api.example:6443", false),
+    ] {
+        let kc = write_kubeconfig(
+            dir.path(),
+            "kc",
+            server,
+            &pki().ca.cert_pem,
+            &User::Token(TOKEN),
+        );
+        let c = Controller::connect(
+            ControllerEndpoint::Cluster {
+                kube: empseal::source::KubeOptions::file(&kc, None),
+                controller: empseal::source::ControllerRef::default(),
+            },
+            net(),
+        )
+        .unwrap();
+        let why = c.unverified_tls();
+        assert_eq!(why.is_some(), unverified, "{server}");
+        if let Some(w) = why {
+            assert!(w.contains("plain http://"), "{w}");
+        }
+    }
 }

@@ -173,8 +173,17 @@ impl<'a> FileChecker<'a> {
             );
             return;
         };
+        // Values may live in spec.template.data (Go templates the controller
+        // renders); then an empty encryptedData is what kubeseal users write.
+        let template_data = spec
+            .value("template")
+            .and_then(|t| t.value("data"))
+            .is_some_and(|d| matches!(d, Node::Map { entries, .. } if !entries.is_empty()));
         let entries = match ed {
             Node::Map { entries, .. } if !entries.is_empty() => entries,
+            other if template_data && (other.is_null() || matches!(other, Node::Map { .. })) => {
+                return;
+            }
             other => {
                 let detail = if other.is_null() || matches!(other, Node::Map { .. }) {
                     "spec.encryptedData is empty".to_string()

@@ -6,7 +6,7 @@ use clap::Args;
 
 use empseal::cert::Certificate;
 use empseal::check::{self, CheckOptions, ExpectedKey, Input, OutputFormat, Severity};
-use empseal::error::{exit, Result};
+use empseal::error::Result;
 use empseal::source;
 
 use super::seal::now;
@@ -42,6 +42,9 @@ pub struct CheckArgs {
 
 fn expected_key(pem: &[u8], origin: &str) -> Result<ExpectedKey> {
     let c = Certificate::from_pem(pem, origin)?;
+    // A key `seal` refuses is no reference for `check` either (exit 4).
+    c.check_key()?;
+    super::seal::warn_about(&c, now());
     Ok(ExpectedKey {
         modulus: c.public_key.modulus(),
         not_after: Some(c.not_after),
@@ -49,19 +52,9 @@ fn expected_key(pem: &[u8], origin: &str) -> Result<ExpectedKey> {
     })
 }
 
-/// `empseal check`: exit 0 clean, 1 on findings at or above --fail-on, 2 on usage
-/// or I/O errors (the error is printed here).
+/// `empseal check`: exit 0 clean, 1 on findings at or above --fail-on; a failure
+/// gets the exit code of its kind, as for every command (`error::Error::exit_code`).
 pub fn check(a: CheckArgs) -> Result<i32> {
-    match run(a) {
-        Ok(code) => Ok(code),
-        Err(e) => {
-            super::out::note!("empseal: error: {e}");
-            Ok(exit::USAGE)
-        }
-    }
-}
-
-fn run(a: CheckArgs) -> Result<i32> {
     let mut opts = CheckOptions::new(now());
     opts.sealed_only = a.sealed_only;
     opts.check_git = !a.no_git;
@@ -94,7 +87,7 @@ fn run(a: CheckArgs) -> Result<i32> {
         .filter(|p| p.as_os_str() != "-")
         .collect();
     if paths.is_empty() && inputs.is_empty() && !stdin_wanted {
-        return Err(empseal::Error::Input(
+        return Err(empseal::Error::Usage(
             "nothing to check: give files or directories, `-` for stdin, or --env ENV".into(),
         ));
     }

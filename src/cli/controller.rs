@@ -25,6 +25,10 @@ pub struct CertFetchArgs {
     /// With --env: replace a pin whose key differs (after checking the fingerprints shown).
     #[arg(long = "accept-new", requires = "env")]
     pub accept_new: bool,
+    /// With --env: pin even though the kubeconfig skips TLS verification
+    /// (insecure-skip-tls-verify); check the fingerprint out of band first.
+    #[arg(long = "insecure-pin", requires = "env")]
+    pub insecure_pin: bool,
     /// Write the PEM to this file (atomically) instead of stdout.
     #[arg(short = 'w', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -82,6 +86,18 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
     let cert = Certificate::from_pem(&fetched.pem, &fetched.origin)?;
     cert.check_usable(now)?;
     if let Some(env) = &a.env {
+        if let Some(why) = controller.unverified_tls() {
+            if !a.insecure_pin {
+                return Err(Error::Network(format!(
+                    "{env}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Connect over verified https:// (the kubeconfig's certificate-authority), or check the fingerprint {} out of band and re-run with --insecure-pin",
+                    cert.fingerprint()
+                )));
+            }
+            note!(
+                "empseal: WARNING: {env}: pinning a certificate fetched over UNVERIFIED TLS (--insecure-pin); make sure {} is the controller's key fingerprint",
+                cert.fingerprint()
+            );
+        }
         let dir = overlay_dir(a.root.as_deref(), env)?;
         let outcome =
             source::pin_certificate(&dir, &fetched.pem, &fetched.origin, a.accept_new, now)?;
@@ -192,6 +208,7 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
 /// Puts `what` in front of an error's message, keeping its kind (and exit code).
 fn prefix(e: Error, what: &str) -> Error {
     match e {
+        Error::Usage(m) => Error::Usage(format!("{what}: {m}")),
         Error::Input(m) => Error::Input(format!("{what}: {m}")),
         Error::Cert(m) => Error::Cert(format!("{what}: {m}")),
         Error::Decrypt(m) => Error::Decrypt(format!("{what}: {m}")),

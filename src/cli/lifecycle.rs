@@ -294,6 +294,7 @@ pub fn history(a: HistoryArgs) -> Result<i32> {
                         changes(&v.diff),
                         v.subject.clone(),
                     ]
+                    .map(|cell| super::printable(&cell))
                 })
                 .collect();
             let header = [

@@ -98,6 +98,31 @@ impl From<ScopeArg> for Scope {
     }
 }
 
+/// `--scope` as kubeseal's `SealingScope.Set`: an empty value is the default
+/// (strict), otherwise one of the three names.
+pub fn parse_scope(v: &str) -> std::result::Result<ScopeArg, String> {
+    if v.is_empty() {
+        return Ok(ScopeArg::Strict);
+    }
+    ScopeArg::from_str(v, false)
+        .map_err(|_| "must be one of: strict, namespace-wide, cluster-wide".to_string())
+}
+
+/// Text from outside (git authors and subjects, file contents) made safe for a
+/// terminal: control characters (escape sequences, carriage returns, ...) are
+/// printed escaped (`\u{1b}`) instead of being sent to the terminal.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `--kubeseal-layout`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
 pub enum LayoutArg {
@@ -161,13 +186,38 @@ impl ClusterArgs {
         })
     }
 
-    /// Prepares a client for the controller (no request is sent yet).
+    /// Prepares a client for the controller (no request is sent yet). Says so on
+    /// stderr when the kubeconfig turns TLS verification off: that is never followed
+    /// silently.
     pub fn controller(&self) -> Result<empseal::source::Controller> {
-        Ok(empseal::source::Controller::connect(
+        let c = empseal::source::Controller::connect(
             self.endpoint()?,
             empseal::source::NetOptions::default(),
-        )?)
+        )?;
+        if let Some(why) = c.unverified_tls() {
+            out::note!("empseal: warning: {why}; anyone on the network path can answer in its place (use https:// with a verified certificate)");
+        }
+        Ok(c)
     }
+}
+
+/// The command line definition, with the rules every argument follows whatever
+/// its declaration says: an argument backed by an environment variable never
+/// shows the variable's value in `--help` (it may hold a URL with a password).
+pub fn command() -> clap::Command {
+    fn harden(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| a.hide_env_values(true))
+            .mut_subcommands(harden)
+    }
+    harden(<Cli as clap::CommandFactory>::command())
+}
+
+/// Parses this process's command line with [`command`]; `--help`, `--version`
+/// and usage errors come back as clap's error for `main` to print.
+pub fn try_parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches()?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command()))
 }
 
 /// Runs the parsed command line; returns the exit code on success.

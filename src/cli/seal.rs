@@ -56,8 +56,9 @@ pub struct SealArgs {
     /// Certificate file or URL (http, https, file); else $SEALED_SECRETS_CERT, else the cluster.
     #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "PATH|URL")]
     pub cert: Option<String>,
-    /// Sealing scope; default strict, or the scope annotations on the input Secret.
-    #[arg(long, value_enum)]
+    /// Sealing scope: strict, namespace-wide or cluster-wide; default (or an empty
+    /// value, as kubeseal) strict, or the scope annotations on the input Secret.
+    #[arg(long, value_parser = super::parse_scope, value_name = "SCOPE")]
     pub scope: Option<ScopeArg>,
     /// Output format (default yaml; a -w file ending in .json selects json).
     #[arg(short = 'o', long = "format", value_enum)]
@@ -148,14 +149,15 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
     };
     let c = Certificate::from_pem(&pem, &origin)?;
     c.check_usable(now)?;
-    if c.expires_within(now, EXPIRY_WARNING_SECS) {
-        note!(
-            "empseal: warning: {}: certificate expires at {} (within 30 days); fetch the controller's current certificate soon",
-            c.origin,
-            empseal::cert::rfc3339(c.not_after)
-        );
-    }
+    warn_about(&c, now);
     Ok(c)
+}
+
+/// Prints the certificate's warnings (not yet valid, expiring soon, ...) on stderr.
+pub fn warn_about(c: &Certificate, now: i64) {
+    for w in c.assess(now, EXPIRY_WARNING_SECS).warnings {
+        note!("empseal: warning: {w}");
+    }
 }
 
 /// Writes `bytes` to `path` atomically, or to stdout.
@@ -216,7 +218,12 @@ fn raw_source(a: &SealArgs) -> std::result::Result<RawSource<'_>, String> {
 }
 
 /// `empseal seal`.
-pub fn seal(a: SealArgs) -> Result<i32> {
+pub fn seal(mut a: SealArgs) -> Result<i32> {
+    // kubeseal reads an empty --cert / SEALED_SECRETS_CERT as "no certificate given":
+    // fetch it from the cluster.
+    if a.cert.as_deref() == Some("") {
+        a.cert = None;
+    }
     if let Some(env) = &a.env {
         // --env seals with the env's pinned certificate, never --cert.
         if a.cert.is_some() {
@@ -413,16 +420,10 @@ pub fn cert_show(a: CertShowArgs) -> Result<i32> {
     let now = now();
     let (pem, origin) = source::load_cert_bytes(&a.cert)?;
     let c = Certificate::from_pem(&pem, &origin)?;
-    let state = if c.not_after <= now {
-        "EXPIRED"
-    } else if c.expires_within(now, EXPIRY_WARNING_SECS) {
-        "expires within 30 days"
-    } else {
-        "valid"
-    };
+    let state = c.assess(now, EXPIRY_WARNING_SECS).state.as_str();
     say!("certificate: {origin}");
-    say!("subject:     {}", c.subject);
-    say!("issuer:      {}", c.issuer);
+    say!("subject:     {}", super::printable(&c.subject));
+    say!("issuer:      {}", super::printable(&c.issuer));
     say!("not before:  {}", empseal::cert::rfc3339(c.not_before));
     say!(
         "not after:   {} ({state})",
@@ -430,10 +431,6 @@ pub fn cert_show(a: CertShowArgs) -> Result<i32> {
     );
     say!("key:         RSA {} bits", c.bits);
     say!("fingerprint: {}", c.fingerprint());
-    if c.not_after <= now {
-        note!("empseal: warning: {origin}: certificate expired; kubeseal and empseal refuse to seal with it");
-    } else if c.expires_within(now, EXPIRY_WARNING_SECS) {
-        note!("empseal: warning: {origin}: certificate expires within 30 days; fetch the controller's current certificate");
-    }
+    warn_about(&c, now);
     Ok(0)
 }

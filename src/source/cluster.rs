@@ -68,6 +68,9 @@ pub(crate) struct ClusterClient {
     redactor: Redactor,
     proxy: Option<(String, &'static str)>,
     net: NetOptions,
+    /// Set when the kubeconfig turns off verification of the API server's
+    /// certificate (`insecure-skip-tls-verify: true`): why, for messages.
+    unverified_tls: Option<String>,
 }
 
 fn kubeconfig_error(e: &KubeconfigError, file: Option<&Path>) -> SourceError {
@@ -337,7 +340,19 @@ impl ClusterClient {
                     .apply(&format!("cannot set up the client: {}", chain_text(&other))),
             },
         })?;
+        let unverified_tls = if config.accept_invalid_certs {
+            Some(format!(
+                "the kubeconfig sets insecure-skip-tls-verify: true for {server}, so the API server's identity is not verified"
+            ))
+        } else {
+            super::url::plain_http_to_another_machine(
+                config.cluster_url.scheme_str().unwrap_or(""),
+                config.cluster_url.host().unwrap_or(""),
+                &server,
+            )
+        };
         Ok(ClusterClient {
+            unverified_tls,
             client,
             config,
             server,
@@ -348,6 +363,11 @@ impl ClusterClient {
             proxy,
             net: net.clone(),
         })
+    }
+
+    /// Why the API server's TLS certificate is not verified, when it is not.
+    pub(crate) fn unverified_tls(&self) -> Option<&str> {
+        self.unverified_tls.as_deref()
     }
 
     /// A one-line description for messages and pins (no credentials).

@@ -86,6 +86,18 @@ impl Controller {
         }
     }
 
+    /// Why answers from this controller are not authenticated by TLS, when they
+    /// are not: the kubeconfig skips verifying the API server's certificate
+    /// (`insecure-skip-tls-verify: true`), or a `--controller-url` is plain
+    /// `http://` to another machine. A certificate fetched this way may come from
+    /// anyone on the path, so it must not become a pin unchecked.
+    pub fn unverified_tls(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Cluster(c) => c.unverified_tls(),
+            Inner::Url(u) => u.unverified_tls(),
+        }
+    }
+
     fn endpoint(&self) -> String {
         match &self.inner {
             Inner::Cluster(c) => format!("the controller via {}", c.describe()),

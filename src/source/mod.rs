@@ -264,9 +264,10 @@ impl From<SourceError> for crate::error::Error {
     fn from(e: SourceError) -> Self {
         use crate::error::Error;
         match e {
-            SourceError::CertFile { path, source } => Error::Io { path, source },
             SourceError::Input(m) => Error::Input(m),
-            e @ (SourceError::Cert(_)
+            // An unreadable --cert is a certificate problem (README: exit 4).
+            e @ (SourceError::CertFile { .. }
+            | SourceError::Cert(_)
             | SourceError::PinMismatch { .. }
             | SourceError::Pin { .. }) => Error::Cert(e.to_string()),
             e @ SourceError::CannotDecrypt { .. } => Error::Decrypt(e.to_string()),

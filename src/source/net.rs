@@ -188,6 +188,77 @@ fn cidr_contains(net: IpAddr, bits: u32, ip: IpAddr) -> bool {
     }
 }
 
+/// The most redirects any request follows.
+pub(crate) const MAX_REDIRECTS: usize = 5;
+
+/// Why a redirect was not followed (the error the redirect policy returns).
+#[derive(Debug)]
+pub(crate) struct RedirectRefused(pub(crate) String);
+
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for RedirectRefused {}
+
+/// The redirect rule of every HTTP client empseal builds: at most
+/// [`MAX_REDIRECTS`] hops, and never to another scheme (an `https://` URL must not
+/// be downgraded to `http://`; an `http://` one is not silently upgraded either,
+/// so what was asked for is what is used).
+pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let from = attempt
+            .previous()
+            .last()
+            .map(|u| u.scheme().to_string())
+            .unwrap_or_default();
+        let to = attempt.url().scheme().to_string();
+        if from != to {
+            let target = redact_url(attempt.url());
+            return attempt.error(RedirectRefused(format!(
+                "refused a redirect from {from}:// to {target}: empseal never follows a redirect to another scheme; use the final {from}:// URL directly"
+            )));
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(RedirectRefused(format!(
+                "more than {MAX_REDIRECTS} redirects; use the final URL directly"
+            )));
+        }
+        attempt.follow()
+    })
+}
+
+/// The one place an HTTP client is configured: timeouts, no implicit proxy (the
+/// caller adds the one [`ProxyEnv::proxy_for`] chose), user agent, and the
+/// [`redirect_policy`]. Every reqwest client in empseal starts here.
+pub(crate) fn client_builder(net: &NetOptions) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(net.connect_timeout)
+        .timeout(net.request_timeout)
+        .no_proxy()
+        .user_agent(concat!("empseal/", env!("CARGO_PKG_VERSION")))
+        .redirect(redirect_policy())
+}
+
+/// The redirect refusal in an error chain, if that is what the error is.
+pub(crate) fn redirect_refusal(err: &(dyn StdError + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
+    let mut depth = 0;
+    while let Some(e) = cur {
+        if let Some(r) = e.downcast_ref::<RedirectRefused>() {
+            return Some(r.0.clone());
+        }
+        cur = e.source();
+        depth += 1;
+        if depth > 16 {
+            break;
+        }
+    }
+    None
+}
+
 /// A URL for messages and pins: user name and password removed.
 pub(crate) fn redact_url(u: &reqwest::Url) -> String {
     let mut u = u.clone();

@@ -176,11 +176,16 @@ pub fn pin_certificate(
         Existing::Consistent { pin, der } => {
             if pin.fingerprint == new_cert.fingerprint {
                 if der == new_cert.der {
-                    return Ok(PinOutcome::Unchanged(pin));
-                }
-                PinOutcome::Renewed {
-                    old: pin,
-                    new: new_pin,
+                    if ppath.exists() {
+                        return Ok(PinOutcome::Unchanged(pin));
+                    }
+                    // A cert.pem placed by hand without its record: write the record.
+                    PinOutcome::Created(new_pin)
+                } else {
+                    PinOutcome::Renewed {
+                        old: pin,
+                        new: new_pin,
+                    }
                 }
             } else if accept_new {
                 PinOutcome::Replaced {

@@ -5,8 +5,9 @@ use std::time::Duration;
 use reqwest::Url;
 
 use super::net::{
-    chain_text, classify_chain, one_line, redact_url, retryable_status, runtime, timeout_error,
-    tls_hint, with_retries, Attempt, NetOptions, Transport,
+    chain_text, classify_chain, client_builder, one_line, redact_url, redirect_refusal,
+    retryable_status, runtime, timeout_error, tls_hint, with_retries, Attempt, NetOptions,
+    Transport,
 };
 use super::{SourceError, Step};
 
@@ -18,6 +19,30 @@ pub(crate) struct UrlClient {
     base: Url,
     proxy: Option<(String, &'static str)>,
     timeout: Duration,
+    unverified: Option<String>,
+}
+
+/// Why a plain `http://` connection to `host` is unauthenticated, unless `host`
+/// is this machine (`localhost` or a loopback address: e.g. a `kubectl
+/// port-forward`, whose tunnel runs over the API server's verified TLS).
+pub(crate) fn plain_http_to_another_machine(
+    scheme: &str,
+    host: &str,
+    endpoint: &str,
+) -> Option<String> {
+    if scheme != "http" {
+        return None;
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let local = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!local).then(|| {
+        format!(
+            "{endpoint} is plain http:// to another machine, so the answers are not authenticated"
+        )
+    })
 }
 
 /// Largest answer accepted (certificates and SealedSecrets are far smaller).
@@ -48,12 +73,7 @@ impl UrlClient {
         let host = base.host_str().unwrap_or("");
         let port = base.port_or_known_default().unwrap_or(0);
         let proxy = net.proxy_env.proxy_for(base.scheme(), host, port);
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(net.connect_timeout)
-            .timeout(net.request_timeout)
-            .no_proxy()
-            .user_agent(concat!("empseal/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::limited(5));
+        let mut b = client_builder(net);
         if let Some((p, var)) = &proxy {
             let px = reqwest::Proxy::all(p.as_str()).map_err(|_| SourceError::Proxy {
                 detail: format!("{var} is not a valid proxy URL"),
@@ -76,12 +96,24 @@ impl UrlClient {
             SourceError::Input(format!("cannot set up HTTP client: {}", chain_text(&e)))
         })?;
         Ok(UrlClient {
+            unverified: plain_http_to_another_machine(
+                base.scheme(),
+                base.host_str().unwrap_or(""),
+                &endpoint,
+            ),
             client,
             endpoint,
             base: base.clone(),
             proxy,
             timeout: net.request_timeout,
         })
+    }
+
+    /// Why answers are not authenticated by TLS: a plain `http://` URL to anything
+    /// but this machine (a `kubectl port-forward` on localhost is fine: the tunnel
+    /// runs over the API server's verified TLS).
+    pub(crate) fn unverified_tls(&self) -> Option<&str> {
+        self.unverified.as_deref()
     }
 
     /// `base` joined with a controller path such as `v1/cert.pem` (keeps a path prefix).
@@ -136,6 +168,13 @@ impl UrlClient {
     }
 
     fn transport_error(&self, step: Step, e: &reqwest::Error) -> Attempt<Answer> {
+        if let Some(why) = redirect_refusal(e) {
+            return Attempt::Done(Err(SourceError::BadResponse {
+                step,
+                endpoint: self.endpoint.clone(),
+                detail: why,
+            }));
+        }
         if e.is_timeout() {
             return Attempt::Done(Err(timeout_error(step, &self.endpoint, self.timeout)));
         }

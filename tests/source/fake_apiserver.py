@@ -64,6 +64,7 @@ def parse_args():
     p.add_argument("--hang-seconds", type=float, default=20.0)
     p.add_argument("--prefix", default="")
     p.add_argument("--map", action="append", default=[], help="proxy role: host:port=port")
+    p.add_argument("--redirect-to", help="controller role: answer every request with 302 to this base URL + path")
     p.add_argument("--log")
     return p.parse_args()
 
@@ -207,6 +208,13 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
         if ARGS.role == "controller":
+            if ARGS.redirect_to:
+                log({"method": method, "path": self.path, "auth": "-", "status": 302})
+                self.send_response(302)
+                self.send_header("Location", ARGS.redirect_to + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if not path.startswith(ARGS.prefix):
                 return self.send(404, "text/plain", b"404 page not found\n")
             st, ct, data = controller(method, path[len(ARGS.prefix):], body)
