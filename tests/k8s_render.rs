@@ -1,6 +1,6 @@
 //! The committed k8s/ layout renders with the real kustomize (kubectl
 //! kustomize) for dev, paper and prod, and every rendered object is valid and
-//! consistent: schemas (kubernetes-validate, the CRDs in ../shared/crds),
+//! consistent: schemas (kubernetes-validate, the CRDs vendored in testdata/crds),
 //! SealedSecret names, references, namespaces, the seeds' values, and no
 //! per-env difference outside the overlays' patches.
 
@@ -257,7 +257,7 @@ fn each_env_has_the_seeds_namespace_list_schedule_and_thresholds() {
         let bad = spec_mismatches(&sp, &tree.render(sp.env));
         assert!(bad.is_empty(), "{bad:#?}");
     }
-    // The seeds' paper values, spelled out (../shared/seeds/paper-trading-profile.md).
+    // The profile's paper values, spelled out (docs/paper-trading-profile.md).
     let p = spec("paper");
     assert_eq!(
         (
@@ -488,4 +488,62 @@ fn legacy_manifest_is_the_app_part_of_base_and_valid() {
         ],
     );
     assert!(f.is_empty(), "{f:#?}");
+}
+
+#[test]
+fn nothing_in_the_repository_reads_beside_it() {
+    // A fresh clone has nothing beside it: no code, test, script or doc may
+    // point at the workspace the design documents came from. The CRDs the
+    // validator needs are vendored in testdata/crds.
+    let needles = [
+        format!("..{}shared", '/'),
+        format!("shared{}crds", '/'),
+        format!("shared{}seeds", '/'),
+    ];
+    let out = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(repo())
+        .output()
+        .expect("git ls-files");
+    assert!(out.status.success(), "the tests run in a git checkout");
+    let files: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert!(
+        files.iter().any(|f| f == "tests/k8s/common.rs"),
+        "git ls-files did not list the tests: {files:?}"
+    );
+    let mut hits = vec![];
+    for f in &files {
+        let Ok(text) = std::fs::read(repo().join(f)) else {
+            continue; // deleted in the working tree
+        };
+        let text = String::from_utf8_lossy(&text);
+        for (i, line) in text.lines().enumerate() {
+            if needles.iter().any(|n| line.contains(n.as_str())) {
+                hits.push(format!("{f}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "references outside the repository:\n{}",
+        hits.join("\n")
+    );
+    // The vendored CRDs are what the validator loads.
+    let crds = crds_dir();
+    assert_eq!(crds, repo().join("testdata/crds"));
+    for f in [
+        "bitnami.com_sealedsecrets.yaml",
+        "keda.sh_scaledjobs.yaml",
+        "keda.sh_triggerauthentications.yaml",
+    ] {
+        assert!(
+            files.contains(&format!("testdata/crds/{f}")),
+            "{f} is not tracked"
+        );
+    }
 }

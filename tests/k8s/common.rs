@@ -1,7 +1,7 @@
 //! Shared helpers for the tests/k8s_*.rs integration tests: temporary copies
 //! of the k8s/ tree, rendering with the real `kubectl kustomize`, and the
 //! Python validator (tests/k8s/validate.py: kubernetes-validate + jsonschema
-//! against ../shared/crds).
+//! against the CRDs vendored in testdata/crds).
 #![allow(dead_code)]
 
 use std::fs;
@@ -19,18 +19,15 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The CRDs the custom kinds are validated against: `../shared/crds` beside
-/// the repository, or `EMPSEAL_CRDS_DIR`.
+/// The CRDs the custom kinds are validated against, vendored in
+/// `testdata/crds` (see its README for their upstream source and version).
 pub fn crds_dir() -> PathBuf {
-    let dir = std::env::var_os("EMPSEAL_CRDS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/crds"));
+    let dir = repo().join("testdata/crds");
     assert!(
         dir.join("bitnami.com_sealedsecrets.yaml").is_file()
             && dir.join("keda.sh_scaledjobs.yaml").is_file()
             && dir.join("keda.sh_triggerauthentications.yaml").is_file(),
-        "the SealedSecret/ScaledJob/TriggerAuthentication CRDs are missing from {} \
-         (expected ../shared/crds beside the repository; set EMPSEAL_CRDS_DIR to point elsewhere)",
+        "the SealedSecret/ScaledJob/TriggerAuthentication CRDs are missing from {}",
         dir.display()
     );
     dir
@@ -379,8 +376,8 @@ pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> (bool, Vec<u8>, String
     )
 }
 
-/// What each environment must render to. Paper's values are the seeds'
-/// (../shared/seeds/paper-trading-profile.md); dev's and prod's are the
+/// What each environment must render to. Paper's values are the paper
+/// trading profile's (docs/paper-trading-profile.md); dev's and prod's are the
 /// layout's choices, documented in docs/layout.md (tests/k8s_docs.rs checks
 /// that table against this one).
 #[derive(Debug, Clone, Copy)]

@@ -3,13 +3,14 @@
 
 Used by the Rust integration tests in tests/k8s_*.rs (and usable by hand):
 
-  validate.py check --rendered FILE --crds DIR [--namespace NS]
+  validate.py check --rendered FILE [--crds DIR] [--namespace NS]
                     [--sealed-source FILE] [--external-secret NS/NAME]...
                     [--external-claim NAME]... [--k8s-version 1.30]
       Every object against its schema (core kinds: the Kubernetes OpenAPI
       schemas bundled with PyPI kubernetes-validate, strict, i.e. unknown
       fields are errors as with kubectl's default --validate=strict; custom
-      kinds: the openAPIV3Schema of their CRD in DIR), object names as the API
+      kinds: the openAPIV3Schema of their CRD in DIR, by default
+      testdata/crds), object names as the API
       server checks them, SealedSecret metadata == spec.template.metadata,
       every reference (Secrets and their keys, ConfigMaps, ServiceAccounts,
       TriggerAuthentications, Services, claims, $(VAR) in args, KEDA
@@ -55,6 +56,8 @@ except ImportError as e:  # pragma: no cover - exercised on fresh machines
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_K8S_VERSION = "1.30"
+# The SealedSecret and KEDA CRDs vendored with the repository.
+DEFAULT_CRDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata", "crds")
 OBJECT_META_REF = ("https://kubernetes.io/api/_definitions.json#/$defs/"
                    "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
 SCOPE_ANNOTATIONS = ("sealedsecrets.bitnami.com/namespace-wide",
@@ -146,8 +149,7 @@ class Schemas:
                 % (kubernetes_validate.__version__, version))
         self.registry = referencing.Resource.from_contents(defs) @ referencing.Registry()
         if not os.path.isdir(crds_dir):
-            die("CRD directory %s does not exist (expected ../shared/crds beside the "
-                "repository, or set EMPSEAL_CRDS_DIR)" % crds_dir)
+            die("CRD directory %s does not exist" % crds_dir)
         for fn in sorted(os.listdir(crds_dir)):
             if not fn.endswith((".yaml", ".yml")):
                 continue
@@ -748,7 +750,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check")
     c.add_argument("--rendered", required=True)
-    c.add_argument("--crds", required=True)
+    c.add_argument("--crds", default=DEFAULT_CRDS,
+                   help="directory of CRD files (default: the repository's testdata/crds)")
     c.add_argument("--namespace")
     c.add_argument("--sealed-source")
     c.add_argument("--external-secret", action="append", default=[])
