@@ -110,7 +110,7 @@ fn a_ciphertext_that_reads_as_the_placeholder_is_drawn_again() {
     assert!(crypto::looks_like_placeholder(&first));
     assert!(is_placeholder(&first_b64));
     assert_eq!(
-        &*crypto::hybrid_decrypt(std::slice::from_ref(&private), &first, &label).unwrap(),
+        &*crypto::hybrid_decrypt(std::slice::from_ref(private), &first, &label).unwrap(),
         VALUE,
         "the forced draw is genuine ciphertext"
     );
@@ -132,7 +132,7 @@ fn a_ciphertext_that_reads_as_the_placeholder_is_drawn_again() {
     let wire = crypto::b64_decode(&sealed).unwrap();
     assert_eq!(&wire[..2], &[0x02, 0x00], "RSA-4096 wire length prefix");
     assert_eq!(
-        &*crypto::hybrid_decrypt(std::slice::from_ref(&private), &wire, &label).unwrap(),
+        &*crypto::hybrid_decrypt(std::slice::from_ref(private), &wire, &label).unwrap(),
         VALUE
     );
 }
@@ -155,7 +155,7 @@ fn only_the_value_that_reads_as_a_placeholder_is_redrawn() {
         assert!(!is_placeholder(value), "item {i}: {value:.12}");
         let wire = crypto::b64_decode(value).unwrap();
         assert_eq!(
-            &*crypto::hybrid_decrypt(std::slice::from_ref(&private), &wire, &label).unwrap(),
+            &*crypto::hybrid_decrypt(std::slice::from_ref(private), &wire, &label).unwrap(),
             *plain
         );
         // Unforced items are their seed's first draw, byte for byte (what
