@@ -620,11 +620,32 @@ pub fn hybrid_decrypt(
     })
 }
 
+/// The base64 prefix of the conventional placeholder ciphertext (`AgAAAA...`),
+/// which `check`, `rollback` and `history` take for "not sealed yet".
+pub const PLACEHOLDER_PREFIX: &str = "AgAAAA";
+
+/// Whether wire bytes would be written (base64) with [`PLACEHOLDER_PREFIX`]:
+/// an RSA-4096 block (length prefix `0x02 0x00`) whose first 20 bits are zero,
+/// which a genuine encryption produces with probability about 2^-20.
+pub fn looks_like_placeholder(wire: &[u8]) -> bool {
+    b64_encode(&wire[..wire.len().min(6)]).starts_with(PLACEHOLDER_PREFIX)
+}
+
+/// How many draws [`seal_values_parallel`] makes before giving up on a key whose
+/// every ciphertext looks like a placeholder (no RSA key does: for any modulus of
+/// 512 bytes a draw has that prefix with probability below 2^-12).
+const MAX_DRAWS: usize = 64;
+
 /// Seals many values for one key and label, in parallel across cores, yet
 /// deterministically: one 32-byte seed per item is drawn from `rng` in item order,
 /// then item `i` is encrypted with `ChaCha20Rng::from_seed(seed_i)` on a rayon
 /// worker. Same rng state + same items → same bytes, whatever the thread count.
 /// Returns wire bytes (not base64), in item order.
+///
+/// A ciphertext that would read as the placeholder `AgAAAA...` (see
+/// [`looks_like_placeholder`]) is drawn again from the same item rng, so `check`
+/// never flags a genuine value; the other items, and the rng stream, are not
+/// affected.
 pub fn seal_values_parallel<R, T>(
     rng: &mut R,
     key: &RsaPublicKey,
@@ -648,7 +669,15 @@ where
         .zip(seeds.par_iter())
         .map(|(item, seed)| {
             let mut item_rng = ChaCha20Rng::from_seed(**seed);
-            hybrid_encrypt(&mut item_rng, key, item.as_ref(), label)
+            for _ in 0..MAX_DRAWS {
+                let wire = hybrid_encrypt(&mut item_rng, key, item.as_ref(), label)?;
+                if !looks_like_placeholder(&wire) {
+                    return Ok(wire);
+                }
+            }
+            Err(CryptoError::Key(format!(
+                "{MAX_DRAWS} ciphertexts in a row for this key read as the {PLACEHOLDER_PREFIX} placeholder"
+            )))
         })
         .collect()
 }

@@ -57,7 +57,7 @@ fn broken_secret_key_ref_is_caught_in_every_env() {
 fn misspelt_secret_name_in_base_is_caught() {
     let tree = Tree::new();
     tree.edit(
-        "k8s/base/replay-triggerauth.yaml",
+        "k8s/components/keda/replay-triggerauth.yaml",
         "name: emp-secrets",
         "name: emp-secret",
     );
@@ -137,7 +137,7 @@ fn invalid_crd_fields_are_caught() {
     );
     // An unknown field in the TriggerAuthentication.
     tree.edit(
-        "k8s/base/replay-triggerauth.yaml",
+        "k8s/components/keda/replay-triggerauth.yaml",
         "      key: REDIS_PASSWORD",
         "      key: REDIS_PASSWORD\n      optional: true",
     );
@@ -171,7 +171,7 @@ fn invalid_crd_fields_are_caught() {
 fn wrong_crd_api_version_is_caught() {
     let tree = Tree::new();
     tree.edit(
-        "k8s/base/replay-scaledjob.yaml",
+        "k8s/components/keda/replay-scaledjob.yaml",
         "apiVersion: keda.sh/v1alpha1",
         "apiVersion: keda.sh/v1",
     );
@@ -369,4 +369,177 @@ fn kubeseal_layout_check_catches_a_hand_edited_sealed_secret() {
         tree.write(rel, &bad);
         assert_ne!(kubeseal_layout(&tree.path(rel)), bad);
     }
+}
+
+#[test]
+fn a_missing_or_broken_reports_claim_is_caught() {
+    // The claim dropped from base: every replay pod mounts a claim that
+    // nothing creates (what left the pods Pending on a real cluster).
+    let tree = Tree::new();
+    tree.edit("k8s/base/kustomization.yaml", "  - reports-pvc.yaml\n", "");
+    for env in ENVS {
+        // The overlay's class and size patch has nothing to patch ...
+        let err = tree.try_render(env).expect_err("render without the claim");
+        assert!(err.contains("emp-reports-pvc"), "{env}: {err}");
+        // ... and without that patch either, the validator finds the pods'
+        // claim missing.
+        tree.edit(
+            &format!("k8s/overlays/{env}/kustomization.yaml"),
+            "  - path: patch-pvc.yaml\n",
+            "",
+        );
+        let f = tree.check_env(env);
+        assert_finding(
+            &f,
+            "dangling-ref",
+            "claim emp-reports-pvc is neither rendered",
+        );
+        let kinds: std::collections::BTreeSet<&str> = f
+            .iter()
+            .map(|x| x.object.split('/').next().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["CronJob", "ScaledJob"].into_iter().collect(),
+            "{env}: {f:#?}"
+        );
+        let bad = spec_mismatches(&spec(env), &tree.render(env));
+        assert!(
+            bad.iter().any(|b| b.contains("0 PersistentVolumeClaims")),
+            "{bad:#?}"
+        );
+    }
+
+    // A claim that is not ReadWriteMany, an invalid size, and a claim the
+    // suffix transformer renamed away from the pods' volumes.
+    let tree = Tree::new();
+    tree.edit(
+        "k8s/base/reports-pvc.yaml",
+        "    - ReadWriteMany",
+        "    - ReadWriteOnce",
+    );
+    tree.edit(
+        "k8s/overlays/prod/patch-pvc.yaml",
+        "storageClassName: shared-rwx",
+        "storageClassName: 7",
+    );
+    tree.edit(
+        "k8s/overlays/paper/kustomization.yaml",
+        "      - {path: metadata/name, kind: CronJob}\n",
+        "      - {path: metadata/name, kind: CronJob}\n      - {path: metadata/name, kind: PersistentVolumeClaim}\n",
+    );
+    let bad = spec_mismatches(&spec("dev"), &tree.render("dev"));
+    assert_eq!(
+        bad,
+        ["dev: reports claim accessModes is Sequence [String(\"ReadWriteOnce\")], expected Sequence [String(\"ReadWriteMany\")]"]
+    );
+    let f = tree.check_env("prod");
+    assert_finding(
+        &f,
+        "schema",
+        "spec.storageClassName: 7 is not of type 'string'",
+    );
+    let f = tree.check_env("paper");
+    // kustomize renames the claim and follows it into the CronJobs, but not
+    // into the KEDA ScaledJob unless told where it refers to claims.
+    let bad = spec_mismatches(&spec("paper"), &tree.render("paper"));
+    assert!(
+        bad.iter()
+            .any(|b| b.contains("reports claim name is String(\"emp-reports-pvc-paper\")")),
+        "{bad:#?} {f:#?}"
+    );
+}
+
+#[test]
+fn unsupported_downward_api_fields_and_lost_identity_are_caught() {
+    let tree = Tree::new();
+    tree.edit(
+        "k8s/base/replay-cronjob.yaml",
+        "fieldPath: metadata.namespace",
+        "fieldPath: status.phase",
+    );
+    tree.edit(
+        "k8s/components/keda/replay-scaledjob.yaml",
+        "fieldPath: metadata.labels['batch.kubernetes.io/job-name']",
+        "fieldPath: metadata.labels['job name']",
+    );
+    let f = tree.check_env("paper");
+    assert_finding(
+        &f,
+        "invalid-field-ref",
+        "fieldPath 'status.phase' is not supported",
+    );
+    assert_finding(
+        &f,
+        "invalid-field-ref",
+        "fieldPath \"metadata.labels['job name']\" is not supported",
+    );
+    let bad = spec_mismatches(&spec("paper"), &tree.render("paper"));
+    let all = bad.join("\n");
+    assert!(
+        all.contains("CronJob container replay: EMP_NAMESPACE is Some(\"fieldRef:status.phase\")"),
+        "{all}"
+    );
+    assert!(
+        all.contains("ScaledJob container replay-worker: EMP_JOB_NAME"),
+        "{all}"
+    );
+
+    // The image tag replacement dropped from an overlay: the evidence would
+    // report base's tag while the pods run the overlay's.
+    let tree = Tree::new();
+    tree.edit_yaml("k8s/overlays/prod/kustomization.yaml", |k| {
+        let r = k
+            .get_mut("replacements")
+            .unwrap()
+            .as_sequence_mut()
+            .unwrap();
+        r.retain(|x| x["source"]["kind"] != "Deployment");
+    });
+    let bad = spec_mismatches(&spec("prod"), &tree.render("prod"));
+    assert!(
+        bad.iter()
+            .any(|b| b.contains("EMP_IMAGE_TAG is Some(\"1.4.0\"), expected Some(\"1.3.2\")")),
+        "{bad:#?}"
+    );
+    let f = tree.drift("prod");
+    assert!(f.is_empty(), "base's own tag is not a drift: {f:#?}");
+}
+
+#[test]
+fn retention_changes_are_caught() {
+    let tree = Tree::new();
+    tree.edit(
+        "k8s/overlays/prod/patch-configmap.yaml",
+        "EMP_REPLAY_RETENTION_DAYS: \"400\"",
+        "EMP_REPLAY_RETENTION_DAYS: \"40\"",
+    );
+    tree.edit(
+        "k8s/base/replay-retention.yaml",
+        "- name: reports\n                  mountPath: /app/artifacts",
+        "- name: reports\n                  mountPath: /app/other",
+    );
+    let bad = spec_mismatches(&spec("prod"), &tree.render("prod"));
+    let all = bad.join("\n");
+    assert!(
+        all.contains("EMP_REPLAY_RETENTION_DAYS is Some(\"40\"), expected \"400\""),
+        "{all}"
+    );
+    assert!(
+        all.contains("emp-replay-retention-prod does not write /app/artifacts/nightly_replay on claim emp-reports-pvc"),
+        "{all}"
+    );
+    // Retention set outside the overlay's patches is drift.
+    let tree = Tree::new();
+    tree.edit(
+        "k8s/overlays/dev/patch-configmap.yaml",
+        "  EMP_REPLAY_RETENTION_DAYS: \"7\"\n",
+        "",
+    );
+    let bad = spec_mismatches(&spec("dev"), &tree.render("dev"));
+    assert!(
+        bad.iter()
+            .any(|b| b.contains("EMP_REPLAY_RETENTION_DAYS is Some(\"30\"), expected \"7\"")),
+        "{bad:#?}"
+    );
 }

@@ -80,6 +80,9 @@ fn layout_table_is_what_the_overlays_render() {
             ("KEDA pollingInterval (s)", sp.polling_interval.to_string()),
             ("KEDA listLength target", sp.list_length.to_string()),
             ("ingress host", sp.host.to_string()),
+            ("reports claim storage class", sp.reports_class.to_string()),
+            ("reports claim size", sp.reports_size.to_string()),
+            ("evidence retention (days)", sp.retention_days.to_string()),
         ]);
         let names: BTreeSet<&str> = rows.keys().map(String::as_str).collect();
         assert_eq!(names, want.keys().copied().collect(), "table rows");
@@ -223,8 +226,29 @@ fn documented_kubectl_commands_name_objects_that_render() {
         ("scaledjob", "ScaledJob"),
         ("sealedsecret", "SealedSecret"),
         ("secret", "Secret"),
+        ("pvc", "PersistentVolumeClaim"),
     ]);
+    // Jobs exist only in a cluster: the ones the docs create from a
+    // rendered CronJob (`kubectl create job NAME --from=cronjob/...`).
+    let created_jobs: BTreeSet<String> = all_commands()
+        .iter()
+        .filter_map(|(_, c)| {
+            let w: Vec<&str> = c.split_whitespace().collect();
+            (w.len() > 3 && w[..3] == ["kubectl", "create", "job"]).then(|| {
+                w.iter()
+                    .skip(3)
+                    .find(|x| !x.starts_with('-'))
+                    .unwrap()
+                    .to_string()
+            })
+        })
+        .collect();
+    assert!(
+        created_jobs.contains("nightly-replay-manual"),
+        "{created_jobs:?}"
+    );
     let mut checked = 0;
+    let mut selectors = 0;
     for (doc, cmd) in all_commands() {
         let words: Vec<&str> = cmd.split_whitespace().collect();
         if words.first() != Some(&"kubectl")
@@ -261,6 +285,35 @@ fn documented_kubectl_commands_name_objects_that_render() {
                 }
             }
         }
+        // Label selectors of `get jobs`: the Jobs a rendered CronJob's job
+        // template labels, or KEDA's label for a rendered ScaledJob's Jobs.
+        if let Some(sel) = words.windows(2).find(|w| w[0] == "-l").map(|w| w[1]) {
+            let (key, value) = sel.split_once('=').expect("key=value selector");
+            let found = objs.iter().any(|o| match (s(&o["kind"]), key) {
+                ("ScaledJob", "scaledjob.keda.sh/name") => o["metadata"]["name"] == value,
+                ("CronJob", _) => o["spec"]["jobTemplate"]["metadata"]["labels"][key] == value,
+                _ => false,
+            });
+            assert!(
+                found,
+                "{doc}: `{cmd}`: no rendered Job template carries {sel}"
+            );
+            selectors += 1;
+        }
+        for w in &words {
+            if let Some(job) = w.trim_matches('"').strip_prefix("job/") {
+                assert!(
+                    created_jobs.contains(job) || job == "<replay-job>",
+                    "{doc}: `{cmd}`: no documented command creates job {job}"
+                );
+                if job == "<replay-job>" {
+                    // The placeholder comes with the command that lists them.
+                    assert!(all_commands().iter().any(|(d, c)| *d == doc
+                        && c.starts_with("kubectl get jobs")
+                        && c.contains(" -l ")));
+                }
+            }
+        }
         for (k, n) in targets {
             let kind = kinds[k];
             let found = objs.iter().any(|o| {
@@ -275,6 +328,7 @@ fn documented_kubectl_commands_name_objects_that_render() {
     }
     // The seeds' own commands are among them.
     assert!(checked >= 15, "only {checked} object references checked");
+    assert!(selectors >= 3, "only {selectors} label selectors checked");
     let all: Vec<String> = all_commands().into_iter().map(|(_, c)| c).collect();
     for seed in [
         "kubectl delete scaledjob emp-replay-autoscaler-paper -n emp-system-paper",
@@ -418,4 +472,58 @@ fn docs_point_only_at_files_that_exist() {
             }
         }
     }
+}
+
+#[test]
+fn documented_patches_and_annotations_apply_to_the_rendered_objects() {
+    // Every `kubectl patch` / `kubectl annotate` of the docs, run with
+    // --local on the object the overlay renders: it must apply and change it.
+    let tree = Tree::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ran = 0;
+    for (doc, cmd) in all_commands() {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        if words.first() != Some(&"kubectl")
+            || !matches!(words.get(1), Some(&"patch" | &"annotate"))
+        {
+            continue;
+        }
+        let (verb, kind, name) = (words[1], words[2], words[3]);
+        let ns = words
+            .windows(2)
+            .find(|w| w[0] == "-n")
+            .map(|w| w[1])
+            .unwrap_or_else(|| panic!("{doc}: `{cmd}` names no namespace"));
+        let env = ns.strip_prefix("emp-system-").expect("env namespace");
+        let objs = docs(&tree.render(env));
+        let obj = objs
+            .iter()
+            .find(|o| s(&o["kind"]).to_lowercase() == kind && o["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{doc}: `{cmd}`: no {kind} {name} in {ns}"));
+        let file = tmp.path().join(format!("{kind}-{name}.yaml"));
+        std::fs::write(&file, serde_yaml::to_string(obj).unwrap()).unwrap();
+        let local = cmd
+            .replacen(
+                &format!("kubectl {verb} {kind} {name}"),
+                &format!("kubectl {verb} --local -f {} -o json", file.display()),
+                1,
+            )
+            .replacen(&format!("-n {ns}"), "", 1);
+        let out = Command::new("bash").args(["-c", &local]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{doc}: `{cmd}`: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let after: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let before: serde_json::Value = serde_json::to_value(obj).unwrap();
+        assert_ne!(after, before, "{doc}: `{cmd}` changes nothing");
+        if cmd.contains(r#"{"spec":{"suspend":true}}"#) {
+            assert_eq!(after["spec"]["suspend"], true, "{doc}: `{cmd}`");
+        }
+        ran += 1;
+    }
+    // Suspending the nightly replay and the retention job, pausing the
+    // autoscaler.
+    assert!(ran >= 3, "ran {ran}");
 }

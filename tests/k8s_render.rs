@@ -1,6 +1,6 @@
 //! The committed k8s/ layout renders with the real kustomize (kubectl
 //! kustomize) for dev, paper and prod, and every rendered object is valid and
-//! consistent: schemas (kubernetes-validate, the CRDs in ../shared/crds),
+//! consistent: schemas (kubernetes-validate, the CRDs vendored in testdata/crds),
 //! SealedSecret names, references, namespaces, the seeds' values, and no
 //! per-env difference outside the overlays' patches.
 
@@ -30,9 +30,11 @@ fn every_overlay_renders_and_every_object_is_valid() {
         let mut want = vec![
             "ConfigMap",
             "CronJob",
+            "CronJob",
             "Deployment",
             "Ingress",
             "Namespace",
+            "PersistentVolumeClaim",
             "ScaledJob",
             "Service",
             "ServiceAccount",
@@ -65,11 +67,7 @@ fn rendered_objects_are_valid_for_the_oldest_and_newest_supported_kubernetes() {
     for env in ENVS {
         let rendered = tree.render(env);
         for v in ["1.30", newest.as_str()] {
-            let f = check_version(
-                &rendered,
-                &["--external-claim".into(), "emp-reports-pvc".into()],
-                Some(v),
-            );
+            let f = check_version(&rendered, &[], Some(v));
             assert!(f.is_empty(), "{env} against Kubernetes {v}: {f:#?}");
         }
     }
@@ -93,10 +91,7 @@ fn base_has_no_secret_and_lacks_only_emp_secrets() {
     );
     // Everything base references resolves inside base, except the Secret
     // the overlays provide.
-    let f = check(
-        &base,
-        &["--external-claim".into(), "emp-reports-pvc".into()],
-    );
+    let f = check(&base, &[]);
     assert!(
         !f.is_empty(),
         "base references emp-secrets, which only overlays produce"
@@ -257,7 +252,7 @@ fn each_env_has_the_seeds_namespace_list_schedule_and_thresholds() {
         let bad = spec_mismatches(&sp, &tree.render(sp.env));
         assert!(bad.is_empty(), "{bad:#?}");
     }
-    // The seeds' paper values, spelled out (../shared/seeds/paper-trading-profile.md).
+    // The profile's paper values, spelled out (docs/paper-trading-profile.md).
     let p = spec("paper");
     assert_eq!(
         (
@@ -488,4 +483,307 @@ fn legacy_manifest_is_the_app_part_of_base_and_valid() {
         ],
     );
     assert!(f.is_empty(), "{f:#?}");
+}
+
+#[test]
+fn nothing_in_the_repository_reads_beside_it() {
+    // A fresh clone has nothing beside it: no code, test, script or doc may
+    // point at the workspace the design documents came from. The CRDs the
+    // validator needs are vendored in testdata/crds.
+    let needles = [
+        format!("..{}shared", '/'),
+        format!("shared{}crds", '/'),
+        format!("shared{}seeds", '/'),
+    ];
+    let out = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(repo())
+        .output()
+        .expect("git ls-files");
+    assert!(out.status.success(), "the tests run in a git checkout");
+    let files: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split('\0')
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert!(
+        files.iter().any(|f| f == "tests/k8s/common.rs"),
+        "git ls-files did not list the tests: {files:?}"
+    );
+    let mut hits = vec![];
+    for f in &files {
+        let Ok(text) = std::fs::read(repo().join(f)) else {
+            continue; // deleted in the working tree
+        };
+        let text = String::from_utf8_lossy(&text);
+        for (i, line) in text.lines().enumerate() {
+            if needles.iter().any(|n| line.contains(n.as_str())) {
+                hits.push(format!("{f}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "references outside the repository:\n{}",
+        hits.join("\n")
+    );
+    // The vendored CRDs are what the validator loads.
+    let crds = crds_dir();
+    assert_eq!(crds, repo().join("testdata/crds"));
+    for f in [
+        "bitnami.com_sealedsecrets.yaml",
+        "keda.sh_scaledjobs.yaml",
+        "keda.sh_triggerauthentications.yaml",
+    ] {
+        assert!(
+            files.contains(&format!("testdata/crds/{f}")),
+            "{f} is not tracked"
+        );
+    }
+}
+
+/// The one line of an overlay's kustomization.yaml that includes the KEDA
+/// component.
+const KEDA_LINE: &str = "  - ../../components/keda\n";
+
+#[test]
+fn every_overlay_renders_and_validates_without_keda_by_deleting_one_line() {
+    let full = Tree::new();
+    let tree = Tree::new();
+    for sp in SPECS {
+        let rel = format!("k8s/overlays/{}/kustomization.yaml", sp.env);
+        let before = tree.read(&rel);
+        tree.edit(&rel, KEDA_LINE, "");
+        // Exactly one line fewer, nothing else touched.
+        assert_eq!(
+            before.lines().count(),
+            tree.read(&rel).lines().count() + 1,
+            "{}",
+            sp.env
+        );
+        let without = tree.render(sp.env);
+        // Valid against the Kubernetes schemas and the CRDs, every reference
+        // resolves (the claim included), right namespace, SealedSecret as
+        // committed; and the environment's values hold, without KEDA.
+        let f = tree.check_env(sp.env);
+        assert!(f.is_empty(), "{} without KEDA: {f:#?}", sp.env);
+        let bad = spec_mismatches_keda(&sp, &without, false);
+        assert!(bad.is_empty(), "{bad:#?}");
+        // The same objects as with KEDA, minus the two KEDA ones.
+        let with: Vec<Value> = docs(&full.render(sp.env))
+            .into_iter()
+            .filter(|o| o["kind"] != "ScaledJob" && o["kind"] != "TriggerAuthentication")
+            .collect();
+        assert_eq!(docs(&without), with, "{}", sp.env);
+        assert!(
+            with.len() < docs(&full.render(sp.env)).len(),
+            "{}: the full render has KEDA objects",
+            sp.env
+        );
+    }
+}
+
+#[test]
+fn the_keda_objects_come_only_from_the_component_every_overlay_includes() {
+    let tree = Tree::new();
+    let base = docs(&tree.render("base"));
+    for o in &base {
+        assert!(
+            o["kind"] != "ScaledJob" && o["kind"] != "TriggerAuthentication",
+            "base renders a KEDA object: {o:?}"
+        );
+    }
+    for env in ENVS {
+        let k: Value =
+            serde_yaml::from_str(&tree.read(&format!("k8s/overlays/{env}/kustomization.yaml")))
+                .unwrap();
+        assert_eq!(
+            k["components"],
+            Value::from(vec!["../../components/keda"]),
+            "{env}"
+        );
+        let objs = docs(&tree.render(env));
+        for kind in ["ScaledJob", "TriggerAuthentication"] {
+            assert_eq!(
+                objs.iter().filter(|o| o["kind"] == kind).count(),
+                1,
+                "{env}: {kind}"
+            );
+        }
+    }
+}
+
+#[test]
+fn replay_containers_know_their_namespace_environment_image_tag_and_job() {
+    let tree = Tree::new();
+    for sp in SPECS {
+        let objs = docs(&tree.render(sp.env));
+        let mut pods = vec![];
+        for o in &objs {
+            match s(&o["kind"]) {
+                "CronJob" if s(&o["metadata"]["name"]).starts_with("emp-nightly-replay") => {
+                    pods.push(&o["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+                }
+                "ScaledJob" => pods.push(&o["spec"]["jobTargetRef"]["template"]["spec"]),
+                _ => {}
+            }
+        }
+        assert_eq!(pods.len(), 2, "{}", sp.env);
+        for pod in pods {
+            // No API token: the downward API is the only way to learn these.
+            assert_eq!(pod["automountServiceAccountToken"], false);
+            for c in pod["containers"].as_sequence().unwrap() {
+                let env = |v: &str| container_env(c, &objs, v);
+                assert_eq!(
+                    env("EMP_NAMESPACE").as_deref(),
+                    Some("fieldRef:metadata.namespace")
+                );
+                assert_eq!(
+                    env("EMP_JOB_NAME").as_deref(),
+                    Some("fieldRef:metadata.labels['batch.kubernetes.io/job-name']")
+                );
+                assert_eq!(env("EMP_ENVIRONMENT").as_deref(), Some(sp.env));
+                assert_eq!(env("EMP_IMAGE_TAG").as_deref(), Some(sp.image_tag));
+                assert_eq!(
+                    s(&c["image"]),
+                    format!("ghcr.io/emp-trading/emp:{}", sp.image_tag)
+                );
+            }
+        }
+    }
+    // The tag follows the overlay's images entry (it is not written twice).
+    tree.edit(
+        "k8s/overlays/paper/kustomization.yaml",
+        "newTag: 1.4.0",
+        "newTag: 1.4.1-hotfix",
+    );
+    let objs = docs(&tree.render("paper"));
+    let tags: Vec<String> = objs
+        .iter()
+        .filter_map(|o| match s(&o["kind"]) {
+            "CronJob" => Some(&o["spec"]["jobTemplate"]["spec"]["template"]["spec"]),
+            "ScaledJob" => Some(&o["spec"]["jobTargetRef"]["template"]["spec"]),
+            _ => None,
+        })
+        .flat_map(|p| p["containers"].as_sequence().unwrap().clone())
+        .filter_map(|c| container_env(&c, &objs, "EMP_IMAGE_TAG"))
+        .collect();
+    assert_eq!(tags, ["1.4.1-hotfix", "1.4.1-hotfix"]);
+}
+
+/// Sets a file's modification time `age` ago.
+fn age_file(path: &std::path::Path, age: std::time::Duration) {
+    let t = std::time::SystemTime::now() - age;
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .or_else(|_| std::fs::File::open(path))
+        .unwrap()
+        .set_modified(t)
+        .unwrap_or_else(|e| panic!("set mtime of {}: {e}", path.display()));
+}
+
+#[test]
+fn the_retention_job_deletes_only_evidence_older_than_the_envs_retention() {
+    // Runs each environment's rendered retention script, with the values its
+    // ConfigMap gives it, on a directory of evidence of various ages.
+    const DAY: u64 = 86_400;
+    let tree = Tree::new();
+    for sp in SPECS {
+        let objs = docs(&tree.render(sp.env));
+        let cron = objs
+            .iter()
+            .find(|o| o["kind"] == "CronJob" && s(&o["metadata"]["name"]).contains("retention"))
+            .expect("retention CronJob");
+        let script = retention_script(cron);
+        let ctr = &cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+        let days: u64 = container_env(ctr, &objs, "EMP_REPLAY_RETENTION_DAYS")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(days.to_string(), sp.retention_days);
+
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("nightly_replay");
+        let d = |age_s: u64, rel: &str| {
+            let p = dir.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, b"evidence").unwrap();
+            (p, age_s)
+        };
+        let old = [
+            d((days + 1) * DAY, "old/bundle.json"),
+            d(days * DAY + 3600, "old/nested/report.csv"),
+            d((days + 30) * DAY, "loose-old.json"),
+        ];
+        let young = [
+            d(days * DAY - 3600, "young/bundle.json"),
+            d(0, "today/bundle.json"),
+            d((days - 1) * DAY, "loose-young.json"),
+        ];
+        for (p, age) in old.iter().chain(young.iter()) {
+            age_file(p, std::time::Duration::from_secs(*age));
+        }
+        // A replay that has just created its (still empty) bundle directory.
+        std::fs::create_dir_all(dir.join("starting")).unwrap();
+
+        let run = || {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(&script)
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap())
+                .env("EMP_REPLAY_ARTIFACT_DIR", &dir)
+                .env("EMP_REPLAY_RETENTION_DAYS", days.to_string())
+                .env("EMP_NAMESPACE", sp.namespace)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                sp.env,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let log = run();
+        assert!(log.contains(sp.namespace), "{log}");
+        for (p, _) in &old {
+            assert!(!p.exists(), "{}: {} was kept", sp.env, p.display());
+        }
+        for (p, _) in &young {
+            assert!(p.exists(), "{}: {} was deleted", sp.env, p.display());
+        }
+        assert!(dir.is_dir() && dir.join("starting").is_dir());
+        // Directories emptied by this run go at a later run, once an hour old.
+        for rel in ["old/nested", "old"] {
+            let p = dir.join(rel);
+            if p.exists() {
+                std::fs::File::open(&p)
+                    .unwrap()
+                    .set_modified(
+                        std::time::SystemTime::now() - std::time::Duration::from_secs(7200),
+                    )
+                    .unwrap();
+            }
+        }
+        run();
+        assert!(!dir.join("old").exists(), "{}", sp.env);
+        assert!(dir.join("young/bundle.json").exists());
+
+        // A malformed retention refuses to run rather than delete everything.
+        for bad in ["0", "", "30d", "-1"] {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(&script)
+                .env("EMP_REPLAY_ARTIFACT_DIR", &dir)
+                .env("EMP_REPLAY_RETENTION_DAYS", bad)
+                .env("EMP_NAMESPACE", sp.namespace)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{}: days={bad:?}", sp.env);
+        }
+        assert!(dir.join("young/bundle.json").exists());
+    }
 }

@@ -1,7 +1,7 @@
 //! Shared helpers for the tests/k8s_*.rs integration tests: temporary copies
 //! of the k8s/ tree, rendering with the real `kubectl kustomize`, and the
 //! Python validator (tests/k8s/validate.py: kubernetes-validate + jsonschema
-//! against ../shared/crds).
+//! against the CRDs vendored in testdata/crds).
 #![allow(dead_code)]
 
 #[path = "../gotool/mod.rs"]
@@ -21,18 +21,15 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The CRDs the custom kinds are validated against: `../shared/crds` beside
-/// the repository, or `EMPSEAL_CRDS_DIR`.
+/// The CRDs the custom kinds are validated against, vendored in
+/// `testdata/crds` (see its README for their upstream source and version).
 pub fn crds_dir() -> PathBuf {
-    let dir = std::env::var_os("EMPSEAL_CRDS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/crds"));
+    let dir = repo().join("testdata/crds");
     assert!(
         dir.join("bitnami.com_sealedsecrets.yaml").is_file()
             && dir.join("keda.sh_scaledjobs.yaml").is_file()
             && dir.join("keda.sh_triggerauthentications.yaml").is_file(),
-        "the SealedSecret/ScaledJob/TriggerAuthentication CRDs are missing from {} \
-         (expected ../shared/crds beside the repository; set EMPSEAL_CRDS_DIR to point elsewhere)",
+        "the SealedSecret/ScaledJob/TriggerAuthentication CRDs are missing from {}",
         dir.display()
     );
     dir
@@ -135,12 +132,9 @@ impl Tree {
     pub fn check_env(&self, env: &str) -> Vec<Finding> {
         let rendered = self.render(env);
         let sealed = self.overlay(env).join("sealedsecret.yaml");
-        let mut args = vec![
-            "--namespace".to_string(),
-            format!("emp-system-{env}"),
-            "--external-claim".to_string(),
-            "emp-reports-pvc".to_string(),
-        ];
+        // No --external-claim: the overlay renders its reports claim, so a
+        // pod mounting any other claim is a dangling reference.
+        let mut args = vec!["--namespace".to_string(), format!("emp-system-{env}")];
         if sealed.is_file() {
             args.push("--sealed-source".into());
             args.push(sealed.display().to_string());
@@ -148,9 +142,42 @@ impl Tree {
         check(&rendered, &args)
     }
 
-    /// Drift of `env` against base (differences not declared by the overlay).
+    /// Base with the components `env`'s overlay includes (the KEDA
+    /// component): what the overlay starts from before its own changes.
+    pub fn render_base_for(&self, env: &str) -> String {
+        let k: Value =
+            serde_yaml::from_str(&self.read(&format!("k8s/overlays/{env}/kustomization.yaml")))
+                .expect("kustomization.yaml");
+        // A sibling of the overlay, so the overlay's relative component
+        // paths (../../components/...) mean the same there.
+        let dir = self.path(&format!("k8s/overlays/.base-for-{env}"));
+        fs::create_dir_all(&dir).unwrap();
+        let mut kz = serde_yaml::Mapping::new();
+        kz.insert("resources".into(), vec!["../../base"].into());
+        kz.insert("components".into(), k["components"].clone());
+        fs::write(
+            dir.join("kustomization.yaml"),
+            serde_yaml::to_string(&kz).unwrap(),
+        )
+        .unwrap();
+        let out = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(&dir)
+            .output()
+            .expect("run kubectl kustomize");
+        fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl kustomize base + {env}'s components: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 render")
+    }
+
+    /// Drift of `env` against base and the components its overlay includes
+    /// (differences not declared by the overlay).
     pub fn drift(&self, env: &str) -> Vec<Finding> {
-        let base = self.render("base");
+        let base = self.render_base_for(env);
         let rendered = self.render(env);
         let tmp = tempfile::tempdir().expect("tempdir");
         let (b, r) = (tmp.path().join("base.yaml"), tmp.path().join("env.yaml"));
@@ -367,8 +394,8 @@ pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> (bool, Vec<u8>, String
     )
 }
 
-/// What each environment must render to. Paper's values are the seeds'
-/// (../shared/seeds/paper-trading-profile.md); dev's and prod's are the
+/// What each environment must render to. Paper's values are the paper
+/// trading profile's (docs/paper-trading-profile.md); dev's and prod's are the
 /// layout's choices, documented in docs/layout.md (tests/k8s_docs.rs checks
 /// that table against this one).
 #[derive(Debug, Clone, Copy)]
@@ -389,6 +416,11 @@ pub struct EnvSpec {
     /// (before kustomize's content hash) for dev's generated Secret.
     pub secret: &'static str,
     pub sealed: bool,
+    /// The reports claim's storage class and requested size.
+    pub reports_class: &'static str,
+    pub reports_size: &'static str,
+    /// Days the retention CronJob keeps replay evidence.
+    pub retention_days: &'static str,
 }
 
 pub const SPECS: [EnvSpec; 3] = [
@@ -407,6 +439,9 @@ pub const SPECS: [EnvSpec; 3] = [
         trading_mode: "paper",
         secret: "emp-secrets-dev-",
         sealed: false,
+        reports_class: "shared-rwx",
+        reports_size: "5Gi",
+        retention_days: "7",
     },
     EnvSpec {
         env: "paper",
@@ -423,6 +458,9 @@ pub const SPECS: [EnvSpec; 3] = [
         trading_mode: "paper",
         secret: "emp-secrets-paper",
         sealed: true,
+        reports_class: "shared-rwx",
+        reports_size: "50Gi",
+        retention_days: "90",
     },
     EnvSpec {
         env: "prod",
@@ -439,6 +477,9 @@ pub const SPECS: [EnvSpec; 3] = [
         trading_mode: "live",
         secret: "emp-secrets-prod",
         sealed: true,
+        reports_class: "shared-rwx",
+        reports_size: "200Gi",
+        retention_days: "400",
     },
 ];
 
@@ -450,6 +491,12 @@ pub fn spec(env: &str) -> EnvSpec {
 /// common values (schedule, artefact path, claim, names); empty when it
 /// matches.
 pub fn spec_mismatches(sp: &EnvSpec, rendered: &str) -> Vec<String> {
+    spec_mismatches_keda(sp, rendered, true)
+}
+
+/// [`spec_mismatches`] of an overlay rendered with (`keda`) or without the
+/// KEDA component: without it, no ScaledJob and no TriggerAuthentication.
+pub fn spec_mismatches_keda(sp: &EnvSpec, rendered: &str, keda: bool) -> Vec<String> {
     let objs = docs(rendered);
     let bad = std::cell::RefCell::new(Vec::new());
     let expect = |what: &str, got: &Value, want: Value| {
@@ -536,14 +583,20 @@ pub fn spec_mismatches(sp: &EnvSpec, rendered: &str) -> Vec<String> {
     expect(
         "CronJob count",
         &Value::from(cron.len() as i64),
+        Value::from(2),
+    );
+    let nightly_name = format!("emp-nightly-replay-{env}");
+    let nightly: Vec<&Value> = cron
+        .iter()
+        .copied()
+        .filter(|c| c["metadata"]["name"] == nightly_name.as_str())
+        .collect();
+    expect(
+        "CronJob emp-nightly-replay count",
+        &Value::from(nightly.len() as i64),
         Value::from(1),
     );
-    for c in cron {
-        expect(
-            "CronJob name",
-            &c["metadata"]["name"],
-            format!("emp-nightly-replay-{env}").into(),
-        );
+    for c in nightly {
         expect(
             "CronJob schedule",
             &c["spec"]["schedule"],
@@ -579,13 +632,18 @@ pub fn spec_mismatches(sp: &EnvSpec, rendered: &str) -> Vec<String> {
         );
         bad.borrow_mut()
             .extend(artefacts_on_reports_claim(env, "CronJob", pod));
+        bad.borrow_mut()
+            .extend(replay_identity(sp, "CronJob", pod, &objs));
     }
+    bad.borrow_mut().extend(retention_mismatches(sp, &objs));
+    bad.borrow_mut().extend(reports_claim_mismatches(sp, &objs));
 
+    let keda_count = Value::from(if keda { 1 } else { 0 });
     let sj = by("ScaledJob");
     expect(
         "ScaledJob count",
         &Value::from(sj.len() as i64),
-        Value::from(1),
+        keda_count.clone(),
     );
     for j in sj {
         expect(
@@ -633,13 +691,15 @@ pub fn spec_mismatches(sp: &EnvSpec, rendered: &str) -> Vec<String> {
         );
         bad.borrow_mut()
             .extend(artefacts_on_reports_claim(env, "ScaledJob", pod));
+        bad.borrow_mut()
+            .extend(replay_identity(sp, "ScaledJob", pod, &objs));
     }
 
     let ta = by("TriggerAuthentication");
     expect(
         "TriggerAuthentication count",
         &Value::from(ta.len() as i64),
-        Value::from(1),
+        keda_count,
     );
     for t in ta {
         let r = &t["spec"]["secretTargetRef"][0];
@@ -741,4 +801,208 @@ fn artefacts_on_reports_claim(env: &str, what: &str, pod: &Value) -> Vec<String>
             "{env}: {what} does not write /app/artifacts/nightly_replay on claim emp-reports-pvc"
         )]
     }
+}
+
+/// The value a container's environment gives `name`: its `env` entry (a
+/// literal or a downward-API field path, as `fieldRef:<path>`), else the
+/// key of an `envFrom` ConfigMap of `objs`.
+pub fn container_env(container: &Value, objs: &[Value], name: &str) -> Option<String> {
+    for e in container["env"].as_sequence().into_iter().flatten() {
+        if e["name"] == name {
+            if let Some(v) = e["value"].as_str() {
+                return Some(v.to_string());
+            }
+            if let Some(p) = e["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
+                return Some(format!("fieldRef:{p}"));
+            }
+            return Some(format!("{:?}", e["valueFrom"]));
+        }
+    }
+    for ef in container["envFrom"].as_sequence().into_iter().flatten() {
+        let Some(cm) = ef["configMapRef"]["name"].as_str() else {
+            continue;
+        };
+        let prefix = ef["prefix"].as_str().unwrap_or("");
+        let Some(key) = name.strip_prefix(prefix) else {
+            continue;
+        };
+        if let Some(o) = objs
+            .iter()
+            .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == cm)
+        {
+            if let Some(v) = o["data"][key].as_str() {
+                return Some(v.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Every container of a replay pod learns where and what it runs as: the
+/// namespace, Job and pod names from the downward API (the pods mount no
+/// API token), the environment from emp-config, and the image tag its own
+/// image has.
+fn replay_identity(sp: &EnvSpec, what: &str, pod: &Value, objs: &[Value]) -> Vec<String> {
+    let mut bad = vec![];
+    let containers = pod["containers"].as_sequence().cloned().unwrap_or_default();
+    if containers.is_empty() {
+        bad.push(format!("{}: {what} has no containers", sp.env));
+    }
+    for c in &containers {
+        let cname = c["name"].as_str().unwrap_or("?");
+        let tag = c["image"]
+            .as_str()
+            .and_then(|i| i.rsplit_once(':'))
+            .map(|(_, t)| t.to_string());
+        let want: [(&str, Option<String>); 5] = [
+            ("EMP_NAMESPACE", Some("fieldRef:metadata.namespace".into())),
+            (
+                "EMP_JOB_NAME",
+                Some("fieldRef:metadata.labels['batch.kubernetes.io/job-name']".into()),
+            ),
+            ("EMP_POD_NAME", Some("fieldRef:metadata.name".into())),
+            ("EMP_ENVIRONMENT", Some(sp.env.into())),
+            ("EMP_IMAGE_TAG", Some(sp.image_tag.into())),
+        ];
+        for (var, value) in want {
+            let got = container_env(c, objs, var);
+            if got != value {
+                bad.push(format!(
+                    "{}: {what} container {cname}: {var} is {got:?}, expected {value:?}",
+                    sp.env
+                ));
+            }
+        }
+        if tag.as_deref() != Some(sp.image_tag) {
+            bad.push(format!(
+                "{}: {what} container {cname} runs image tag {tag:?}, expected {}",
+                sp.env, sp.image_tag
+            ));
+        }
+    }
+    bad
+}
+
+/// The retention CronJob: one, daily, in UTC, on the reports claim over the
+/// artefact directory, told the environment's retention in days and its
+/// namespace, and the only job that deletes anything.
+fn retention_mismatches(sp: &EnvSpec, objs: &[Value]) -> Vec<String> {
+    let env = sp.env;
+    let name = format!("emp-replay-retention-{env}");
+    let found: Vec<&Value> = objs
+        .iter()
+        .filter(|o| o["kind"] == "CronJob" && o["metadata"]["name"] == name.as_str())
+        .collect();
+    if found.len() != 1 {
+        return vec![format!(
+            "{env}: {} CronJob(s) {name}, expected 1",
+            found.len()
+        )];
+    }
+    let c = found[0];
+    let mut bad = vec![];
+    if c["spec"]["timeZone"] != "Etc/UTC" || c["spec"]["schedule"] != "0 5 * * *" {
+        bad.push(format!(
+            "{env}: {name} runs at {:?} {:?}, expected \"0 5 * * *\" Etc/UTC",
+            c["spec"]["schedule"], c["spec"]["timeZone"]
+        ));
+    }
+    if c["spec"]["suspend"] == true {
+        bad.push(format!("{env}: {name} is suspended"));
+    }
+    let pod = &c["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    bad.extend(artefacts_on_reports_claim(env, &name, pod));
+    let ctr = &pod["containers"][0];
+    for (var, want) in [
+        ("EMP_REPLAY_RETENTION_DAYS", sp.retention_days.to_string()),
+        (
+            "EMP_REPLAY_ARTIFACT_DIR",
+            "/app/artifacts/nightly_replay".to_string(),
+        ),
+        ("EMP_NAMESPACE", "fieldRef:metadata.namespace".to_string()),
+    ] {
+        let got = container_env(ctr, objs, var);
+        if got.as_deref() != Some(want.as_str()) {
+            bad.push(format!(
+                "{env}: {name}: {var} is {got:?}, expected {want:?}"
+            ));
+        }
+    }
+    let script = retention_script(c);
+    for var in ["$EMP_REPLAY_RETENTION_DAYS", "$EMP_REPLAY_ARTIFACT_DIR"] {
+        if !script.contains(var) {
+            bad.push(format!("{env}: {name} does not read {var}"));
+        }
+    }
+    bad
+}
+
+/// The shell script the retention CronJob's container runs (`sh -c SCRIPT`).
+pub fn retention_script(cronjob: &Value) -> String {
+    let ctr = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    let argv: Vec<&str> = ctr["command"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .chain(ctr["args"].as_sequence().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        argv.len() == 3 && argv[0].ends_with("sh") && argv[1] == "-c",
+        "the retention container runs `sh -c SCRIPT`, got {argv:?}"
+    );
+    argv[2].to_string()
+}
+
+/// The reports claim: one, unsuffixed, ReadWriteMany, with the
+/// environment's class and size.
+fn reports_claim_mismatches(sp: &EnvSpec, objs: &[Value]) -> Vec<String> {
+    let env = sp.env;
+    let pvcs: Vec<&Value> = objs
+        .iter()
+        .filter(|o| o["kind"] == "PersistentVolumeClaim")
+        .collect();
+    if pvcs.len() != 1 {
+        return vec![format!(
+            "{env}: {} PersistentVolumeClaims, expected 1",
+            pvcs.len()
+        )];
+    }
+    let p = pvcs[0];
+    let mut bad = vec![];
+    let want = [
+        (
+            "name",
+            &p["metadata"]["name"],
+            Value::from("emp-reports-pvc"),
+        ),
+        (
+            "namespace",
+            &p["metadata"]["namespace"],
+            sp.namespace.into(),
+        ),
+        (
+            "accessModes",
+            &p["spec"]["accessModes"],
+            Value::from(vec!["ReadWriteMany"]),
+        ),
+        (
+            "storageClassName",
+            &p["spec"]["storageClassName"],
+            sp.reports_class.into(),
+        ),
+        (
+            "storage request",
+            &p["spec"]["resources"]["requests"]["storage"],
+            sp.reports_size.into(),
+        ),
+    ];
+    for (what, got, want) in want {
+        if *got != want {
+            bad.push(format!(
+                "{env}: reports claim {what} is {got:?}, expected {want:?}"
+            ));
+        }
+    }
+    bad
 }

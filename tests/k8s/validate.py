@@ -3,17 +3,19 @@
 
 Used by the Rust integration tests in tests/k8s_*.rs (and usable by hand):
 
-  validate.py check --rendered FILE --crds DIR [--namespace NS]
+  validate.py check --rendered FILE [--crds DIR] [--namespace NS]
                     [--sealed-source FILE] [--external-secret NS/NAME]...
                     [--external-claim NAME]... [--k8s-version 1.30]
       Every object against its schema (core kinds: the Kubernetes OpenAPI
       schemas bundled with PyPI kubernetes-validate, strict, i.e. unknown
       fields are errors as with kubectl's default --validate=strict; custom
-      kinds: the openAPIV3Schema of their CRD in DIR), object names as the API
+      kinds: the openAPIV3Schema of their CRD in DIR, by default
+      testdata/crds), object names as the API
       server checks them, SealedSecret metadata == spec.template.metadata,
       every reference (Secrets and their keys, ConfigMaps, ServiceAccounts,
       TriggerAuthentications, Services, claims, $(VAR) in args, KEDA
-      *FromEnv) resolves inside the rendered set, every namespaced object is
+      *FromEnv) resolves inside the rendered set, downward-API env fields
+      are ones the API server accepts, every namespaced object is
       in NS, and (with --sealed-source) kustomize left the overlay's
       SealedSecrets exactly as the file has them.
 
@@ -55,6 +57,8 @@ except ImportError as e:  # pragma: no cover - exercised on fresh machines
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_K8S_VERSION = "1.30"
+# The SealedSecret and KEDA CRDs vendored with the repository.
+DEFAULT_CRDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata", "crds")
 OBJECT_META_REF = ("https://kubernetes.io/api/_definitions.json#/$defs/"
                    "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
 SCOPE_ANNOTATIONS = ("sealedsecrets.bitnami.com/namespace-wide",
@@ -146,8 +150,7 @@ class Schemas:
                 % (kubernetes_validate.__version__, version))
         self.registry = referencing.Resource.from_contents(defs) @ referencing.Registry()
         if not os.path.isdir(crds_dir):
-            die("CRD directory %s does not exist (expected ../shared/crds beside the "
-                "repository, or set EMPSEAL_CRDS_DIR)" % crds_dir)
+            die("CRD directory %s does not exist" % crds_dir)
         for fn in sorted(os.listdir(crds_dir)):
             if not fn.endswith((".yaml", ".yml")):
                 continue
@@ -419,6 +422,38 @@ def check_env_usage(obj, prod, findings):
                     break  # KEDA reads the first container unless told otherwise
 
 
+# What the API server accepts in env[].valueFrom.fieldRef.fieldPath
+# (validEnvDownwardAPIFieldPathExpressions, plus subscripted labels and
+# annotations with a valid key).
+ENV_FIELD_PATHS = {"metadata.name", "metadata.namespace", "metadata.uid",
+                   "spec.nodeName", "spec.serviceAccountName", "status.hostIP",
+                   "status.hostIPs", "status.podIP", "status.podIPs"}
+SUBSCRIPTED_FIELD_PATH = re.compile(r"^metadata\.(labels|annotations)\['([^']+)'\]$")
+QUALIFIED_NAME = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                            r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
+def check_field_refs(obj, findings):
+    """Downward-API env fields must be ones the API server lets a container read."""
+    for base, pod in pod_specs(obj):
+        for field, c in containers(pod):
+            for e in c.get("env") or []:
+                fr = (e.get("valueFrom") or {}).get("fieldRef")
+                if fr is None:
+                    continue
+                path = fr.get("fieldPath")
+                m = SUBSCRIPTED_FIELD_PATH.match(path or "")
+                if path in ENV_FIELD_PATHS or (m and QUALIFIED_NAME.match(m.group(2))):
+                    if fr.get("apiVersion", "v1") != "v1":
+                        findings.add("invalid-field-ref", oid(obj), "%s.%s[%s].env[%s]: apiVersion %r "
+                                     "(only v1)" % (base, field, c.get("name"), e.get("name"),
+                                                     fr.get("apiVersion")))
+                    continue
+                findings.add("invalid-field-ref", oid(obj), "%s.%s[%s].env[%s]: fieldPath %r is not "
+                             "supported by the downward API for environment variables"
+                             % (base, field, c.get("name"), e.get("name"), path))
+
+
 def check_refs(objs, findings, external_secrets, external_claims):
     prod = produced(objs)
     for o in objs:
@@ -446,6 +481,7 @@ def check_refs(objs, findings, external_secrets, external_claims):
                              % (r["where"], r["kind"], ns, r["name"], r["key"],
                                 ", ".join(sorted(keys)) or "none"))
         check_env_usage(o, prod, findings)
+        check_field_refs(o, findings)
 
 
 # --------------------------------------------------------------------------
@@ -632,7 +668,20 @@ def dotted(path):
 
 
 def covered(path, declared):
-    return any(path[:len(d)] == d for d in declared)
+    """Whether a declared path (or a prefix of it) matches; "*" matches any one step."""
+    return any(len(path) >= len(d) and all(x == "*" or x == p for x, p in zip(d, path))
+               for d in declared)
+
+
+def replacement_path(field_path):
+    """A kustomize replacement fieldPath as a flatten() path: `a.[name=x].b` -> (a, [x], b)."""
+    out = []
+    for part in re.findall(r"\[[^\]]*\]|[^.\[\]]+", field_path):
+        if part.startswith("["):
+            out.append("[%s]" % part[1:-1].split("=", 1)[-1])
+        else:
+            out.append(part)
+    return tuple(out)
 
 
 def base_name(name, env):
@@ -679,6 +728,14 @@ def cmd_drift(args):
         else:
             for d in docs:
                 declared.setdefault((d["kind"], d["metadata"]["name"]), []).extend(smp_declared(d))
+    # Replacements declare the fields they set (their select: kind, and
+    # name when given, as base names it).
+    replaced = []  # (kind, base name or None, path)
+    for r in kz.get("replacements") or []:
+        for t in r.get("targets") or []:
+            sel = t.get("select") or {}
+            for fp in t.get("fieldPaths") or []:
+                replaced.append((sel.get("kind"), sel.get("name"), replacement_path(fp)))
     images = {i["name"] for i in kz.get("images") or []}
 
     env_keys = set()
@@ -693,6 +750,7 @@ def cmd_drift(args):
             continue
         fb, fe = flatten(b), flatten(renamed(o, rename))
         dec = declared.get(k, []) + [("metadata", "name"), ("metadata", "namespace")]
+        dec += [p for kind, name, p in replaced if kind == k[0] and name in (None, k[1])]
         for path in sorted(set(fb) | set(fe), key=str):
             vb, ve = fb.get(path, "<absent>"), fe.get(path, "<absent>")
             if vb == ve or covered(path, dec):
@@ -748,7 +806,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check")
     c.add_argument("--rendered", required=True)
-    c.add_argument("--crds", required=True)
+    c.add_argument("--crds", default=DEFAULT_CRDS,
+                   help="directory of CRD files (default: the repository's testdata/crds)")
     c.add_argument("--namespace")
     c.add_argument("--sealed-source")
     c.add_argument("--external-secret", action="append", default=[])
