@@ -103,9 +103,9 @@ fn check_walks_upper_case_extensions_and_symlinked_directories_once() {
         std::fs::write(tree.join("real").join(name), body).unwrap();
     }
     // Outside the walked tree, reached only through a symlinked directory.
-    std::fs::create_dir_all(dir.path().join("shared")).unwrap();
-    std::fs::write(dir.path().join("shared/e.yaml"), placeholder).unwrap();
-    symlink("../shared", tree.join("linked")).unwrap();
+    std::fs::create_dir_all(dir.path().join("outside")).unwrap();
+    std::fs::write(dir.path().join("outside/e.yaml"), placeholder).unwrap();
+    symlink("../outside", tree.join("linked")).unwrap();
     // A loop back to the root and a second way into real/: walked once each.
     symlink("..", tree.join("real/loop")).unwrap();
     symlink("real", tree.join("again")).unwrap();
