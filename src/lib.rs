@@ -19,6 +19,7 @@ pub mod gotemplate;
 pub mod history;
 pub mod manifest;
 pub mod overlay;
+pub mod plan;
 pub mod seal;
 pub mod secret;
 pub mod source;

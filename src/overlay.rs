@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::fsio::{self, Sensitivity};
+use crate::plan::WritePlan;
 use crate::secret::{Format, Layout, ObjectMeta, Scope, SealedSecret, SecretBytes, SecretTemplate};
 
 /// The optional committed configuration file at the repository root.
@@ -972,6 +973,8 @@ pub struct SealOutcome {
     pub keys: Vec<String>,
     /// Keys encrypted anew by this run.
     pub resealed: Vec<String>,
+    /// Of `resealed`, the keys the file did not have before.
+    pub added: Vec<String>,
     /// Keys whose ciphertext was kept byte for byte.
     pub kept: Vec<String>,
     /// Keys removed from the file (no longer in the env file).
@@ -1126,6 +1129,20 @@ pub fn seal_env<R: RngCore + CryptoRng + ?Sized>(
     rng: &mut R,
     now: i64,
 ) -> Result<SealOutcome> {
+    let (out, plan) = plan_seal_env(ws, env_name, reseal_all, rng, now)?;
+    plan.apply()?;
+    Ok(out)
+}
+
+/// [`seal_env`] without writing: what it would do and the writes it would make
+/// (`seal --env E --dry-run` describes the plan; `seal_env` applies it).
+pub fn plan_seal_env<R: RngCore + CryptoRng + ?Sized>(
+    ws: &Workspace,
+    env_name: &str,
+    reseal_all: bool,
+    rng: &mut R,
+    now: i64,
+) -> Result<(SealOutcome, WritePlan)> {
     let env = ws.env(env_name)?;
     if !env.is_sealed() {
         return Err(not_sealed(ws, &env));
@@ -1136,9 +1153,10 @@ pub fn seal_env<R: RngCore + CryptoRng + ?Sized>(
     } else {
         Reseal::Changed
     };
-    let mut out = seal_values(ws, &env, &values, mode, rng, now)?;
+    let ctx = prepare_seal(ws, &env, now)?;
+    let (mut out, plan) = seal_prepared(ws, &env, ctx, &values, mode, rng, now)?;
     out.warnings.extend(env_file_warnings(ws, &env.env_file));
-    Ok(out)
+    Ok((out, plan))
 }
 
 /// What kubectl reads silently but is likely a mistake in an env file (lines
@@ -1168,7 +1186,9 @@ pub fn seal_values<R: RngCore + CryptoRng + ?Sized>(
     now: i64,
 ) -> Result<SealOutcome> {
     let ctx = prepare_seal(ws, env, now)?;
-    seal_prepared(ws, env, ctx, values, mode, rng, now)
+    let (out, plan) = seal_prepared(ws, env, ctx, values, mode, rng, now)?;
+    plan.apply()?;
+    Ok(out)
 }
 
 /// Everything a sealing run needs that can fail before anything is written:
@@ -1205,7 +1225,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     mode: Reseal,
     rng: &mut R,
     now: i64,
-) -> Result<SealOutcome> {
+) -> Result<(SealOutcome, WritePlan)> {
     let SealContext {
         path,
         pinned,
@@ -1219,7 +1239,8 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
             ws.display(&env.env_file)
         )));
     }
-    remove_stale_temps(&[path.parent(), env.record.parent(), env.state.parent()]);
+    let mut plan = WritePlan::new();
+    plan.cleanup(&[path.parent(), env.record.parent(), env.state.parent()]);
 
     let value_map: BTreeMap<&str, &SecretBytes> =
         values.iter().map(|(k, v)| (k.as_str(), v)).collect();
@@ -1412,17 +1433,31 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     };
 
     if changed {
-        fsio::write_atomic(&path, &bytes, Sensitivity::Public)?;
+        plan.write(&path, shown.clone(), &bytes, Sensitivity::Public);
     }
     if changed || record_file_differs(env, &record) {
-        ensure_parent(ws, &env.record)?;
-        fsio::write_atomic(&env.record, &record.to_bytes(), Sensitivity::Public)?;
+        plan.write(
+            &env.record,
+            ws.display(&env.record),
+            &record.to_bytes(),
+            Sensitivity::Public,
+        );
     }
     if state.as_ref() != Some(&new_state) {
-        fsio::write_atomic(&env.state, &new_state.to_bytes(), Sensitivity::Secret)?;
+        plan.write(
+            &env.state,
+            ws.display(&env.state),
+            &new_state.to_bytes(),
+            Sensitivity::Secret,
+        );
     }
 
-    Ok(SealOutcome {
+    let added: Vec<String> = reseal
+        .iter()
+        .filter(|k| !existing_keys.contains(*k))
+        .cloned()
+        .collect();
+    let outcome = SealOutcome {
         env: env.name.clone(),
         file: shown,
         record: ws.display(&env.record),
@@ -1431,6 +1466,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         target,
         keys,
         resealed: reseal.into_iter().collect(),
+        added,
         kept: keep
             .into_iter()
             .filter(|k| object.encrypted_data.contains_key(k))
@@ -1440,7 +1476,8 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         reseal_all_reason: reason,
         changed,
         warnings: unignored_plaintext(ws, &[&env.env_file, &env.state]),
-    })
+    };
+    Ok((outcome, plan))
 }
 
 /// Whether the record file must be (re)written: missing, unreadable, or
@@ -1696,6 +1733,21 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
     rng: &mut R,
     now: i64,
 ) -> Result<RotateOutcome> {
+    let (out, plan) = plan_rotate(ws, env_name, opts, rng, now)?;
+    plan.apply()?;
+    Ok(out)
+}
+
+/// [`rotate`] without writing: the outcome and the writes it would make (the
+/// env file first when values are generated, then the sealed file, record and
+/// state). `rotate --dry-run` describes it.
+pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
+    ws: &Workspace,
+    env_name: &str,
+    opts: &RotateOptions,
+    rng: &mut R,
+    now: i64,
+) -> Result<(RotateOutcome, WritePlan)> {
     let env = ws.env(env_name)?;
     if !env.is_sealed() {
         return Err(not_sealed(ws, &env));
@@ -1726,7 +1778,8 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
     }
     // Everything that can fail before writing is checked first.
     let ctx = prepare_seal(ws, &env, now)?;
-    remove_stale_temps(&[env.env_file.parent()]);
+    let mut plan = WritePlan::new();
+    plan.cleanup(&[env.env_file.parent()]);
     if opts.generate {
         let original =
             Zeroizing::new(std::fs::read(&env.env_file).map_err(|e| Error::io(shown.clone(), e))?);
@@ -1746,21 +1799,24 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
                 }
             }
         }
-        fsio::write_atomic(&env.env_file, &bytes, Sensitivity::Secret)?;
+        plan.write(&env.env_file, shown.clone(), &bytes, Sensitivity::Secret);
         values = check;
     } else {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&env.env_file, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Error::io(shown.clone(), e))?;
+        plan.chmod(&env.env_file, shown.clone(), 0o600);
     }
-    let mut seal = seal_prepared(ws, &env, ctx, &values, Reseal::Keys(keys.clone()), rng, now)?;
+    let (mut seal, seal_plan) =
+        seal_prepared(ws, &env, ctx, &values, Reseal::Keys(keys.clone()), rng, now)?;
+    plan.extend(seal_plan);
     seal.warnings.extend(env_file_warnings(ws, &env.env_file));
-    Ok(RotateOutcome {
-        rotated: keys,
-        generated: opts.generate,
-        env_file: shown,
-        seal,
-    })
+    Ok((
+        RotateOutcome {
+            rotated: keys,
+            generated: opts.generate,
+            env_file: shown,
+            seal,
+        },
+        plan,
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -1816,6 +1872,21 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
     now: i64,
     progress: &mut dyn FnMut(RenderEvent),
 ) -> Result<Vec<RenderedEnv>> {
+    let (done, plan) = plan_render(ws, opts, rng, now, progress)?;
+    plan.apply()?;
+    Ok(done)
+}
+
+/// [`render`] without touching the output directory: the rendered environments
+/// and the writes (`out_dir/E.yaml`) it would make. Nothing is written unless
+/// every environment rendered (all or nothing); `render --dry-run` describes it.
+pub fn plan_render<R: RngCore + CryptoRng + ?Sized>(
+    ws: &Workspace,
+    opts: &RenderOptions,
+    rng: &mut R,
+    now: i64,
+    progress: &mut dyn FnMut(RenderEvent),
+) -> Result<(Vec<RenderedEnv>, WritePlan)> {
     let names = if opts.envs.is_empty() {
         ws.env_names()?
     } else {
@@ -1870,7 +1941,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
         config: ws.config.clone(),
     };
 
-    std::fs::create_dir_all(&opts.out_dir).map_err(|e| Error::io(&opts.out_dir, e))?;
+    let mut plan = WritePlan::new();
     progress(RenderEvent::Start(envs.len()));
     let mut done = Vec::new();
     for env in &envs {
@@ -1940,7 +2011,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
         let objects = parse_rendered(&shown, &out)?;
         let foreign = verify_rendered(&shown, &objects, &sealed_targets, &sealed_values)?;
         let path = opts.out_dir.join(format!("{}.yaml", env.name));
-        fsio::write_atomic(&path, &out, Sensitivity::Public)?;
+        plan.write(&path, path.display().to_string(), &out, Sensitivity::Public);
         progress(RenderEvent::Done(env.name.clone()));
         done.push(RenderedEnv {
             env: env.name.clone(),
@@ -1951,7 +2022,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
         });
     }
     drop(tmp);
-    Ok(done)
+    Ok((done, plan))
 }
 
 /// Checks kustomize's output: every SealedSecret's `metadata` and

@@ -326,6 +326,17 @@ fn format_utc(ts: i64) -> String {
 /// certificate findings and the tracked-`*secrets.env` check. I/O failures (a
 /// missing path, an unreadable file) are errors, not findings.
 pub fn check_inputs(inputs: Vec<Input>, opts: &CheckOptions) -> Result<Report> {
+    check_inputs_with_progress(inputs, opts, &|_| {}, &|| {})
+}
+
+/// [`check_inputs`], reporting progress: `total` once with the number of inputs
+/// found, then `tick` after each one is checked (from worker threads).
+pub fn check_inputs_with_progress(
+    inputs: Vec<Input>,
+    opts: &CheckOptions,
+    total: &dyn Fn(usize),
+    tick: &(dyn Fn() + Sync),
+) -> Result<Report> {
     enum Job {
         File { display: String, path: PathBuf },
         Bytes { origin: String, bytes: Vec<u8> },
@@ -356,14 +367,19 @@ pub fn check_inputs(inputs: Vec<Input>, opts: &CheckOptions) -> Result<Report> {
         }
     }
 
+    total(jobs.len());
     let results: Vec<Result<(Vec<Finding>, Stats)>> = jobs
         .into_par_iter()
-        .map(|job| match job {
-            Job::File { display, path } => {
-                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-                Ok(check_one(&display, &bytes, opts))
-            }
-            Job::Bytes { origin, bytes } => Ok(check_one(&origin, &bytes, opts)),
+        .map(|job| {
+            let r = match job {
+                Job::File { display, path } => {
+                    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                    Ok(check_one(&display, &bytes, opts))
+                }
+                Job::Bytes { origin, bytes } => Ok(check_one(&origin, &bytes, opts)),
+            };
+            tick();
+            r
         })
         .collect();
 

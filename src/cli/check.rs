@@ -40,6 +40,9 @@ pub struct CheckArgs {
     pub root: Option<PathBuf>,
 }
 
+/// `check` draws a progress line from this many files on.
+const PROGRESS_FROM_FILES: usize = 200;
+
 fn expected_key(pem: &[u8], origin: &str) -> Result<ExpectedKey> {
     let c = Certificate::from_pem(pem, origin)?;
     // A key `seal` refuses is no reference for `check` either (exit 4).
@@ -99,7 +102,23 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         });
     }
     inputs.extend(paths.into_iter().map(Input::Path));
-    let report = check::check_inputs(inputs, &opts)?;
+    // A progress line on a terminal for large trees only (small runs finish
+    // before it would be seen); never in CI logs or pipes.
+    let bar = super::out::progress("checking", 0);
+    let report = check::check_inputs_with_progress(
+        inputs,
+        &opts,
+        &|n| {
+            if n >= PROGRESS_FROM_FILES {
+                bar.set_length(n as u64);
+            } else {
+                bar.finish_and_clear();
+            }
+        },
+        &|| bar.inc(1),
+    );
+    bar.finish_and_clear();
+    let report = report?;
     let format: OutputFormat = a
         .format
         .parse()

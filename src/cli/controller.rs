@@ -12,7 +12,7 @@ use empseal::secret::{Layout, SealedSecret};
 use empseal::source::{self, PinOutcome};
 use empseal::{emit, manifest};
 
-use super::out::note;
+use super::out::{note, say, verbose};
 use super::seal::{emit_output, now, read_input, render_sealed};
 use super::ClusterArgs;
 
@@ -29,6 +29,10 @@ pub struct CertFetchArgs {
     /// (insecure-skip-tls-verify); check the fingerprint out of band first.
     #[arg(long = "insecure-pin", requires = "env")]
     pub insecure_pin: bool,
+    /// With --env: fetch and check, show what the pin would become (old and new
+    /// fingerprints, files) and write nothing.
+    #[arg(long = "dry-run", requires = "env")]
+    pub dry_run: bool,
     /// Write the PEM to this file (atomically) instead of stdout.
     #[arg(short = 'w', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -68,14 +72,13 @@ pub struct ReencryptArgs {
     /// Replace the input file (atomically), keeping its format and layout.
     #[arg(long = "in-place", requires = "file")]
     pub in_place: bool,
+    /// With --in-place: ask the controller, then show which SealedSecrets and keys
+    /// would be re-encrypted; write nothing.
+    #[arg(long = "dry-run", requires = "in_place")]
+    pub dry_run: bool,
     /// Cluster and controller.
     #[command(flatten)]
     pub cluster: ClusterArgs,
-}
-
-/// The overlay directory of `env` under the repository root.
-pub fn overlay_dir(root: Option<&Path>, env: &str) -> Result<PathBuf> {
-    Ok(super::lifecycle::workspace(root)?.env(env)?.dir)
 }
 
 /// `empseal cert fetch`.
@@ -85,6 +88,11 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
     let now = now();
     let cert = Certificate::from_pem(&fetched.pem, &fetched.origin)?;
     cert.check_usable(now)?;
+    verbose!(
+        "fetched certificate from {} (fingerprint {})",
+        fetched.origin,
+        cert.fingerprint()
+    );
     if let Some(env) = &a.env {
         if let Some(why) = controller.unverified_tls() {
             if !a.insecure_pin {
@@ -98,7 +106,41 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
                 cert.fingerprint()
             );
         }
-        let dir = overlay_dir(a.root.as_deref(), env)?;
+        let ws = super::lifecycle::workspace(a.root.as_deref())?;
+        let dir = ws.env(env)?.dir;
+        if a.dry_run {
+            let outcome = source::plan_pin_certificate(
+                &dir,
+                &fetched.pem,
+                &fetched.origin,
+                a.accept_new,
+                now,
+            )?;
+            let (what, old) = match &outcome {
+                PinOutcome::Created(_) => ("would pin", None),
+                PinOutcome::Unchanged(_) => ("unchanged (already pinned)", None),
+                PinOutcome::Renewed { old, .. } => {
+                    ("would renew (same key, new certificate)", Some(old))
+                }
+                PinOutcome::Replaced { old, .. } => ("would replace (new key)", Some(old)),
+            };
+            say!(
+                "{env}: {what}: certificate {} valid until {}",
+                outcome.pin().fingerprint,
+                outcome.pin().not_after
+            );
+            if let Some(old) = old {
+                say!("  pinned now: {} valid until {}", old.fingerprint, old.not_after);
+            }
+            if !matches!(outcome, PinOutcome::Unchanged(_)) {
+                for p in [source::pin::cert_path(&dir), source::pin::pin_path(&dir)] {
+                    let change = if p.exists() { "modify:" } else { "create:" };
+                    say!("  {change:<9} {}", ws.display(&p));
+                }
+            }
+            say!("  (dry run: nothing written)");
+            return Ok(0);
+        }
         let outcome =
             source::pin_certificate(&dir, &fetched.pem, &fetched.origin, a.accept_new, now)?;
         let pin = outcome.pin();
@@ -193,6 +235,40 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
         out.push(r);
     }
     let text = render_sealed(&out, format, layout)?;
+    if a.dry_run {
+        let fingerprint = controller
+            .fetch_cert()
+            .ok()
+            .and_then(|f| Certificate::from_pem(&f.pem, &f.origin).ok())
+            .map(|c| c.fingerprint())
+            .unwrap_or_else(|| "unknown".into());
+        let change = if text.as_bytes() == bytes.as_slice() {
+            "unchanged"
+        } else {
+            "modify"
+        };
+        say!("would re-encrypt {origin} with the controller's newest key (certificate {fingerprint})");
+        for (old, new) in sealed.iter().zip(&out) {
+            let changed: Vec<&str> = new
+                .encrypted_data
+                .iter()
+                .filter(|(k, v)| old.encrypted_data.get(*k) != Some(*v))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let kept: Vec<&str> = new
+                .encrypted_data
+                .iter()
+                .filter(|(k, v)| old.encrypted_data.get(*k) == Some(*v))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            say!("  SealedSecret {}:", object_name(old));
+            say!("    changed: {}", if changed.is_empty() { "-".into() } else { changed.join(", ") });
+            say!("    kept:    {}", if kept.is_empty() { "-".into() } else { kept.join(", ") });
+        }
+        say!("  {change:<9} {origin}", change = format!("{change}:"));
+        say!("  (dry run: nothing written)");
+        return Ok(0);
+    }
     let target = if a.in_place {
         a.file.clone()
     } else {

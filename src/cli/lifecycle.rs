@@ -12,7 +12,9 @@ use empseal::error::{Error, Result};
 use empseal::history::{self, KeyDiff};
 use empseal::overlay::{self, RenderEvent, RenderOptions, RotateOptions, Workspace};
 
-use super::out::{note, say};
+use empseal::plan::WritePlan;
+
+use super::out::{note, say, verbose};
 
 /// Where the repository is: `--root`, else the nearest parent of the current
 /// directory holding `empseal.yaml` or `k8s/overlays`.
@@ -25,13 +27,38 @@ pub struct RootArgs {
 
 /// Opens the workspace for a lifecycle command.
 pub fn workspace(root: Option<&Path>) -> Result<Workspace> {
-    match root {
-        Some(r) => Workspace::open(r),
+    let ws = match root {
+        Some(r) => Workspace::open(r)?,
         None => {
             let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-            Workspace::discover(&cwd)
+            Workspace::discover(&cwd)?
+        }
+    };
+    verbose!("repository root {}", ws.root.display());
+    Ok(ws)
+}
+
+/// Says (with -v) which kustomize builds the overlays.
+fn say_kustomize(ws: &Workspace) {
+    if super::out::verbose_on() {
+        match ws.kustomize() {
+            Ok(k) => verbose!("overlays are built with `{}`", k.describe()),
+            Err(e) => verbose!("kustomize: {e}"),
         }
     }
+}
+
+/// `--dry-run`'s account of a plan: each file (relative to the repository root)
+/// and what would happen to it. Then `(dry run: nothing written)`.
+pub fn print_plan(plan: &WritePlan) {
+    let files = plan.files();
+    if files.iter().all(|(_, c)| *c == empseal::plan::FileChange::Unchanged) {
+        say!("  files:    none would change");
+    }
+    for (file, change) in files {
+        say!("  {:<9} {file}", format!("{}:", change.as_str()));
+    }
+    say!("  (dry run: nothing written)");
 }
 
 fn now() -> i64 {
@@ -58,14 +85,67 @@ fn demo_warning(env: &str) -> String {
 /// `empseal seal --env ENV [--all]`: the CLI's seal command calls this when
 /// `--env` is given (`reseal_all` = `--all`). Prints what was sealed (keys
 /// only) and returns the exit code.
-pub fn seal_env(root: Option<&Path>, env: &str, reseal_all: bool) -> Result<i32> {
+pub fn seal_env(root: Option<&Path>, env: &str, reseal_all: bool, dry_run: bool) -> Result<i32> {
     let ws = workspace(root)?;
-    let out = overlay::seal_env(&ws, env, reseal_all, &mut rand::rng(), now())?;
+    say_kustomize(&ws);
+    let (out, plan) = overlay::plan_seal_env(&ws, env, reseal_all, &mut rand::rng(), now())?;
+    say_cert(&ws, env, &out);
     if out.demo_cert {
         note!("{}", demo_warning(env));
     }
+    if dry_run {
+        print_seal_dry(&out);
+        print_plan(&plan);
+        return Ok(0);
+    }
+    plan.apply()?;
     print_seal(&out);
     Ok(0)
+}
+
+/// Says (with -v) which certificate sealed and for what.
+fn say_cert(ws: &Workspace, env: &str, out: &overlay::SealOutcome) {
+    if super::out::verbose_on() {
+        let cert = ws
+            .env(env)
+            .map(|e| ws.display(&e.cert))
+            .unwrap_or_else(|_| "the pinned certificate".into());
+        verbose!(
+            "{env}: sealing with {cert} (fingerprint {}) for {}",
+            out.fingerprint,
+            out.target
+        );
+    }
+}
+
+/// The key-level account of a sealing run that was not applied.
+fn print_seal_dry(out: &overlay::SealOutcome) {
+    for w in &out.warnings {
+        note!("empseal: warning: {w}");
+    }
+    let changed: Vec<String> = out
+        .resealed
+        .iter()
+        .filter(|k| !out.added.contains(k))
+        .cloned()
+        .collect();
+    say!(
+        "would seal {} for {} with certificate {} -> {}",
+        out.env,
+        out.target,
+        out.fingerprint,
+        out.file
+    );
+    if let Some(why) = &out.reseal_all_reason {
+        say!("  every key would be resealed: {why}");
+    }
+    say!("  added:    {}", list(&out.added));
+    say!("  changed:  {}", list(&changed));
+    say!("  removed:  {}", list(&out.removed));
+    say!("  kept:     {}", list(&out.kept));
+    if !out.unsealed.is_empty() {
+        say!("  not sealed: {}", list(&out.unsealed));
+    }
 }
 
 fn print_seal(out: &overlay::SealOutcome) {
@@ -123,6 +203,9 @@ pub struct RenderArgs {
     /// ones: renders with no secrets and no cluster.
     #[arg(long)]
     pub demo: bool,
+    /// Render and verify, then show which files would be written; write nothing.
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
     /// Repository root.
     #[command(flatten)]
     pub root: RootArgs,
@@ -136,28 +219,32 @@ pub fn render(a: RenderArgs) -> Result<i32> {
         out_dir: a.out_dir.clone(),
         demo: a.demo,
     };
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} rendering [{bar:24}] {pos}/{len} {msg}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
+    say_kustomize(&ws);
+    let bar = super::out::progress("rendering", 0);
     let mut on_event = |e: RenderEvent| match e {
         RenderEvent::Start(n) => bar.set_length(n as u64),
         RenderEvent::Env(name) => bar.set_message(name),
         RenderEvent::Done(_) => bar.inc(1),
     };
-    let result = overlay::render(&ws, &opts, &mut rand::rng(), now(), &mut on_event);
+    let result = overlay::plan_render(&ws, &opts, &mut rand::rng(), now(), &mut on_event);
     bar.finish_and_clear();
-    let done = result?;
+    let (done, plan) = result?;
+    let plan = if a.dry_run {
+        Some(plan)
+    } else {
+        plan.apply()?;
+        None
+    };
     for r in &done {
         let sealed: Vec<String> = r.sealed.iter().map(|t| t.to_string()).collect();
+        if let Ok(e) = ws.env(&r.env) {
+            if let Ok(Some(pin)) = overlay::read_pin(&ws, &e) {
+                verbose!("{}: sealed with {} (fingerprint {})", r.env, ws.display(&e.cert), pin.fingerprint.as_deref().unwrap_or("unknown"));
+            }
+        }
         say!(
-            "rendered {} -> {} ({} objects{})",
+            "{} {} -> {} ({} objects{})",
+            if a.dry_run { "would render" } else { "rendered" },
             r.env,
             r.path.display(),
             r.objects,
@@ -173,6 +260,9 @@ pub fn render(a: RenderArgs) -> Result<i32> {
                 r.env
             );
         }
+    }
+    if let Some(plan) = &plan {
+        print_plan(plan);
     }
     if a.demo {
         note!(
@@ -198,6 +288,10 @@ pub struct RotateArgs {
     /// Length of generated values (characters from A-Z a-z 0-9 - _).
     #[arg(long, value_name = "N", default_value_t = overlay::DEFAULT_GENERATED_LENGTH, requires = "generate")]
     pub length: usize,
+    /// Show the keys and files that would change and write nothing (no value is
+    /// generated into the env file, nothing is resealed).
+    #[arg(long = "dry-run")]
+    pub dry_run: bool,
     /// Repository root.
     #[command(flatten)]
     pub root: RootArgs,
@@ -211,10 +305,22 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
         generate: a.generate,
         length: a.length,
     };
-    let out = overlay::rotate(&ws, &a.env, &opts, &mut rand::rng(), now())?;
+    say_kustomize(&ws);
+    let (out, plan) = overlay::plan_rotate(&ws, &a.env, &opts, &mut rand::rng(), now())?;
+    say_cert(&ws, &a.env, &out.seal);
     if out.seal.demo_cert {
         note!("{}", demo_warning(&a.env));
     }
+    if a.dry_run {
+        say!("would rotate in {}: {}", a.env, list(&out.rotated));
+        if out.generated {
+            say!("  new values would be generated into {}", out.env_file);
+        }
+        print_seal_dry(&out.seal);
+        print_plan(&plan);
+        return Ok(0);
+    }
+    plan.apply()?;
     say!("rotated in {}: {}", a.env, list(&out.rotated));
     if out.generated {
         say!("  new values written to {} (mode 0600)", out.env_file);
@@ -257,6 +363,37 @@ fn changes(d: &KeyDiff) -> String {
     } else {
         parts.join(" ")
     }
+}
+
+/// The width to fit `history`'s table to when stdout is a terminal: `COLUMNS`,
+/// else the terminal's size. `None` for pipes and files.
+fn terminal_width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    if let Some(c) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+    {
+        return Some(c);
+    }
+    console::Term::stdout()
+        .size_checked()
+        .map(|(_, cols)| cols as usize)
+}
+
+/// `s` cut to `max` characters, the last one `…` when anything was cut.
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
 }
 
 /// Runs `empseal history`.
@@ -306,11 +443,18 @@ pub fn history(a: HistoryArgs) -> Result<i32> {
                     *w = (*w).max(c.chars().count());
                 }
             }
+            // On a terminal the subject is cut to the width (`…`); pipes and
+            // --format json keep it whole.
+            let width = terminal_width();
             let print_row = |cells: &[&str]| {
                 let mut line = String::new();
                 for (i, c) in cells.iter().enumerate() {
                     if i + 1 == cells.len() {
-                        line.push_str(c);
+                        let used = line.chars().count();
+                        match width {
+                            Some(w) => line.push_str(&truncate(c, w.saturating_sub(used))),
+                            None => line.push_str(c),
+                        }
                     } else {
                         line.push_str(&format!("{c:<w$}  ", w = widths[i]));
                     }

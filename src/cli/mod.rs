@@ -19,6 +19,10 @@ use empseal::secret::{Format, Layout, Scope};
 #[derive(Debug, Parser)]
 #[command(name = "empseal", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Say on stderr what empseal is doing: which certificate (and its
+    /// fingerprint), controller, kubeconfig context and kustomize command. Never values.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -108,6 +112,45 @@ pub fn parse_scope(v: &str) -> std::result::Result<ScopeArg, String> {
         .map_err(|_| "must be one of: strict, namespace-wide, cluster-wide".to_string())
 }
 
+/// A kubectl duration (`--request-timeout`): a number with a unit (`500ms`, `30s`,
+/// `1m`, `1h`, or combined as `1m30s`), or a bare number of seconds; `0` means
+/// empseal's default.
+pub fn parse_duration(v: &str) -> std::result::Result<std::time::Duration, String> {
+    let bad = || format!("{v:?} is not a duration; use e.g. 30s, 1m or 500ms");
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let mut total = 0f64;
+    let mut rest = v;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let (num, tail) = rest.split_at(n);
+        let num: f64 = num.parse().map_err(|_| bad())?;
+        let u = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(u);
+        let scale = match unit {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += num * scale;
+        rest = tail;
+    }
+    Ok(std::time::Duration::from_secs_f64(total))
+}
+
 /// Text from outside (git authors and subjects, file contents) made safe for a
 /// terminal: control characters (escape sequences, carriage returns, ...) are
 /// printed escaped (`\u{1b}`) instead of being sent to the terminal.
@@ -146,18 +189,31 @@ impl From<LayoutArg> for Layout {
 #[derive(Debug, Clone, Args, Default)]
 pub struct ClusterArgs {
     /// Path to a kubeconfig (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
-    #[arg(long, global = false)]
+    #[arg(long, global = false, env = "SEALED_SECRETS_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use.
-    #[arg(long)]
+    #[arg(long, env = "SEALED_SECRETS_CONTEXT")]
     pub context: Option<String>,
-    /// Name of the sealed-secrets controller Service
-    /// [default: $SEALED_SECRETS_CONTROLLER_NAME, else sealed-secrets-controller].
-    #[arg(long)]
+    /// The kubeconfig cluster to use (instead of the context's).
+    #[arg(long, value_name = "NAME", env = "SEALED_SECRETS_CLUSTER")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use (instead of the context's).
+    #[arg(long, value_name = "NAME", env = "SEALED_SECRETS_USER")]
+    pub user: Option<String>,
+    /// The address and port of the Kubernetes API server (instead of the kubeconfig's).
+    #[arg(long, short = 's', value_name = "URL", env = "SEALED_SECRETS_SERVER")]
+    pub server: Option<String>,
+    /// Bearer token for the API server (instead of the kubeconfig user's credentials).
+    #[arg(long, value_name = "TOKEN", env = "SEALED_SECRETS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// How long to wait for one request (kubectl's form: 30s, 1m, 500ms; 0 = empseal's default).
+    #[arg(long, value_name = "DURATION", env = "SEALED_SECRETS_REQUEST_TIMEOUT", value_parser = parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    /// Name of the sealed-secrets controller Service [default: sealed-secrets-controller].
+    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAME")]
     pub controller_name: Option<String>,
-    /// Namespace of the sealed-secrets controller
-    /// [default: $SEALED_SECRETS_CONTROLLER_NAMESPACE, else kube-system].
-    #[arg(long)]
+    /// Namespace of the sealed-secrets controller [default: kube-system].
+    #[arg(long, env = "SEALED_SECRETS_CONTROLLER_NAMESPACE")]
     pub controller_namespace: Option<String>,
     /// Talk to the controller at this URL (e.g. a port-forward) instead of through the API server.
     #[arg(long, value_name = "URL")]
@@ -167,7 +223,18 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// The kubeconfig selection these flags make.
     pub fn kube(&self) -> empseal::source::KubeOptions {
-        empseal::source::KubeOptions::from_process(self.kubeconfig.clone(), self.context.clone())
+        let mut k = empseal::source::KubeOptions::from_process(
+            self.kubeconfig.clone(),
+            self.context.clone(),
+        );
+        k.cluster = self.cluster.clone();
+        k.user = self.user.clone();
+        k.server = self.server.clone();
+        k.token = self
+            .token
+            .clone()
+            .map(|t| empseal::source::Token(zeroize::Zeroizing::new(t)));
+        k
     }
 
     /// The controller these flags designate, as kubeseal resolves it.
@@ -190,10 +257,12 @@ impl ClusterArgs {
     /// stderr when the kubeconfig turns TLS verification off: that is never followed
     /// silently.
     pub fn controller(&self) -> Result<empseal::source::Controller> {
-        let c = empseal::source::Controller::connect(
-            self.endpoint()?,
-            empseal::source::NetOptions::default(),
-        )?;
+        let mut net = empseal::source::NetOptions::default();
+        if let Some(t) = self.request_timeout.filter(|t| !t.is_zero()) {
+            net.request_timeout = t;
+        }
+        let c = empseal::source::Controller::connect(self.endpoint()?, net)?;
+        out::verbose!("controller: {}", c.describe());
         if let Some(why) = c.unverified_tls() {
             out::note!("empseal: warning: {why}; anyone on the network path can answer in its place (use https:// with a verified certificate)");
         }
@@ -222,6 +291,7 @@ pub fn try_parse() -> std::result::Result<Cli, clap::Error> {
 
 /// Runs the parsed command line; returns the exit code on success.
 pub fn run(cli: Cli) -> Result<i32> {
+    out::set_verbose(cli.verbose);
     match cli.command {
         Command::Seal(a) => seal::seal(*a),
         Command::Unseal(a) => seal::unseal(a),

@@ -60,3 +60,53 @@ macro_rules! note {
 }
 
 pub(crate) use {note, say};
+
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turns `-v/--verbose` on for this process.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `-v/--verbose` was given.
+pub fn verbose_on() -> bool {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// With `-v`: says on stderr what empseal is doing (`empseal: <text>`). Callers
+/// pass names, paths, fingerprints and commands, never a value.
+macro_rules! verbose {
+    ($($t:tt)*) => {
+        if $crate::cli::out::verbose_on() {
+            $crate::cli::out::stderr(format_args!("empseal: {}", format_args!($($t)*)))
+        }
+    };
+}
+
+pub(crate) use verbose;
+
+/// Whether progress may be drawn: stderr is a terminal and this is not a CI run
+/// (`CI=true`, as GitHub Actions, GitLab and most CI systems set it).
+pub fn interactive_stderr() -> bool {
+    use std::io::IsTerminal;
+    let ci = std::env::var("CI")
+        .map(|v| v.eq_ignore_ascii_case("true") || v == "1")
+        .unwrap_or(false);
+    std::io::stderr().is_terminal() && !ci
+}
+
+/// A progress line on stderr (`{prefix} [bar] pos/len msg`) when
+/// [`interactive_stderr`], else a hidden bar that draws nothing.
+pub fn progress(prefix: &str, len: u64) -> indicatif::ProgressBar {
+    if !interactive_stderr() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} {prefix} [{{bar:24}}] {{pos}}/{{len}} {{msg}}"
+    )) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}

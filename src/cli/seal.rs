@@ -24,11 +24,19 @@ const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
 pub struct SealArgs {
     /// Seal this environment's env file with its pinned certificate into its
     /// sealedsecret.yaml (k8s/overlays/ENV); unchanged values keep their ciphertext.
-    #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal", "from_file", "name", "namespace", "file", "scope", "format", "output", "raw", "merge_into"])]
+    #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal", "from_file"])]
     pub env: Option<String>,
     /// With --env: reseal every key, not only the changed ones.
     #[arg(long, requires = "env")]
     pub all: bool,
+    /// With --env: show what would change (files, keys added/changed/removed/kept,
+    /// certificate fingerprint) and write nothing. Never prints values.
+    #[arg(long = "dry-run", requires = "env")]
+    pub dry_run: bool,
+    /// With --env: the repository root (default: the nearest parent directory with
+    /// empseal.yaml or k8s/overlays).
+    #[arg(long, value_name = "DIR", requires = "env")]
+    pub root: Option<PathBuf>,
     /// Read KEY=VALUE lines from an env file, as kubectl's --from-env-file (repeatable).
     #[arg(long = "from-env-file", value_name = "FILE")]
     pub from_env_file: Vec<PathBuf>,
@@ -40,17 +48,18 @@ pub struct SealArgs {
     #[arg(long = "from-file", value_name = "[KEY=]PATH")]
     pub from_file: Vec<String>,
     /// Name of the Secret (required with --from-*; overrides a manifest's name).
-    #[arg(long)]
+    #[arg(long, env = "SEALED_SECRETS_NAME")]
     pub name: Option<String>,
     /// Namespace (default: the kubeconfig context's namespace, else `default`).
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, env = "SEALED_SECRETS_NAMESPACE")]
     pub namespace: Option<String>,
     /// Secret manifests to seal (YAML or JSON, several documents); `-` or absent: stdin.
     #[arg(
         short = 'f',
         long = "secret-file",
         visible_alias = "file",
-        value_name = "FILE"
+        value_name = "FILE",
+        env = "SEALED_SECRETS_SECRET_FILE"
     )]
     pub file: Option<PathBuf>,
     /// Certificate file or URL (http, https, file); else $SEALED_SECRETS_CERT, else the cluster.
@@ -58,30 +67,31 @@ pub struct SealArgs {
     pub cert: Option<String>,
     /// Sealing scope: strict, namespace-wide or cluster-wide; default (or an empty
     /// value, as kubeseal) strict, or the scope annotations on the input Secret.
-    #[arg(long, value_parser = super::parse_scope, value_name = "SCOPE")]
+    #[arg(long, value_parser = super::parse_scope, value_name = "SCOPE", env = "SEALED_SECRETS_SCOPE")]
     pub scope: Option<ScopeArg>,
     /// Output format (default yaml; a -w file ending in .json selects json).
-    #[arg(short = 'o', long = "format", value_enum)]
+    #[arg(short = 'o', long = "format", value_enum, env = "SEALED_SECRETS_FORMAT")]
     pub format: Option<FormatArg>,
     /// Write the SealedSecrets to this file atomically instead of stdout.
     #[arg(
         short = 'w',
         long = "sealed-secret-file",
         visible_alias = "output",
-        value_name = "FILE"
+        value_name = "FILE",
+        env = "SEALED_SECRETS_SEALED_SECRET_FILE"
     )]
     pub output: Option<PathBuf>,
     /// Reproduce the bytes of this kubeseal generation.
     #[arg(long = "kubeseal-layout", value_enum, default_value_t = LayoutArg::Current)]
     pub layout: LayoutArg,
     /// Print one sealed value (base64) instead of a SealedSecret, as kubeseal --raw.
-    #[arg(long)]
+    #[arg(long, env = "SEALED_SECRETS_RAW")]
     pub raw: bool,
     /// Add or replace items in an existing SealedSecret file, in place, atomically.
-    #[arg(long = "merge-into", value_name = "FILE")]
+    #[arg(long = "merge-into", value_name = "FILE", env = "SEALED_SECRETS_MERGE_INTO")]
     pub merge_into: Option<PathBuf>,
     /// Allow sealing a Secret with no data.
-    #[arg(long = "allow-empty-data")]
+    #[arg(long = "allow-empty-data", env = "SEALED_SECRETS_ALLOW_EMPTY_DATA")]
     pub allow_empty_data: bool,
     /// Cluster and controller, used when no --cert is given.
     #[command(flatten)]
@@ -96,6 +106,7 @@ pub struct UnsealArgs {
     #[arg(
         long = "private-key",
         visible_alias = "recovery-private-key",
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
         required = true,
         value_name = "FILE",
         value_delimiter = ','
@@ -134,6 +145,13 @@ pub fn now() -> i64 {
 /// Reads a file, or stdin for `None`/`-`; returns (origin for messages, bytes).
 pub fn read_input(file: Option<&Path>) -> Result<(String, empseal::secret::SecretBytes)> {
     let spec = file.map(|p| p.to_string_lossy().into_owned());
+    if spec.as_deref().is_none_or(|s| s == "-") {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            // kubeseal's hint, word for word, so a waiting prompt is not a mystery.
+            note!("(tty detected: expecting json/yaml k8s resource in stdin)");
+        }
+    }
     manifest::read_input(spec.as_deref().unwrap_or("-"))
 }
 
@@ -149,6 +167,7 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
     };
     let c = Certificate::from_pem(&pem, &origin)?;
     c.check_usable(now)?;
+    super::out::verbose!("sealing with certificate {origin} (fingerprint {})", c.fingerprint());
     warn_about(&c, now);
     Ok(c)
 }
@@ -225,6 +244,28 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
         a.cert = None;
     }
     if let Some(env) = &a.env {
+        // kubeseal's flags that --env decides itself: refused on the command line,
+        // ignored (with a note) when they come from SEALED_SECRETS_* variables.
+        let decided = [
+            (a.name.is_some(), "--name", "SEALED_SECRETS_NAME"),
+            (a.namespace.is_some(), "--namespace", "SEALED_SECRETS_NAMESPACE"),
+            (a.file.is_some(), "--secret-file", "SEALED_SECRETS_SECRET_FILE"),
+            (a.scope.is_some(), "--scope", "SEALED_SECRETS_SCOPE"),
+            (a.format.is_some(), "--format", "SEALED_SECRETS_FORMAT"),
+            (a.output.is_some(), "--sealed-secret-file", "SEALED_SECRETS_SEALED_SECRET_FILE"),
+            (a.raw, "--raw", "SEALED_SECRETS_RAW"),
+            (a.merge_into.is_some(), "--merge-into", "SEALED_SECRETS_MERGE_INTO"),
+        ];
+        for (given, flag, var) in decided {
+            if !given {
+                continue;
+            }
+            if std::env::var_os(var).is_none() {
+                note!("empseal: error: {flag} cannot be used with --env: {env}'s overlay decides it (see `empseal seal --help`)");
+                return Ok(empseal::error::exit::USAGE);
+            }
+            note!("empseal: note: {var} is ignored with --env ({env}'s overlay decides it)");
+        }
         // --env seals with the env's pinned certificate, never --cert.
         if a.cert.is_some() {
             if std::env::var_os("SEALED_SECRETS_CERT").is_none() {
@@ -234,7 +275,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
             }
             note!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
         }
-        return super::lifecycle::seal_env(None, env, a.all);
+        return super::lifecycle::seal_env(a.root.as_deref(), env, a.all, a.dry_run);
     }
     let now = now();
     let format: Format = match (a.format, &a.output) {

@@ -32,6 +32,24 @@ pub struct KubeOptions {
     pub home: Option<PathBuf>,
     /// Whether to fall back to the in-cluster configuration when no kubeconfig exists.
     pub allow_in_cluster: bool,
+    /// `--cluster NAME`: the kubeconfig cluster instead of the context's.
+    pub cluster: Option<String>,
+    /// `--user NAME`: the kubeconfig user instead of the context's.
+    pub user: Option<String>,
+    /// `--server URL`: the API server instead of the kubeconfig's.
+    pub server: Option<String>,
+    /// `--token TOKEN`: a bearer token instead of the user's credentials.
+    pub token: Option<Token>,
+}
+
+/// A bearer token given on the command line: zeroized on drop, never shown by `Debug`.
+#[derive(Clone)]
+pub struct Token(pub zeroize::Zeroizing<String>);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(<hidden>)")
+    }
 }
 
 impl KubeOptions {
@@ -43,6 +61,7 @@ impl KubeOptions {
             kubeconfig_env: std::env::var_os("KUBECONFIG"),
             home: std::env::var_os("HOME").map(PathBuf::from),
             allow_in_cluster: true,
+            ..KubeOptions::default()
         }
     }
 
@@ -248,8 +267,8 @@ impl ClusterClient {
                 let kc_proxy = kubeconfig_proxy_url(&kc, opts.context.as_deref());
                 let ko = KubeConfigOptions {
                     context: opts.context.clone(),
-                    cluster: None,
-                    user: None,
+                    cluster: opts.cluster.clone(),
+                    user: opts.user.clone(),
                 };
                 let config = kube::Config::from_custom_kubeconfig(kc, &ko).await.map_err(|e| {
                     let mut err = kubeconfig_error(&e, None);
@@ -281,6 +300,19 @@ impl ClusterClient {
             }
         };
 
+        // kubectl's overrides: --server replaces the cluster URL, --token the
+        // user's credentials.
+        if let Some(server) = &opts.server {
+            config.cluster_url = server.parse::<http::Uri>().map_err(|_| SourceError::Kubeconfig {
+                detail: format!("--server {:?} is not a valid URL", redact_url_str(server)),
+            })?;
+        }
+        if let Some(token) = &opts.token {
+            config.auth_info = kube::config::AuthInfo {
+                token: Some(token.0.as_str().to_string().into()),
+                ..Default::default()
+            };
+        }
         config.connect_timeout = Some(net.connect_timeout);
         config.read_timeout = Some(net.request_timeout);
         config.write_timeout = Some(net.request_timeout);

@@ -147,6 +147,38 @@ pub fn pin_certificate(
     accept_new: bool,
     now: i64,
 ) -> Result<PinOutcome, SourceError> {
+    let outcome = plan_pin_certificate(overlay_dir, pem, source, accept_new, now)?;
+    if matches!(outcome, PinOutcome::Unchanged(_)) {
+        return Ok(outcome);
+    }
+    let new_cert = inspect(pem, source).map_err(|e| SourceError::Cert(e.to_string()))?;
+    let env = env_name(overlay_dir);
+    let dir = overlay_dir.join(PIN_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| crate_io(&dir, e))?;
+    write_atomic(
+        &cert_path(overlay_dir),
+        canonical_pem(&new_cert).as_bytes(),
+        Sensitivity::Public,
+    )
+    .map_err(to_pin_err)?;
+    write_atomic(
+        &pin_path(overlay_dir),
+        render_pin(outcome.pin(), &env).as_bytes(),
+        Sensitivity::Public,
+    )
+    .map_err(to_pin_err)?;
+    Ok(outcome)
+}
+
+/// What [`pin_certificate`] would do, with the same checks and refusals, writing
+/// nothing (`cert fetch --env E --dry-run`).
+pub fn plan_pin_certificate(
+    overlay_dir: &Path,
+    pem: &[u8],
+    source: &str,
+    accept_new: bool,
+    now: i64,
+) -> Result<PinOutcome, SourceError> {
     let new_cert = inspect(pem, source).map_err(|e| SourceError::Cert(e.to_string()))?;
     // Expired when `now` is after notAfter, as kubeseal (and `cert`) judge it.
     if now > new_cert.not_after {
@@ -168,7 +200,6 @@ pub fn pin_certificate(
         demo: false,
     };
     let env = env_name(overlay_dir);
-    let cpath = cert_path(overlay_dir);
     let ppath = pin_path(overlay_dir);
 
     let outcome = match read_existing(overlay_dir)? {
@@ -216,21 +247,6 @@ pub fn pin_certificate(
             }
         }
     };
-
-    let dir = overlay_dir.join(PIN_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| crate_io(&dir, e))?;
-    write_atomic(
-        &cpath,
-        canonical_pem(&new_cert).as_bytes(),
-        Sensitivity::Public,
-    )
-    .map_err(to_pin_err)?;
-    write_atomic(
-        &ppath,
-        render_pin(outcome.pin(), &env).as_bytes(),
-        Sensitivity::Public,
-    )
-    .map_err(to_pin_err)?;
     Ok(outcome)
 }
 

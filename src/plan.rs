@@ -1,0 +1,181 @@
+//! Plan-then-apply for every command that writes: a run computes a [`WritePlan`]
+//! (the bytes of each file it would write, in order), and only then either applies
+//! it or — with `--dry-run` — describes it. The description names files and
+//! whether they would be created or modified; it never holds a value (the bytes
+//! stay in the plan, zeroized on drop).
+
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::fsio::{write_atomic, Sensitivity};
+
+/// One step of a plan.
+#[derive(Debug)]
+enum Step {
+    /// Write these bytes to the file atomically (creating its directory).
+    Write {
+        path: PathBuf,
+        shown: String,
+        bytes: Zeroizing<Vec<u8>>,
+        sensitivity: Sensitivity,
+    },
+    /// Set the file's mode.
+    Mode {
+        path: PathBuf,
+        shown: String,
+        mode: u32,
+    },
+    /// Remove the stale temporary files of an interrupted run in this directory.
+    Cleanup(PathBuf),
+}
+
+/// What a planned step would do to its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileChange {
+    /// The file does not exist yet.
+    Create,
+    /// The file exists and its bytes would change.
+    Modify,
+    /// The file exists with exactly these bytes (only its mode may change).
+    Unchanged,
+    /// Only the file's permissions would change.
+    Mode,
+}
+
+impl FileChange {
+    /// `create`, `modify`, `unchanged` or `chmod`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileChange::Create => "create",
+            FileChange::Modify => "modify",
+            FileChange::Unchanged => "unchanged",
+            FileChange::Mode => "chmod",
+        }
+    }
+}
+
+/// The writes a command would make, in the order it makes them.
+#[derive(Debug, Default)]
+pub struct WritePlan {
+    steps: Vec<Step>,
+}
+
+impl WritePlan {
+    /// An empty plan.
+    pub fn new() -> WritePlan {
+        WritePlan::default()
+    }
+
+    /// Plans writing `bytes` to `path` (`shown`: the path as messages print it).
+    pub fn write(
+        &mut self,
+        path: &Path,
+        shown: impl Into<String>,
+        bytes: &[u8],
+        sensitivity: Sensitivity,
+    ) {
+        self.steps.push(Step::Write {
+            path: path.to_path_buf(),
+            shown: shown.into(),
+            bytes: Zeroizing::new(bytes.to_vec()),
+            sensitivity,
+        });
+    }
+
+    /// Plans setting `path`'s mode.
+    pub fn chmod(&mut self, path: &Path, shown: impl Into<String>, mode: u32) {
+        self.steps.push(Step::Mode {
+            path: path.to_path_buf(),
+            shown: shown.into(),
+            mode,
+        });
+    }
+
+    /// Plans removing stale `.empseal-*.tmp` files in these directories first.
+    pub fn cleanup(&mut self, dirs: &[Option<&Path>]) {
+        for d in dirs.iter().flatten() {
+            self.steps.push(Step::Cleanup(d.to_path_buf()));
+        }
+    }
+
+    /// Appends another plan's steps after this one's.
+    pub fn extend(&mut self, other: WritePlan) {
+        self.steps.extend(other.steps);
+    }
+
+    /// Whether nothing would be written.
+    pub fn is_empty(&self) -> bool {
+        !self.steps.iter().any(|s| !matches!(s, Step::Cleanup(_)))
+    }
+
+    /// The files the plan touches, as shown, with what would happen to each (a
+    /// file written twice is listed once, with its final bytes judged).
+    pub fn files(&self) -> Vec<(String, FileChange)> {
+        use std::os::unix::fs::PermissionsExt;
+        let mut out: Vec<(String, FileChange)> = Vec::new();
+        for s in &self.steps {
+            let (shown, change) = match s {
+                Step::Write {
+                    path, shown, bytes, ..
+                } => {
+                    let change = match std::fs::read(path) {
+                        Ok(old) if old == bytes.as_slice() => FileChange::Unchanged,
+                        Ok(old) => {
+                            let _ = Zeroizing::new(old);
+                            FileChange::Modify
+                        }
+                        Err(_) => FileChange::Create,
+                    };
+                    (shown, change)
+                }
+                Step::Mode { path, shown, mode } => {
+                    let same = std::fs::metadata(path)
+                        .map(|m| m.permissions().mode() & 0o7777 == *mode)
+                        .unwrap_or(false);
+                    if same {
+                        continue;
+                    }
+                    (shown, FileChange::Mode)
+                }
+                Step::Cleanup(_) => continue,
+            };
+            match out.iter_mut().find(|(s, _)| s == shown) {
+                Some(entry) if entry.1 == FileChange::Mode => entry.1 = change,
+                Some(entry) if change != FileChange::Mode => entry.1 = change,
+                Some(_) => {}
+                None => out.push((shown.clone(), change)),
+            }
+        }
+        out
+    }
+
+    /// Performs the steps in order, each write atomic.
+    pub fn apply(self) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        for s in self.steps {
+            match s {
+                Step::Write {
+                    path,
+                    shown,
+                    bytes,
+                    sensitivity,
+                } => {
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir).map_err(|e| Error::io(&shown, e))?;
+                    }
+                    write_atomic(&path, &bytes, sensitivity)?;
+                }
+                Step::Mode { path, shown, mode } => {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                        .map_err(|e| Error::io(shown, e))?;
+                }
+                Step::Cleanup(dir) => {
+                    crate::overlay::remove_stale_temps(&[Some(&dir)]);
+                }
+            }
+        }
+        Ok(())
+    }
+}
