@@ -119,10 +119,24 @@ impl Config {
                 .location()
                 .map(|l| format!(":{}:{}", l.line(), l.column()))
                 .unwrap_or_default();
+            let text = one_line(&e.to_string());
+            // serde names the unknown key and the expected ones: suggest the closest.
+            let hint = text
+                .split_once("unknown field `")
+                .and_then(|(_, rest)| rest.split_once('`'))
+                .map(|(field, rest)| {
+                    let expected: Vec<String> = rest
+                        .split('`')
+                        .skip(1)
+                        .step_by(2)
+                        .map(str::to_string)
+                        .collect();
+                    did_you_mean(field, &expected)
+                })
+                .unwrap_or_default();
             Error::Input(format!(
-                "{}{at}: invalid empseal.yaml: {}; see docs/rotation-and-rollback.md for its fields",
+                "{}{at}: invalid empseal.yaml: {text}{hint}; see docs/rotation-and-rollback.md for its fields",
                 origin.display(),
-                one_line(&e.to_string())
             ))
         })?;
         for (name, env) in &config.envs {
@@ -150,6 +164,18 @@ impl Config {
 // ---------------------------------------------------------------------------
 // Workspace and environments
 // ---------------------------------------------------------------------------
+
+/// `; did you mean "paper"?` when one of `candidates` is close to `name`
+/// (Jaro-Winkler similarity, as clap suggests subcommands), else nothing.
+pub fn did_you_mean(name: &str, candidates: &[String]) -> String {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("; did you mean {c:?}?"))
+        .unwrap_or_default()
+}
 
 /// The repository empseal works on: its root, configuration and environments.
 #[derive(Debug, Clone)]
@@ -208,7 +234,46 @@ impl Workspace {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
             Err(e) => return Err(Error::io(CONFIG_FILE, e)),
         };
-        Ok(Workspace { root, config })
+        let ws = Workspace { root, config };
+        ws.check_config_envs()?;
+        Ok(ws)
+    }
+
+    /// An `empseal.yaml` entry with no `dir` names an overlay directory that must
+    /// exist: a misspelt name (`papr:`) would otherwise be a silent extra env.
+    fn check_config_envs(&self) -> Result<()> {
+        let overlays = self.overlays_dir();
+        for (name, cfg) in &self.config.envs {
+            if cfg.dir.is_some() || overlays.join(name).is_dir() {
+                continue;
+            }
+            let text = std::fs::read_to_string(self.root.join(CONFIG_FILE)).unwrap_or_default();
+            let line = text
+                .lines()
+                .position(|l| {
+                    let t = l.trim_start();
+                    l.len() > t.len()
+                        && (t.starts_with(&format!("{name}:"))
+                            || t.starts_with(&format!("\"{name}\":"))
+                            || t.starts_with(&format!("'{name}':")))
+                })
+                .map(|i| format!(":{}", i + 1))
+                .unwrap_or_default();
+            let dirs: Vec<String> = std::fs::read_dir(&overlays)
+                .map(|rd| {
+                    rd.flatten()
+                        .filter(|e| e.path().is_dir())
+                        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Err(Error::Input(format!(
+                "{CONFIG_FILE}{line}: envs.{name}: no overlay directory {} and no `dir:` given{}",
+                self.display(&overlays.join(name)),
+                did_you_mean(name, &dirs)
+            )));
+        }
+        Ok(())
     }
 
     /// Finds the workspace containing `start`: the nearest ancestor holding
@@ -282,8 +347,9 @@ impl Workspace {
         if cfg.dir.is_none() && !self.config.envs.contains_key(name) && !dir.is_dir() {
             let known = self.env_names().unwrap_or_default();
             return Err(Error::Input(format!(
-                "unknown environment {name:?}: no directory {}; known environments: {}",
+                "unknown environment {name:?}: no directory {}{}; known environments: {}",
                 self.display(&dir),
+                did_you_mean(name, &known),
                 if known.is_empty() {
                     "none".to_string()
                 } else {

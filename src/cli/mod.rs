@@ -2,6 +2,7 @@
 
 mod check;
 mod controller;
+mod examples;
 mod lifecycle;
 pub(crate) mod out;
 mod seal;
@@ -32,25 +33,34 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Seal Secrets (env files, literals, files or manifests) into SealedSecrets (kubeseal).
+    #[command(after_help = examples::SEAL)]
     Seal(Box<seal::SealArgs>),
     /// Decrypt SealedSecrets with the controller's private keys (kubeseal --recovery-unseal).
+    #[command(after_help = examples::UNSEAL)]
     Unseal(seal::UnsealArgs),
     /// Inspect or fetch the controller's sealing certificate.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::CERT)]
     Cert(CertCommand),
     /// Render overlays with freshly sealed SealedSecrets (one ENV.yaml each; never touches the tree).
+    #[command(after_help = examples::RENDER)]
     Render(lifecycle::RenderArgs),
     /// New credentials for an env (generated or from its env file); only those keys are resealed.
+    #[command(after_help = examples::ROTATE)]
     Rotate(lifecycle::RotateArgs),
     /// The commits that changed an env's sealed secret: keys changed and the sealing certificate.
+    #[command(after_help = examples::HISTORY)]
     History(lifecycle::HistoryArgs),
     /// Restore an env's sealed secret (and its record) from a git revision.
+    #[command(after_help = examples::ROLLBACK)]
     Rollback(lifecycle::RollbackArgs),
     /// Lint SealedSecrets for CI: placeholders, wrong key, inconsistent metadata, plaintext.
+    #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
     /// Ask the controller whether it can decrypt SealedSecrets (kubeseal --validate).
+    #[command(after_help = examples::VALIDATE)]
     Validate(controller::ValidateArgs),
     /// Re-encrypt SealedSecrets with the controller's newest key (kubeseal --re-encrypt).
+    #[command(after_help = examples::REENCRYPT)]
     Reencrypt(controller::ReencryptArgs),
 }
 
@@ -58,8 +68,10 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum CertCommand {
     /// Show subject, validity, key size and the controller key fingerprint of a certificate.
+    #[command(after_help = examples::CERT_SHOW)]
     Show(seal::CertShowArgs),
     /// Fetch the controller's certificate (kubeseal --fetch-cert), or pin it for an env.
+    #[command(after_help = examples::CERT_FETCH)]
     Fetch(Box<controller::CertFetchArgs>),
 }
 

@@ -1,0 +1,92 @@
+//! The examples at the end of every subcommand's `--help`. Each command line
+//! runs as written in a checkout of the stack (`tests/cli_help_examples.rs`
+//! executes every one); a comment line ending in `(needs a cluster)` marks the
+//! next command as talking to the controller.
+
+pub const SEAL: &str = "\
+Examples:
+  # seal paper's env file with its pinned certificate (changed keys only)
+  empseal seal --env paper
+  # what would change (files, keys, certificate), writing nothing
+  empseal seal --env paper --dry-run
+  # kubectl create secret ... | kubeseal, in one step
+  empseal seal --from-env-file k8s/overlays/paper/paper-secrets.env --name emp-secrets-paper -n emp-system-paper --cert k8s/overlays/paper/sealing/cert.pem -w sealedsecret.yaml
+  # one value, as kubeseal --raw
+  empseal seal --raw --name emp-secrets-paper -n emp-system-paper --from-file api-key.txt --cert k8s/overlays/paper/sealing/cert.pem";
+
+pub const UNSEAL: &str = "\
+Examples:
+  # recover values with a backup of the controller's key (kubeseal --recovery-unseal)
+  empseal unseal --private-key sealed-secrets-key.pem -f k8s/overlays/paper/sealedsecret.yaml -w recovered.yaml
+  # the same as JSON on stdout
+  empseal unseal --private-key sealed-secrets-key.pem -f k8s/overlays/paper/sealedsecret.yaml -o json";
+
+pub const CERT_SHOW: &str = "\
+Examples:
+  # subject, validity, key size and fingerprint of paper's pinned certificate
+  empseal cert show k8s/overlays/paper/sealing/cert.pem
+  empseal cert show k8s/overlays/prod/sealing/cert.pem";
+
+pub const CERT: &str = "\
+Examples:
+  empseal cert show k8s/overlays/paper/sealing/cert.pem
+  # pin the controller's certificate for paper (needs a cluster)
+  empseal cert fetch --env paper";
+
+pub const CERT_FETCH: &str = "\
+Examples:
+  # kubeseal --fetch-cert (needs a cluster)
+  empseal cert fetch -w cert.pem
+  # what pinning paper's certificate would change, writing nothing (needs a cluster)
+  empseal cert fetch --env paper --dry-run
+  # repin paper after the controller's key changed (needs a cluster)
+  empseal cert fetch --env paper --accept-new";
+
+pub const RENDER: &str = "\
+Examples:
+  # every overlay from the committed example values (no secrets, no cluster)
+  empseal render --all --demo --out-dir rendered
+  # render and verify paper, show which files would be written
+  empseal render --env paper --dry-run";
+
+pub const ROTATE: &str = "\
+Examples:
+  # which keys and files a rotation would change, writing nothing
+  empseal rotate --env paper --key API_KEY --generate --dry-run
+  # a new random API_KEY in the env file, resealed alone
+  empseal rotate --env paper --key API_KEY --generate";
+
+pub const HISTORY: &str = "\
+Examples:
+  empseal history --env paper
+  # full subjects and every field, for scripts
+  empseal history --env paper --format json";
+
+pub const ROLLBACK: &str = "\
+Examples:
+  # the key diff of going back one commit, writing nothing
+  empseal rollback --env paper --to HEAD~1 --dry-run
+  empseal rollback --env paper --to HEAD~1";
+
+pub const CHECK: &str = "\
+Examples:
+  # paper's overlay as kustomize renders it, as GitHub annotations
+  empseal check --env paper --format github
+  # a tree, failing on warnings too
+  empseal check k8s/overlays/paper --fail-on warning
+  # every value sealed for this certificate's key?
+  empseal check k8s/overlays/paper --cert k8s/overlays/paper/sealing/cert.pem";
+
+pub const VALIDATE: &str = "\
+Examples:
+  # can the controller decrypt it? (needs a cluster)
+  empseal validate -f k8s/overlays/paper/sealedsecret.yaml
+  # read from stdin as kubeseal does: empseal validate < FILE (needs a cluster)
+  empseal validate -f k8s/overlays/prod/sealedsecret.yaml";
+
+pub const REENCRYPT: &str = "\
+Examples:
+  # which keys the controller's newest key would re-encrypt (needs a cluster)
+  empseal reencrypt -f k8s/overlays/paper/sealedsecret.yaml --in-place --dry-run
+  # re-encrypt in place, keeping the file's layout (needs a cluster)
+  empseal reencrypt -f k8s/overlays/paper/sealedsecret.yaml --in-place";
