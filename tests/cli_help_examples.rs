@@ -14,7 +14,11 @@ use lifecycle_support::{all_output, bin, project, Repo};
 
 /// `empseal ARGS --help`'s text.
 fn help(args: &[&str]) -> String {
-    let out = Command::new(bin()).args(args).arg("--help").output().unwrap();
+    let out = Command::new(bin())
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{args:?} --help failed");
     String::from_utf8(out.stdout).unwrap()
 }
@@ -79,7 +83,10 @@ fn every_subcommand_help_ends_with_examples_that_run() {
     )
     .unwrap();
     repo.write("api-key.txt", b"example-api-key");
-    repo.write(".git/info/exclude", b"sealed-secrets-key.pem\napi-key.txt\n");
+    repo.write(
+        ".git/info/exclude",
+        b"sealed-secrets-key.pem\napi-key.txt\n",
+    );
     repo.commit("Alice", "initial stack");
     repo.ok(&["seal", "--env", "paper"]);
     repo.commit("Alice", "seal paper");

@@ -130,7 +130,11 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
                 outcome.pin().not_after
             );
             if let Some(old) = old {
-                say!("  pinned now: {} valid until {}", old.fingerprint, old.not_after);
+                say!(
+                    "  pinned now: {} valid until {}",
+                    old.fingerprint,
+                    old.not_after
+                );
             }
             if !matches!(outcome, PinOutcome::Unchanged(_)) {
                 for p in [source::pin::cert_path(&dir), source::pin::pin_path(&dir)] {
@@ -262,8 +266,22 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
                 .map(|(k, _)| k.as_str())
                 .collect();
             say!("  SealedSecret {}:", object_name(old));
-            say!("    changed: {}", if changed.is_empty() { "-".into() } else { changed.join(", ") });
-            say!("    kept:    {}", if kept.is_empty() { "-".into() } else { kept.join(", ") });
+            say!(
+                "    changed: {}",
+                if changed.is_empty() {
+                    "-".into()
+                } else {
+                    changed.join(", ")
+                }
+            );
+            say!(
+                "    kept:    {}",
+                if kept.is_empty() {
+                    "-".into()
+                } else {
+                    kept.join(", ")
+                }
+            );
         }
         say!("  {change:<9} {origin}", change = format!("{change}:"));
         say!("  (dry run: nothing written)");

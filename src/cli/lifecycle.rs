@@ -52,7 +52,10 @@ fn say_kustomize(ws: &Workspace) {
 /// and what would happen to it. Then `(dry run: nothing written)`.
 pub fn print_plan(plan: &WritePlan) {
     let files = plan.files();
-    if files.iter().all(|(_, c)| *c == empseal::plan::FileChange::Unchanged) {
+    if files
+        .iter()
+        .all(|(_, c)| *c == empseal::plan::FileChange::Unchanged)
+    {
         say!("  files:    none would change");
     }
     for (file, change) in files {
@@ -239,12 +242,21 @@ pub fn render(a: RenderArgs) -> Result<i32> {
         let sealed: Vec<String> = r.sealed.iter().map(|t| t.to_string()).collect();
         if let Ok(e) = ws.env(&r.env) {
             if let Ok(Some(pin)) = overlay::read_pin(&ws, &e) {
-                verbose!("{}: sealed with {} (fingerprint {})", r.env, ws.display(&e.cert), pin.fingerprint.as_deref().unwrap_or("unknown"));
+                verbose!(
+                    "{}: sealed with {} (fingerprint {})",
+                    r.env,
+                    ws.display(&e.cert),
+                    pin.fingerprint.as_deref().unwrap_or("unknown")
+                );
             }
         }
         say!(
             "{} {} -> {} ({} objects{})",
-            if a.dry_run { "would render" } else { "rendered" },
+            if a.dry_run {
+                "would render"
+            } else {
+                "rendered"
+            },
             r.env,
             r.path.display(),
             r.objects,

@@ -216,7 +216,12 @@ pub struct ClusterArgs {
     #[arg(long, short = 's', value_name = "URL", env = "SEALED_SECRETS_SERVER")]
     pub server: Option<String>,
     /// Bearer token for the API server (instead of the kubeconfig user's credentials).
-    #[arg(long, value_name = "TOKEN", env = "SEALED_SECRETS_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SEALED_SECRETS_TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
     /// How long to wait for one request (kubectl's form: 30s, 1m, 500ms; 0 = empseal's default).
     #[arg(long, value_name = "DURATION", env = "SEALED_SECRETS_REQUEST_TIMEOUT", value_parser = parse_duration)]

@@ -101,8 +101,10 @@ pub fn progress(prefix: &str, len: u64) -> indicatif::ProgressBar {
     if !interactive_stderr() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar =
-        indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
         "{{spinner}} {prefix} [{{bar:24}}] {{pos}}/{{len}} {{msg}}"
     )) {

@@ -70,7 +70,12 @@ pub struct SealArgs {
     #[arg(long, value_parser = super::parse_scope, value_name = "SCOPE", env = "SEALED_SECRETS_SCOPE")]
     pub scope: Option<ScopeArg>,
     /// Output format (default yaml; a -w file ending in .json selects json).
-    #[arg(short = 'o', long = "format", value_enum, env = "SEALED_SECRETS_FORMAT")]
+    #[arg(
+        short = 'o',
+        long = "format",
+        value_enum,
+        env = "SEALED_SECRETS_FORMAT"
+    )]
     pub format: Option<FormatArg>,
     /// Write the SealedSecrets to this file atomically instead of stdout.
     #[arg(
@@ -88,7 +93,11 @@ pub struct SealArgs {
     #[arg(long, env = "SEALED_SECRETS_RAW")]
     pub raw: bool,
     /// Add or replace items in an existing SealedSecret file, in place, atomically.
-    #[arg(long = "merge-into", value_name = "FILE", env = "SEALED_SECRETS_MERGE_INTO")]
+    #[arg(
+        long = "merge-into",
+        value_name = "FILE",
+        env = "SEALED_SECRETS_MERGE_INTO"
+    )]
     pub merge_into: Option<PathBuf>,
     /// Allow sealing a Secret with no data.
     #[arg(long = "allow-empty-data", env = "SEALED_SECRETS_ALLOW_EMPTY_DATA")]
@@ -167,7 +176,10 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
     };
     let c = Certificate::from_pem(&pem, &origin)?;
     c.check_usable(now)?;
-    super::out::verbose!("sealing with certificate {origin} (fingerprint {})", c.fingerprint());
+    super::out::verbose!(
+        "sealing with certificate {origin} (fingerprint {})",
+        c.fingerprint()
+    );
     warn_about(&c, now);
     Ok(c)
 }
@@ -248,13 +260,29 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
         // ignored (with a note) when they come from SEALED_SECRETS_* variables.
         let decided = [
             (a.name.is_some(), "--name", "SEALED_SECRETS_NAME"),
-            (a.namespace.is_some(), "--namespace", "SEALED_SECRETS_NAMESPACE"),
-            (a.file.is_some(), "--secret-file", "SEALED_SECRETS_SECRET_FILE"),
+            (
+                a.namespace.is_some(),
+                "--namespace",
+                "SEALED_SECRETS_NAMESPACE",
+            ),
+            (
+                a.file.is_some(),
+                "--secret-file",
+                "SEALED_SECRETS_SECRET_FILE",
+            ),
             (a.scope.is_some(), "--scope", "SEALED_SECRETS_SCOPE"),
             (a.format.is_some(), "--format", "SEALED_SECRETS_FORMAT"),
-            (a.output.is_some(), "--sealed-secret-file", "SEALED_SECRETS_SEALED_SECRET_FILE"),
+            (
+                a.output.is_some(),
+                "--sealed-secret-file",
+                "SEALED_SECRETS_SEALED_SECRET_FILE",
+            ),
             (a.raw, "--raw", "SEALED_SECRETS_RAW"),
-            (a.merge_into.is_some(), "--merge-into", "SEALED_SECRETS_MERGE_INTO"),
+            (
+                a.merge_into.is_some(),
+                "--merge-into",
+                "SEALED_SECRETS_MERGE_INTO",
+            ),
         ];
         for (given, flag, var) in decided {
             if !given {

@@ -303,9 +303,12 @@ impl ClusterClient {
         // kubectl's overrides: --server replaces the cluster URL, --token the
         // user's credentials.
         if let Some(server) = &opts.server {
-            config.cluster_url = server.parse::<http::Uri>().map_err(|_| SourceError::Kubeconfig {
-                detail: format!("--server {:?} is not a valid URL", redact_url_str(server)),
-            })?;
+            config.cluster_url =
+                server
+                    .parse::<http::Uri>()
+                    .map_err(|_| SourceError::Kubeconfig {
+                        detail: format!("--server {:?} is not a valid URL", redact_url_str(server)),
+                    })?;
         }
         if let Some(token) = &opts.token {
             config.auth_info = kube::config::AuthInfo {
