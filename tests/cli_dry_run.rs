@@ -1,0 +1,268 @@
+//! `--dry-run` on the lifecycle commands that write (`seal --env`, `rotate`,
+//! `render`, `rollback`): the account names files relative to the repository
+//! root, keys by change kind and the certificate fingerprint, never a value; the
+//! whole temporary repository (every file's bytes and mode, every directory, git
+//! included) is identical before and after. The same commands without
+//! `--dry-run` then change the tree, so the comparison means something.
+
+mod lifecycle_support;
+
+use std::path::Path;
+
+use lifecycle_support::*;
+
+const PAPER_ENV: &str = "k8s/overlays/paper/paper-secrets.env";
+const PAPER_CERT: &str = "k8s/overlays/paper/sealing/cert.pem";
+
+/// Every file under `dir` with its mode and bytes, and every directory with its mode.
+fn snapshot(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            if m.is_dir() {
+                out.push((rel + "/", m.permissions().mode(), Vec::new()));
+                stack.push(p);
+            } else {
+                out.push((rel, m.permissions().mode(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn assert_same(before: &[(String, u32, Vec<u8>)], after: &[(String, u32, Vec<u8>)], what: &str) {
+    if before != after {
+        let b: std::collections::BTreeMap<_, _> =
+            before.iter().map(|(p, m, c)| (p, (m, c))).collect();
+        let a: std::collections::BTreeMap<_, _> =
+            after.iter().map(|(p, m, c)| (p, (m, c))).collect();
+        let diff: Vec<&String> = b
+            .keys()
+            .chain(a.keys())
+            .filter(|k| b.get(*k) != a.get(*k))
+            .copied()
+            .collect();
+        panic!("{what} changed the repository: {diff:?}");
+    }
+}
+
+fn assert_no_values(out: &std::process::Output, values: &[String]) {
+    let text = all_output(out);
+    for v in values {
+        assert!(!text.contains(v.as_str()), "a value was printed: {text}");
+    }
+}
+
+/// The fixture with paper sealed and committed twice (so HEAD~1 is sealed), then
+/// the env file edited: API_KEY changed, NEW_TOKEN added, REDIS_PASSWORD removed.
+fn edited_repo() -> (Repo, Vec<String>) {
+    let mut repo = Repo::new();
+    repo.commit("Alice", "initial stack");
+    repo.ok(&["seal", "--env", "paper"]);
+    repo.commit("Alice", "seal paper");
+    repo.ok(&["seal", "--env", "paper", "--all"]);
+    repo.commit("Bob", "reseal paper");
+    let old = env_pairs(&repo.read(PAPER_ENV));
+    let mut text = String::new();
+    for (k, v) in &old {
+        match k.as_str() {
+            "API_KEY" => text.push_str("API_KEY=dry-run-value-api-key-2b7c\n"),
+            "REDIS_PASSWORD" => {}
+            _ => text.push_str(&format!("{k}={v}\n")),
+        }
+    }
+    text.push_str("NEW_TOKEN=dry-run-value-new-token-9f1e\n");
+    repo.write(PAPER_ENV, text.as_bytes());
+    let mut values: Vec<String> = old.values().cloned().collect();
+    values.push("dry-run-value-api-key-2b7c".into());
+    values.push("dry-run-value-new-token-9f1e".into());
+    (repo, values)
+}
+
+#[test]
+fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
+    let (repo, values) = edited_repo();
+    let fp = openssl_fingerprint(&repo.path(PAPER_CERT));
+    let before = snapshot(repo.root());
+    let out = repo.ok(&["seal", "--env", "paper", "--dry-run"]);
+    assert_same(&before, &snapshot(repo.root()), "seal --env --dry-run");
+    assert_no_values(&out, &values);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        format!("would seal paper for "),
+        format!("with certificate {fp} -> k8s/overlays/paper/sealedsecret.yaml"),
+        "  added:    NEW_TOKEN".into(),
+        "  changed:  API_KEY".into(),
+        "  removed:  REDIS_PASSWORD".into(),
+        "  kept:     POSTGRES_PASSWORD".into(),
+        "  modify:   k8s/overlays/paper/sealedsecret.yaml".into(),
+        "  (dry run: nothing written)".into(),
+    ] {
+        assert!(stdout.contains(&line), "missing {line:?} in\n{stdout}");
+    }
+    // -v says which certificate and kustomize, still without values or writes.
+    let out = repo.ok(&["-v", "seal", "--env", "paper", "--dry-run"]);
+    assert_same(&before, &snapshot(repo.root()), "seal -v --dry-run");
+    assert_no_values(&out, &values);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("sealing with {PAPER_CERT} (fingerprint {fp})")),
+        "{err}"
+    );
+    assert!(err.contains("overlays are built with `"), "{err}");
+    // The real run does what the dry run said.
+    let out = repo.ok(&["seal", "--env", "paper"]);
+    assert_no_values(&out, &values);
+    assert_ne!(before, snapshot(repo.root()));
+    let sealed = read_sealed(&repo.read("k8s/overlays/paper/sealedsecret.yaml"));
+    assert_eq!(
+        sealed.encrypted_data.keys().cloned().collect::<Vec<_>>(),
+        ["API_KEY", "NEW_TOKEN", "POSTGRES_PASSWORD"]
+    );
+    // Nothing left to do: the dry run says no file would change.
+    let out = repo.ok(&["seal", "--env", "paper", "--dry-run"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("none would change"));
+}
+
+#[test]
+fn rotate_render_and_rollback_dry_runs_write_nothing() {
+    let (repo, values) = edited_repo();
+    let before = snapshot(repo.root());
+
+    let out = repo.ok(&[
+        "rotate",
+        "--env",
+        "paper",
+        "--key",
+        "POSTGRES_PASSWORD",
+        "--generate",
+        "--dry-run",
+    ]);
+    assert_same(&before, &snapshot(repo.root()), "rotate --dry-run");
+    assert_no_values(&out, &values);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("would rotate in paper: POSTGRES_PASSWORD"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("  modify:   {PAPER_ENV}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  modify:   k8s/overlays/paper/sealedsecret.yaml"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&openssl_fingerprint(&repo.path(PAPER_CERT))),
+        "{stdout}"
+    );
+
+    let out = repo.ok(&[
+        "render",
+        "--all",
+        "--demo",
+        "--out-dir",
+        "rendered",
+        "--dry-run",
+    ]);
+    assert_same(&before, &snapshot(repo.root()), "render --dry-run");
+    assert!(!repo.path("rendered").exists());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for env in ["dev", "paper", "prod"] {
+        assert!(
+            stdout.contains(&format!("would render {env} -> rendered/{env}.yaml")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("  create:   rendered/{env}.yaml")),
+            "{stdout}"
+        );
+    }
+
+    let out = repo.ok(&["rollback", "--env", "paper", "--to", "HEAD~1", "--dry-run"]);
+    assert_same(&before, &snapshot(repo.root()), "rollback --dry-run");
+    assert_no_values(&out, &values);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(dry run: nothing written)"));
+
+    // Without --dry-run each of them writes.
+    repo.ok(&["render", "--all", "--demo", "--out-dir", "rendered"]);
+    assert!(repo.path("rendered/paper.yaml").is_file());
+    let mid = snapshot(repo.root());
+    let out = repo.ok(&[
+        "rotate",
+        "--env",
+        "paper",
+        "--key",
+        "POSTGRES_PASSWORD",
+        "--generate",
+    ]);
+    assert_no_values(&out, &values);
+    assert_ne!(mid, snapshot(repo.root()));
+}
+
+#[test]
+fn seal_takes_root_like_the_other_env_commands() {
+    let (repo, _) = edited_repo();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let root = repo.root().to_str().unwrap().to_string();
+    let out = empseal(
+        elsewhere.path(),
+        &["seal", "--env", "paper", "--root", &root, "--dry-run"],
+    );
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added:    NEW_TOKEN"));
+    // Without --root, from elsewhere: no repository.
+    let out = empseal(elsewhere.path(), &["seal", "--env", "paper", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+}
+
+#[test]
+fn unknown_environments_and_config_keys_are_named_with_a_suggestion() {
+    let repo = Repo::new();
+    let out = repo.run(&["seal", "--env", "papr", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown environment \"papr\"") && err.contains("did you mean \"paper\"?"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let out = repo.run(&["history", "--env", "zzz"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("did you mean"));
+
+    repo.write(
+        "empseal.yaml",
+        b"envs:\n  paper:\n    namespace: emp-system-paper\n  prdo:\n    scope: strict\n",
+    );
+    let out = repo.run(&["history", "--env", "paper"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("empseal.yaml:4: envs.prdo:") && err.contains("did you mean \"prod\"?"),
+        "{err}"
+    );
+
+    repo.write(
+        "empseal.yaml",
+        b"envs:\n  paper:\n    nmespace: emp-system-paper\n",
+    );
+    let out = repo.run(&["history", "--env", "paper"]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("empseal.yaml:3:")
+            && err.contains("unknown field `nmespace`")
+            && err.contains("did you mean \"namespace\"?"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
