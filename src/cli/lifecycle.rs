@@ -464,7 +464,9 @@ pub fn history(a: HistoryArgs) -> Result<i32> {
                     if i + 1 == cells.len() {
                         let used = line.chars().count();
                         match width {
-                            Some(w) => line.push_str(&truncate(c, w.saturating_sub(used))),
+                            // At least a few characters of the subject even
+                            // when the other columns already fill the width.
+                            Some(w) => line.push_str(&truncate(c, w.saturating_sub(used).max(12))),
                             None => line.push_str(c),
                         }
                     } else {
