@@ -96,7 +96,7 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
     assert_no_values(&out, &values);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for line in [
-        format!("would seal paper for "),
+        "would seal paper for ".to_string(),
         format!("with certificate {fp} -> k8s/overlays/paper/sealedsecret.yaml"),
         "  added:    NEW_TOKEN".into(),
         "  changed:  API_KEY".into(),

@@ -351,6 +351,8 @@ fn docs_use_only_empseals_commands_and_flags() {
                 "--controller-name",
                 "--controller-namespace",
                 "--accept-new",
+                "--dry-run",
+                "-v",
                 "-w",
             ][..],
         ),
@@ -360,6 +362,7 @@ fn docs_use_only_empseals_commands_and_flags() {
             &[
                 "--env",
                 "--all",
+                "--dry-run",
                 "--from-env-file",
                 "--name",
                 "-n",

@@ -144,6 +144,7 @@ fn kubeconfig_list_is_merged_and_context_selected() {
         kubeconfig_env: Some(list.clone()),
         home: None,
         allow_in_cluster: false,
+        ..KubeOptions::default()
     };
     let c = Controller::connect(
         ControllerEndpoint::Cluster {

@@ -9,6 +9,8 @@ use super::{ControllerRef, SourceError, Step};
 /// Where the controller is: behind the API server's service proxy (kubeseal's
 /// way, with the user's kubeconfig) or at a URL (`--controller-url`, e.g. a
 /// port-forward or an ingress; `http://` or `https://`).
+// One value per run, built once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ControllerEndpoint {
     /// Through the Kubernetes API server.
