@@ -9,6 +9,13 @@ use clap::error::ErrorKind;
 use clap::Parser;
 
 fn main() {
+    // The completion scripts' helper, kept out of help, man pages and completions.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == cli::COMPLETE_ENVS)
+    {
+        std::process::exit(cli::complete_envs());
+    }
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,
         // --help and --version go through the one stdout writer like every other
