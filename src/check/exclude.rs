@@ -23,8 +23,9 @@ pub const IGNORE_FILE: &str = ".empsealignore";
 pub(crate) struct Excluder {
     /// `--exclude` patterns, rooted at the current directory.
     cli: Option<Gitignore>,
-    /// `.empsealignore` files by directory, loaded on first use (`None`: no file there).
-    files: std::collections::HashMap<PathBuf, Option<Gitignore>>,
+    /// Per directory, loaded on first use: its `.empsealignore` (`None`: no file
+    /// there) and whether it is a git work tree's root (where the search stops).
+    files: std::collections::HashMap<PathBuf, (Option<Gitignore>, bool)>,
     /// Read `.empsealignore` files at all.
     use_files: bool,
 }
@@ -53,7 +54,7 @@ impl Excluder {
         })
     }
 
-    fn file_matcher(&mut self, dir: &Path) -> Result<Option<&Gitignore>> {
+    fn dir_info(&mut self, dir: &Path) -> Result<&(Option<Gitignore>, bool)> {
         if !self.files.contains_key(dir) {
             let path = dir.join(IGNORE_FILE);
             let loaded =
@@ -72,9 +73,10 @@ impl Excluder {
                 } else {
                     None
                 };
-            self.files.insert(dir.to_path_buf(), loaded);
+            let git_root = dir.join(".git").exists();
+            self.files.insert(dir.to_path_buf(), (loaded, git_root));
         }
-        Ok(self.files[dir].as_ref())
+        Ok(&self.files[dir])
     }
 
     /// Whether the file at `path` (absolute, symlinks in its directories resolved
@@ -94,7 +96,8 @@ impl Excluder {
             return Ok(false);
         };
         loop {
-            if let Some(m) = self.file_matcher(dir)? {
+            let (matcher, git_root) = self.dir_info(dir)?;
+            if let Some(m) = matcher {
                 let hit = m.matched_path_or_any_parents(path, is_dir);
                 if hit.is_ignore() {
                     return Ok(true);
@@ -103,7 +106,7 @@ impl Excluder {
                     return Ok(false);
                 }
             }
-            if dir.join(".git").exists() {
+            if *git_root {
                 return Ok(false);
             }
             match dir.parent() {
