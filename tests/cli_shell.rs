@@ -277,3 +277,91 @@ fn man_pages_for_every_command_render_with_man() {
     assert!(by_name.status.success());
     assert!(String::from_utf8_lossy(&by_name.stdout).contains("--from-env-file"));
 }
+
+/// Runs `program` in `shell` (`-c`) in `cwd` with the binary on PATH.
+fn in_shell(shell: &str, program: &str, cwd: &Path) -> String {
+    let out = Command::new(shell)
+        .arg("-c")
+        .arg(program)
+        .current_dir(cwd)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin_dir().display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("HOME", cwd)
+        .env("XDG_CONFIG_HOME", cwd.join(".config"))
+        .env("XDG_DATA_HOME", cwd.join(".local/share"))
+        .output()
+        .unwrap_or_else(|e| panic!("{shell}: {e}; run `bash .ci/setup`"));
+    assert!(
+        out.status.success(),
+        "{shell}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn fish_completes_commands_and_env_names() {
+    let r = repo();
+    let script = r.path().join("empseal.fish");
+    std::fs::write(&script, stdout(&empseal(&["completions", "fish"]))).unwrap();
+    // fish's own completion engine: `complete -C LINE` prints what TAB offers.
+    let got = in_shell(
+        "fish",
+        &format!(
+            "source {}; complete -C 'empseal seal --env '; echo sep; complete -C 'empseal se'; echo sep; complete -C 'empseal rotate --env=g'",
+            script.display()
+        ),
+        r.path(),
+    );
+    let words: Vec<&str> = got.lines().map(|l| l.split('\t').next().unwrap()).collect();
+    assert_eq!(
+        words,
+        [
+            "alpha",
+            "beta",
+            "gamma",
+            "sep",
+            "seal",
+            "sep",
+            "--env=gamma"
+        ]
+    );
+}
+
+#[test]
+fn zsh_script_parses_and_completes_env_names() {
+    let r = repo();
+    let script = r.path().join("_empseal");
+    std::fs::write(&script, stdout(&empseal(&["completions", "zsh"]))).unwrap();
+    in_shell("zsh", &format!("zsh -n {}", script.display()), r.path());
+    // Loaded as zsh loads a completion (compinit, then the file), the --env action
+    // offers the repository's envs (`_describe` shown instead of drawn).
+    let got = in_shell(
+        "zsh",
+        &format!(
+            r#"autoload -U compinit && compinit -u -D
+source {}
+(( $+functions[_empseal] )) || exit 3
+_describe() {{ print -l -- "${{(@P)4}}" }}
+words=(empseal seal --env '')
+_empseal_envs"#,
+            script.display()
+        ),
+        r.path(),
+    );
+    assert_eq!(got, "alpha\nbeta\ngamma\n");
+    // Every --env spec uses that action, none completes file names.
+    let text = std::fs::read_to_string(&script).unwrap();
+    let specs: Vec<&str> = text.lines().filter(|l| l.contains("--env=[")).collect();
+    assert!(specs.len() >= 7, "{specs:?}");
+    assert!(
+        specs.iter().all(|l| l.contains(":ENV:_empseal_envs'")),
+        "{specs:?}"
+    );
+}
