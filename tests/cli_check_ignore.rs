@@ -168,3 +168,17 @@ fn this_repository_is_clean_with_its_ignore_file() {
     let out = check(repo, &["--no-git", "--no-ignore-file", "."]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn an_ignored_tracked_secrets_env_is_still_reported() {
+    let dir = repo();
+    let r = dir.path();
+    write(r, "fixtures/paper-secrets.env", "API_KEY=x\n");
+    write(r, ".empsealignore", "charts/*/templates/\n/fixtures/\n");
+    git(r, &["add", "fixtures/paper-secrets.env"]);
+    let out = check(r, &["."]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("error[ES502]"), "{}", text(&out));
+    let out = check(r, &["--exclude", "fixtures/", "fixtures/paper-secrets.env"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
