@@ -13,6 +13,7 @@
 
 mod analyze;
 mod doc;
+mod exclude;
 mod git;
 mod output;
 mod rules;
@@ -24,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+/// The name of the ignore file `check` honours.
+pub use exclude::IGNORE_FILE;
 /// Output formats, re-exported for the CLI.
 pub use output::{render, OutputFormat};
 /// Finding codes and severities, re-exported for the CLI.
@@ -76,11 +79,18 @@ pub struct CheckOptions {
     pub check_git: bool,
     /// The name stdin input (`-`) gets in findings.
     pub stdin_name: String,
+    /// Files matching these patterns (gitignore syntax, relative to the current
+    /// directory) are not checked (`--exclude`).
+    pub exclude: Vec<String>,
+    /// Honour `.empsealignore` files (gitignore syntax) above each checked path, up
+    /// to the git work tree's root (off by default here; the CLI turns it on unless
+    /// `--no-ignore-file`).
+    pub ignore_files: bool,
 }
 
 impl CheckOptions {
     /// Defaults: no expected key, paper and prod sealed, 30-day expiry warning,
-    /// git check on, stdin shown as `<stdin>`.
+    /// git check on, stdin shown as `<stdin>`, nothing excluded, ignore files not read.
     pub fn new(now: i64) -> Self {
         CheckOptions {
             expected_key: None,
@@ -90,6 +100,8 @@ impl CheckOptions {
             expiry_warning_days: 30,
             check_git: true,
             stdin_name: "<stdin>".into(),
+            exclude: Vec::new(),
+            ignore_files: false,
         }
     }
 
@@ -344,19 +356,42 @@ pub fn check_inputs_with_progress(
     let mut jobs = Vec::new();
     let mut roots = Vec::new();
     let mut visited = Visited::default();
+    let mut excluder = None;
     for input in inputs {
         match input {
             Input::Bytes { origin, bytes } => jobs.push(Job::Bytes { origin, bytes }),
             Input::Path(path) => {
                 let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+                let excluder = match &mut excluder {
+                    Some(x) => x,
+                    None => {
+                        let cwd = std::env::current_dir()
+                            .and_then(|d| d.canonicalize())
+                            .map_err(|e| Error::io(".", e))?;
+                        excluder.insert(exclude::Excluder::new(
+                            &opts.exclude,
+                            &cwd,
+                            opts.ignore_files,
+                        )?)
+                    }
+                };
+                let abs = exclude::absolute(&path)?;
                 if meta.is_dir() {
                     let mut found = Vec::new();
                     walk(&path, &mut visited, &mut found)?;
-                    jobs.extend(found.into_iter().map(|p| Job::File {
-                        display: display(&p),
-                        path: p,
-                    }));
-                } else if !is_env_file(&path) {
+                    for p in found {
+                        let logical = match p.strip_prefix(&path) {
+                            Ok(rel) => abs.join(rel),
+                            Err(_) => exclude::absolute(&p)?,
+                        };
+                        if !excluder.excluded(&logical, false)? {
+                            jobs.push(Job::File {
+                                display: display(&p),
+                                path: p,
+                            });
+                        }
+                    }
+                } else if !is_env_file(&path) && !excluder.excluded(&abs, false)? {
                     jobs.push(Job::File {
                         display: display(&path),
                         path: path.clone(),

@@ -90,3 +90,15 @@ Examples:
   empseal reencrypt -f k8s/overlays/paper/sealedsecret.yaml --in-place --dry-run
   # re-encrypt in place, keeping the file's layout (needs a cluster)
   empseal reencrypt -f k8s/overlays/paper/sealedsecret.yaml --in-place";
+
+pub const COMPLETIONS: &str = "\
+Examples:
+  # bash, for this shell (save it under bash-completion/completions/ to keep it)
+  empseal completions bash
+  empseal completions zsh";
+
+pub const MAN: &str = "\
+Examples:
+  # empseal.1 and one page per command, then: man -l man/empseal-seal.1
+  empseal man --out-dir man
+  empseal man --out-dir share/man/man1";

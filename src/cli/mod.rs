@@ -6,6 +6,9 @@ mod examples;
 mod lifecycle;
 pub(crate) mod out;
 mod seal;
+mod shell;
+
+pub use shell::{complete_envs, COMPLETE_ENVS};
 
 use std::path::PathBuf;
 
@@ -62,6 +65,12 @@ pub enum Command {
     /// Re-encrypt SealedSecrets with the controller's newest key (kubeseal --re-encrypt).
     #[command(after_help = examples::REENCRYPT)]
     Reencrypt(controller::ReencryptArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(shell::CompletionsArgs),
+    /// Write man pages for empseal and every command into a directory.
+    #[command(after_help = examples::MAN)]
+    Man(shell::ManArgs),
 }
 
 /// `empseal cert ...`.
@@ -321,5 +330,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rotate(a) => lifecycle::rotate(a),
         Command::History(a) => lifecycle::history(a),
         Command::Rollback(a) => lifecycle::rollback(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
