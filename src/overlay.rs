@@ -239,12 +239,27 @@ impl Workspace {
         Ok(ws)
     }
 
-    /// An `empseal.yaml` entry with no `dir` names an overlay directory that must
-    /// exist: a misspelt name (`papr:`) would otherwise be a silent extra env.
+    /// An `empseal.yaml` entry with no `dir` and no overlay directory of its name,
+    /// that is close to an existing overlay directory (`papr:` beside `paper/`), is
+    /// a misspelling that would otherwise silently be an extra, empty environment.
+    /// (An entry unlike every directory is an environment named only there.)
     fn check_config_envs(&self) -> Result<()> {
         let overlays = self.overlays_dir();
         for (name, cfg) in &self.config.envs {
             if cfg.dir.is_some() || overlays.join(name).is_dir() {
+                continue;
+            }
+            let dirs: Vec<String> = std::fs::read_dir(&overlays)
+                .map(|rd| {
+                    rd.flatten()
+                        .filter(|e| e.path().is_dir())
+                        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                        .filter(|d| !self.config.envs.contains_key(d))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let suggestion = did_you_mean(name, &dirs);
+            if suggestion.is_empty() {
                 continue;
             }
             let text = std::fs::read_to_string(self.root.join(CONFIG_FILE)).unwrap_or_default();
@@ -259,18 +274,10 @@ impl Workspace {
                 })
                 .map(|i| format!(":{}", i + 1))
                 .unwrap_or_default();
-            let dirs: Vec<String> = std::fs::read_dir(&overlays)
-                .map(|rd| {
-                    rd.flatten()
-                        .filter(|e| e.path().is_dir())
-                        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
             return Err(Error::Input(format!(
                 "{CONFIG_FILE}{line}: envs.{name}: no overlay directory {} and no `dir:` given{}",
                 self.display(&overlays.join(name)),
-                did_you_mean(name, &dirs)
+                suggestion
             )));
         }
         Ok(())
