@@ -266,3 +266,56 @@ fn unknown_environments_and_config_keys_are_named_with_a_suggestion() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn kubeseal_variables_that_the_overlay_decides_are_ignored_with_env_but_flags_are_refused() {
+    let (repo, values) = edited_repo();
+    let before = snapshot(repo.root());
+    let out = std::process::Command::new(bin())
+        .current_dir(repo.root())
+        .args(["seal", "--env", "paper", "--dry-run"])
+        .env("SEALED_SECRETS_SCOPE", "cluster-wide")
+        .env("SEALED_SECRETS_NAME", "other")
+        .env_remove("SEALED_SECRETS_CERT")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("SEALED_SECRETS_SCOPE is ignored with --env"),
+        "{err}"
+    );
+    assert!(
+        err.contains("SEALED_SECRETS_NAME is ignored with --env"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("emp-system-paper/emp-secrets-paper (strict)"));
+    assert_no_values(&out, &values);
+    for flag in [
+        &["--scope", "cluster-wide"][..],
+        &["--name", "x"],
+        &["--raw"],
+        &["--from-file", "a.txt"],
+    ] {
+        let mut args = vec!["seal", "--env", "paper"];
+        args.extend(flag);
+        let out = repo.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{flag:?}: {}", all_output(&out));
+    }
+    assert_same(&before, &snapshot(repo.root()), "refused seal --env");
+    // -v on check --env says which kustomize and certificate.
+    let out = repo.run(&["-v", "check", "--env", "paper"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("paper: rendering k8s/overlays/paper with `"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "checking against {PAPER_CERT} (fingerprint {})",
+            openssl_fingerprint(&repo.path(PAPER_CERT))
+        )),
+        "{err}"
+    );
+}

@@ -79,13 +79,28 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         let ws = super::lifecycle::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
         let shown = ws.display(&env.dir);
-        let rendered = ws.kustomize()?.build(&env.dir, &shown)?;
+        let kustomize = ws.kustomize()?;
+        super::out::verbose!(
+            "{env_name}: rendering {shown} with `{}`",
+            kustomize.describe()
+        );
+        let rendered = kustomize.build(&env.dir, &shown)?;
         if env.sealed_secret.is_some() || opts.sealed_envs.iter().any(|e| e == env_name) {
             opts.sealed_only = true;
         }
         if opts.expected_key.is_none() && env.cert.exists() {
             let pem = std::fs::read(&env.cert).map_err(|e| empseal::Error::io(&env.cert, e))?;
-            opts.expected_key = Some(expected_key(&pem, &ws.display(&env.cert))?);
+            let key = expected_key(&pem, &ws.display(&env.cert))?;
+            if super::out::verbose_on() {
+                if let Ok(c) = Certificate::from_pem(&pem, &ws.display(&env.cert)) {
+                    super::out::verbose!(
+                        "{env_name}: checking against {} (fingerprint {})",
+                        ws.display(&env.cert),
+                        c.fingerprint()
+                    );
+                }
+            }
+            opts.expected_key = Some(key);
         }
         inputs.push(Input::Bytes {
             origin: format!("kustomize {shown}"),

@@ -24,7 +24,7 @@ const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
 pub struct SealArgs {
     /// Seal this environment's env file with its pinned certificate into its
     /// sealedsecret.yaml (k8s/overlays/ENV); unchanged values keep their ciphertext.
-    #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal", "from_file"])]
+    #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal"])]
     pub env: Option<String>,
     /// With --env: reseal every key, not only the changed ones.
     #[arg(long, requires = "env")]
@@ -45,7 +45,11 @@ pub struct SealArgs {
     pub from_literal: Vec<String>,
     /// An item from a file or every file of a directory, [KEY=]PATH, as kubectl (repeatable).
     /// With --raw: the file holding the one value to seal.
-    #[arg(long = "from-file", value_name = "[KEY=]PATH")]
+    #[arg(
+        long = "from-file",
+        value_name = "[KEY=]PATH",
+        env = "SEALED_SECRETS_FROM_FILE"
+    )]
     pub from_file: Vec<String>,
     /// Name of the Secret (required with --from-*; overrides a manifest's name).
     #[arg(long, env = "SEALED_SECRETS_NAME")]
@@ -125,7 +129,7 @@ pub struct UnsealArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Output format.
-    #[arg(short = 'o', long = "format", value_enum, default_value_t = FormatArg::Yaml)]
+    #[arg(short = 'o', long = "format", value_enum, default_value_t = FormatArg::Yaml, env = "SEALED_SECRETS_FORMAT")]
     pub format: FormatArg,
     /// Write the Secrets to this file (created 0600, atomically) instead of stdout.
     #[arg(short = 'w', long = "output", value_name = "FILE")]
@@ -282,6 +286,11 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
                 a.merge_into.is_some(),
                 "--merge-into",
                 "SEALED_SECRETS_MERGE_INTO",
+            ),
+            (
+                !a.from_file.is_empty(),
+                "--from-file",
+                "SEALED_SECRETS_FROM_FILE",
             ),
         ];
         for (given, flag, var) in decided {
