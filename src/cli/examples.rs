@@ -81,8 +81,8 @@ pub const VALIDATE: &str = "\
 Examples:
   # can the controller decrypt it? (needs a cluster)
   empseal validate -f k8s/overlays/paper/sealedsecret.yaml
-  # read from stdin as kubeseal does: empseal validate < FILE (needs a cluster)
-  empseal validate -f k8s/overlays/prod/sealedsecret.yaml";
+  # a file sealed by `empseal seal ... -w sealedsecret.yaml` (needs a cluster)
+  empseal validate -f sealedsecret.yaml";
 
 pub const REENCRYPT: &str = "\
 Examples:
