@@ -41,12 +41,7 @@ pub const DEFAULT_OVERLAYS_DIR: &str = "k8s/overlays";
 pub const SEALED_SECRET_FILE: &str = "sealedsecret.yaml";
 /// The directory of an overlay holding its pinned certificate and seal record.
 pub const SEALING_DIR: &str = "sealing";
-/// Prefix of the temporary files [`fsio::write_atomic`] creates (and a crash can leave).
-pub const TEMP_PREFIX: &str = ".empseal-";
-/// Suffix of those temporary files.
-pub const TEMP_SUFFIX: &str = ".tmp";
-/// A stale temporary file older than this (seconds) is removed before writing.
-pub const STALE_TEMP_AGE_SECS: u64 = 60;
+pub use crate::fsio::{remove_stale_temps, STALE_TEMP_AGE_SECS, TEMP_PREFIX, TEMP_SUFFIX};
 /// Default length of generated credentials.
 pub const DEFAULT_GENERATED_LENGTH: usize = 32;
 /// The alphabet of generated credentials: safe unquoted in env files, shells and URLs.
@@ -2042,41 +2037,6 @@ fn copy_tree(ws: &Workspace, from: &Path, to: &Path, skip_env_files: bool) -> Re
 // ---------------------------------------------------------------------------
 // Temporary files
 // ---------------------------------------------------------------------------
-
-/// Removes `.empseal-*.tmp` files older than [`STALE_TEMP_AGE_SECS`] from the
-/// given directories: leftovers of a write interrupted by a crash (they may hold
-/// plaintext env values, mode 0600). Younger ones may belong to a running
-/// empseal and are left alone; all are gitignored. Returns how many were removed.
-pub fn remove_stale_temps(dirs: &[Option<&Path>]) -> usize {
-    let mut removed = 0;
-    let mut seen = BTreeSet::new();
-    for dir in dirs.iter().flatten() {
-        if !seen.insert(dir.to_path_buf()) {
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let n = name.to_string_lossy();
-            if !(n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX)) {
-                continue;
-            }
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .map(|age| age.as_secs() >= STALE_TEMP_AGE_SECS)
-                .unwrap_or(false);
-            if old && std::fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
-            }
-        }
-    }
-    removed
-}
 
 /// Squashes a multi-line message onto one line.
 pub(crate) fn one_line(s: &str) -> String {

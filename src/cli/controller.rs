@@ -7,7 +7,7 @@ use clap::Args;
 
 use empseal::cert::Certificate;
 use empseal::error::{Error, Result};
-use empseal::fsio::{write_atomic, Sensitivity};
+use empseal::fsio::Sensitivity;
 use empseal::secret::{Layout, SealedSecret};
 use empseal::source::{self, PinOutcome};
 use empseal::{emit, manifest};
@@ -146,6 +146,11 @@ pub fn validate(a: ValidateArgs) -> Result<i32> {
 
 /// `empseal reencrypt`.
 pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
+    if a.in_place && a.file.as_deref().is_some_and(|f| f.as_os_str() == "-") {
+        return Err(Error::Input(
+            "--in-place needs a file: `-f -` reads stdin; give -f FILE, or drop --in-place to print to stdout".into(),
+        ));
+    }
     let (origin, bytes, sealed) = read_sealed(a.file.as_deref())?;
     let (format, layout) = manifest::detect_style(&bytes);
     let controller = a.cluster.controller()?;
@@ -181,10 +186,7 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
     } else {
         a.output.clone()
     };
-    match target {
-        Some(p) => write_atomic(&p, text.as_bytes(), Sensitivity::Public)?,
-        None => emit_output(None, text.as_bytes(), Sensitivity::Public)?,
-    }
+    emit_output(target.as_deref(), text.as_bytes(), Sensitivity::Public)?;
     Ok(0)
 }
 

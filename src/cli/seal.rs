@@ -158,9 +158,9 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
     Ok(c)
 }
 
-/// Writes `bytes` to `path` atomically, or to stdout.
+/// Writes `bytes` to `path` atomically, or to stdout (no path, or `-`).
 pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
-    match path {
+    match path.filter(|p| p.as_os_str() != "-") {
         Some(p) => write_atomic(p, bytes, sensitivity),
         None => {
             let mut out = std::io::stdout().lock();
