@@ -102,6 +102,29 @@ pub struct EnvConfig {
     pub scope: Option<String>,
 }
 
+/// Checks an environment name: an overlay directory's name (letters, digits,
+/// `.`, `_`, `-`, starting with a letter or digit, at most 63 characters). No
+/// path separators, `..` or absolute paths, so an env name can never lead a
+/// command outside the overlays directory (or an output outside `--out-dir`).
+/// The one check every command taking `--env` goes through ([`Workspace::env`]).
+pub fn validate_env_name(name: &str) -> Result<()> {
+    let ok = name.len() <= 63
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Input(format!(
+            "invalid environment name {name:?}: an environment is an overlay directory's name (letters, digits, '.', '_' and '-', starting with a letter or digit), not a path; see `ls {DEFAULT_OVERLAYS_DIR}`"
+        )))
+    }
+}
+
 impl Config {
     /// Parses `empseal.yaml` bytes; `origin` names the file in errors.
     pub fn parse(origin: &Path, bytes: &[u8]) -> Result<Config> {
@@ -120,6 +143,8 @@ impl Config {
             ))
         })?;
         for (name, env) in &config.envs {
+            validate_env_name(name)
+                .map_err(|e| Error::Input(format!("{}: envs: {e}", origin.display())))?;
             if let Some(s) = &env.scope {
                 if Scope::parse(s).is_none() {
                     return Err(Error::Input(format!(
@@ -249,7 +274,11 @@ impl Workspace {
                     let entry = entry.map_err(|e| Error::io(&dir, e))?;
                     let path = entry.path();
                     if path.is_dir() && kustomization_file(&path).is_some() {
-                        if let Some(n) = path.file_name().and_then(|n| n.to_str()) {
+                        if let Some(n) = path
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .filter(|n| validate_env_name(n).is_ok())
+                        {
                             names.insert(n.to_string());
                         }
                     }
@@ -268,6 +297,7 @@ impl Workspace {
 
     /// One environment, resolved; an unknown name is an input error listing the known ones.
     pub fn env(&self, name: &str) -> Result<Env> {
+        validate_env_name(name)?;
         let cfg = self.config.envs.get(name).cloned().unwrap_or_default();
         let dir = match &cfg.dir {
             Some(d) => self.root.join(d),
@@ -1841,15 +1871,20 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
     let copy_root = tmp.path().join("root");
     let rel_tree = tree.strip_prefix(&ws.root).unwrap_or(Path::new("k8s"));
     copy_tree(ws, &tree, &copy_root.join(rel_tree), opts.demo)?;
-    let in_copy = |p: &Path| -> PathBuf { copy_root.join(p.strip_prefix(&ws.root).unwrap_or(p)) };
+    // Every path render writes is inside the copy (or the out dir): files
+    // configured outside the root map to `.outside/...` in the copy, so a render
+    // (a demo above all) never touches a real env file or sealed file.
+    let in_copy = |p: &Path| -> PathBuf { path_in_copy(&ws.root, &copy_root, p) };
     let copy_ws = Workspace {
         root: copy_root.clone(),
         config: ws.config.clone(),
     };
+    let out_dir = render_out_dir(ws, &opts.out_dir);
 
-    std::fs::create_dir_all(&opts.out_dir).map_err(|e| Error::io(&opts.out_dir, e))?;
     progress(RenderEvent::Start(envs.len()));
-    let mut done = Vec::new();
+    // All or nothing: every environment is rendered (in memory) before the first
+    // output file is written.
+    let mut rendered: Vec<(RenderedEnv, Zeroizing<Vec<u8>>)> = Vec::new();
     for env in &envs {
         progress(RenderEvent::Env(env.name.clone()));
         let shown = ws.display(&env.dir);
@@ -1903,6 +1938,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
                 .as_ref()
                 .map(|c| (c.format, c.layout))
                 .unwrap_or((Format::Yaml, Layout::Current));
+            ensure_parent(&copy_ws, &copy_file)?;
             fsio::write_atomic(
                 &copy_file,
                 &deps::emit_sealed(&object, format, layout),
@@ -1911,24 +1947,70 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
             sealed_values.push(object.encrypted_data.clone());
             sealed_targets.push(target);
         }
-        let out = kustomize
-            .build(&in_copy(&env.dir), &shown)
-            .map_err(|e| rename_paths(e, &copy_root, &ws.root))?;
+        // kustomize's output can hold a Secret's base64 values (a SecretGenerator).
+        let out = Zeroizing::new(
+            kustomize
+                .build(&in_copy(&env.dir), &shown)
+                .map_err(|e| rename_paths(e, &copy_root, &ws.root))?,
+        );
         let objects = parse_rendered(&shown, &out)?;
         let foreign = verify_rendered(&shown, &objects, &sealed_targets, &sealed_values)?;
-        let path = opts.out_dir.join(format!("{}.yaml", env.name));
-        fsio::write_atomic(&path, &out, Sensitivity::Public)?;
         progress(RenderEvent::Done(env.name.clone()));
-        done.push(RenderedEnv {
-            env: env.name.clone(),
-            path,
-            sealed: sealed_targets,
-            objects: objects.len(),
-            foreign,
-        });
+        rendered.push((
+            RenderedEnv {
+                env: env.name.clone(),
+                path: out_dir.join(format!("{}.yaml", env.name)),
+                sealed: sealed_targets,
+                objects: objects.len(),
+                foreign,
+            },
+            out,
+        ));
     }
     drop(tmp);
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(ws.display(&out_dir), e))?;
+    let mut done = Vec::new();
+    for (r, bytes) in rendered {
+        // Rendered manifests can hold Secrets' base64 values: 0600, like every
+        // file that can hold secret values.
+        fsio::write_atomic(&r.path, &bytes, Sensitivity::Secret)?;
+        done.push(r);
+    }
     Ok(done)
+}
+
+/// Where `render` writes: `--out-dir` relative to the repository root (an
+/// absolute path as given).
+pub fn render_out_dir(ws: &Workspace, out_dir: &Path) -> PathBuf {
+    lexical(&ws.root.join(out_dir))
+}
+
+/// `p` with `.` and `..` components resolved lexically (no file system access).
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The place of `p` (a path under `root`, or anywhere) inside the render's copy
+/// of the tree at `copy_root`; always inside `copy_root`, never `p` itself.
+fn path_in_copy(root: &Path, copy_root: &Path, p: &Path) -> PathBuf {
+    let p = lexical(&root.join(p));
+    match p.strip_prefix(root) {
+        Ok(rel) => copy_root.join(rel),
+        Err(_) => copy_root
+            .join(".outside")
+            .join(p.strip_prefix("/").unwrap_or(&p)),
+    }
 }
 
 /// Checks kustomize's output: every SealedSecret's `metadata` and

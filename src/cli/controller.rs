@@ -75,13 +75,17 @@ pub fn overlay_dir(root: Option<&Path>, env: &str) -> Result<PathBuf> {
 
 /// `empseal cert fetch`.
 pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
+    // The environment is checked before anything is fetched.
+    let dir = match &a.env {
+        Some(env) => Some(overlay_dir(a.root.as_deref(), env)?),
+        None => None,
+    };
     let controller = a.cluster.controller()?;
     let fetched = controller.fetch_cert()?;
     let now = now();
     let cert = Certificate::from_pem(&fetched.pem, &fetched.origin)?;
     cert.check_usable(now)?;
-    if let Some(env) = &a.env {
-        let dir = overlay_dir(a.root.as_deref(), env)?;
+    if let (Some(env), Some(dir)) = (&a.env, dir) {
         let outcome =
             source::pin_certificate(&dir, &fetched.pem, &fetched.origin, a.accept_new, now)?;
         let pin = outcome.pin();

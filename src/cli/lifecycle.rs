@@ -122,7 +122,8 @@ pub struct RenderArgs {
     /// Render every environment under k8s/overlays.
     #[arg(long)]
     pub all: bool,
-    /// Directory for the rendered manifests (one ENV.yaml each).
+    /// Directory for the rendered manifests (one ENV.yaml each, mode 0600);
+    /// relative to the repository root, not the current directory.
     #[arg(long, value_name = "DIR", default_value = "rendered")]
     pub out_dir: PathBuf,
     /// Seal the committed example env files (*.env.example) instead of the real
@@ -165,7 +166,7 @@ pub fn render(a: RenderArgs) -> Result<i32> {
         say!(
             "rendered {} -> {} ({} objects{})",
             r.env,
-            r.path.display(),
+            ws.display(&r.path),
             r.objects,
             if sealed.is_empty() {
                 String::new()
