@@ -32,6 +32,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::fsio::{self, Sensitivity};
 use crate::secret::{Format, Layout, ObjectMeta, Scope, SealedSecret, SecretBytes, SecretTemplate};
+use crate::source::pin::{require_pin, PinFiles, PinnedCert};
 
 /// The optional committed configuration file at the repository root.
 pub const CONFIG_FILE: &str = "empseal.yaml";
@@ -211,6 +212,17 @@ pub struct Env {
 }
 
 impl Env {
+    /// The environment's pin files as configured (`cert:` in `empseal.yaml`
+    /// included): what every reader and writer of its pin uses.
+    pub fn pin_files(&self, ws: &Workspace) -> PinFiles {
+        PinFiles {
+            env: self.name.clone(),
+            cert: self.cert.clone(),
+            pin: self.pin.clone(),
+            base: ws.root.clone(),
+        }
+    }
+
     /// Whether this environment owns a SealedSecret that `seal --env` writes.
     pub fn is_sealed(&self) -> bool {
         self.sealed_secret.is_some()
@@ -340,7 +352,7 @@ impl Workspace {
         };
         let cert = match &cfg.cert {
             Some(p) => self.root.join(p),
-            None => dir.join(SEALING_DIR).join("cert.pem"),
+            None => crate::source::pin::cert_path(&dir),
         };
         let sealing = cert
             .parent()
@@ -365,7 +377,7 @@ impl Workspace {
             secret_namespace: cfg.secret_namespace.clone(),
             env_file,
             example_env_file,
-            pin: sealing.join("pin.yaml"),
+            pin: sealing.join(crate::source::pin::PIN_FILE),
             record: sealing.join("record.yaml"),
             cert,
             state,
@@ -1011,77 +1023,68 @@ pub struct SealOutcome {
     pub warnings: Vec<String>,
 }
 
-/// The pinned certificate of an environment, checked for use.
-pub struct PinnedCert {
-    /// The parsed certificate.
-    pub cert: crate::cert::Certificate,
-    /// Its controller key fingerprint.
-    pub fingerprint: String,
-    /// Whether `pin.yaml` marks it as demo (test) material.
-    pub demo: bool,
+// ---------------------------------------------------------------------------
+// The env lock
+// ---------------------------------------------------------------------------
+
+/// Environment variable: how long (seconds) a command waits for another one
+/// writing the same environment before giving up (default [`DEFAULT_LOCK_WAIT_SECS`]).
+pub const LOCK_WAIT_ENV: &str = "EMPSEAL_LOCK_TIMEOUT";
+/// Default wait for an env's lock, in seconds.
+pub const DEFAULT_LOCK_WAIT_SECS: u64 = 30;
+
+/// An exclusive lock on one environment's state, held until dropped (or the
+/// process dies: the kernel releases it, so a crash never leaves a stale lock).
+#[derive(Debug)]
+pub struct EnvLock {
+    _dir: std::fs::File,
 }
 
-/// Loads `env`'s pinned certificate (never the network): refuses a missing,
-/// unreadable, expired or pin-mismatched one.
-pub fn load_pinned_cert(ws: &Workspace, env: &Env, now: i64) -> Result<PinnedCert> {
-    let shown = ws.display(&env.cert);
-    let bytes = match std::fs::read(&env.cert) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Cert(format!(
-                "{shown}: no pinned certificate for env {}; run `empseal cert fetch --env {}`",
-                env.name, env.name
-            )))
-        }
-        Err(e) => return Err(Error::io(shown, e)),
-    };
-    let cert = deps::parse_cert(&bytes, &shown)?;
-    deps::check_cert_usable(&cert, now)?;
-    let fingerprint = deps::fingerprint(&cert);
-    let pin = read_pin(ws, env)?;
-    if let Some(pin) = &pin {
-        if let Some(fp) = &pin.fingerprint {
-            if fp != &fingerprint {
-                return Err(Error::Cert(format!(
-                    "{}: pins fingerprint {fp} but {shown} has {fingerprint}; run `empseal cert fetch --env {}` to repin",
-                    ws.display(&env.pin),
-                    env.name
-                )));
+/// The directory whose lock guards `env`: the directory of its local state (the
+/// env file's directory), else the overlay directory.
+pub fn lock_dir(env: &Env) -> PathBuf {
+    env.state
+        .parent()
+        .filter(|d| d.is_dir())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| env.dir.clone())
+}
+
+/// Takes `env`'s lock: every command that writes an env's state (the env file,
+/// the sealed file, the record, the local state, the pin) holds it from its first
+/// read to its last write, so two of them never interleave. The lock is an
+/// advisory `flock` on the directory of the env's local state (no lock file is
+/// created). A second writer waits up to [`LOCK_WAIT_ENV`] seconds
+/// (default [`DEFAULT_LOCK_WAIT_SECS`]), then fails with a one-line message.
+pub fn lock_env(ws: &Workspace, env: &Env) -> Result<EnvLock> {
+    let dir = lock_dir(env);
+    let shown = ws.display(&dir);
+    let file = std::fs::File::open(&dir).map_err(|e| Error::io(shown.clone(), e))?;
+    let wait = std::env::var(LOCK_WAIT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_LOCK_WAIT_SECS);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(EnvLock { _dir: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(Error::io(
+                        shown,
+                        std::io::Error::new(
+                            std::io::ErrorKind::WouldBlock,
+                            format!(
+                                "another empseal is writing env {} (seal --env, rotate, rollback or cert fetch --env) and still holds its lock after {wait} s; let it finish and run the command again (set {LOCK_WAIT_ENV} to wait longer)",
+                                env.name
+                            ),
+                        ),
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(shown, e)),
         }
-    }
-    Ok(PinnedCert {
-        cert,
-        fingerprint,
-        demo: pin.map(|p| p.demo).unwrap_or(false),
-    })
-}
-
-/// The fields of `pin.yaml` the lifecycle commands read.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PinInfo {
-    /// The pinned key's fingerprint.
-    #[serde(default)]
-    pub fingerprint: Option<String>,
-    /// Whether the pin is demo material.
-    #[serde(default)]
-    pub demo: bool,
-}
-
-/// Reads `pin.yaml` beside the pinned certificate, if any.
-pub fn read_pin(ws: &Workspace, env: &Env) -> Result<Option<PinInfo>> {
-    match std::fs::read(&env.pin) {
-        Ok(bytes) => serde_yaml::from_slice(&bytes).map(Some).map_err(|e| {
-            Error::Cert(format!(
-                "{}: unreadable pin: {}; run `empseal cert fetch --env {}`",
-                ws.display(&env.pin),
-                one_line(&e.to_string()),
-                env.name
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(ws.display(&env.pin), e)),
     }
 }
 
@@ -1155,6 +1158,7 @@ pub fn seal_env<R: RngCore + CryptoRng + ?Sized>(
     if !env.is_sealed() {
         return Err(not_sealed(ws, &env));
     }
+    let _lock = lock_env(ws, &env)?;
     let values = read_env_values(ws, &env.env_file)?;
     let mode = if reseal_all {
         Reseal::All
@@ -1184,6 +1188,7 @@ pub fn seal_values<R: RngCore + CryptoRng + ?Sized>(
 pub struct SealContext {
     path: PathBuf,
     pinned: PinnedCert,
+    cert: crate::cert::Certificate,
     current: Option<CurrentSealed>,
     target: Target,
 }
@@ -1194,12 +1199,13 @@ pub fn prepare_seal(ws: &Workspace, env: &Env, now: i64) -> Result<SealContext> 
     let Some(path) = env.sealed_secret.clone() else {
         return Err(not_sealed(ws, env));
     };
-    let pinned = load_pinned_cert(ws, env, now)?;
+    let (pinned, cert) = require_pin(&env.pin_files(ws), now)?;
     let current = read_current_sealed(ws, &path)?;
     let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
     Ok(SealContext {
         path,
         pinned,
+        cert,
         current,
         target,
     })
@@ -1217,6 +1223,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     let SealContext {
         path,
         pinned,
+        cert,
         current,
         target,
     } = ctx;
@@ -1238,7 +1245,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     let state = State::load(&env.state);
     let state_valid = match (&state, &current_sha) {
         (Some(s), Some(sha)) => {
-            s.cert_fingerprint == pinned.fingerprint
+            s.cert_fingerprint == pinned.fingerprint()
                 && s.sealed_for == target
                 && &s.sealed_sha256 == sha
         }
@@ -1246,7 +1253,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     };
     let record_valid = match (&record, &current_sha) {
         (Some(r), Some(sha)) => {
-            r.cert_fingerprint == pinned.fingerprint
+            r.cert_fingerprint == pinned.fingerprint()
                 && r.sealed_for == target
                 && &r.sealed_sha256 == sha
         }
@@ -1265,10 +1272,11 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         } else if state.is_none() && record.is_none() {
             "no local seal state and no seal record".into()
         } else if let Some(s) = &state {
-            if s.cert_fingerprint != pinned.fingerprint {
+            if s.cert_fingerprint != pinned.fingerprint() {
                 format!(
                     "the pinned certificate changed ({} -> {})",
-                    s.cert_fingerprint, pinned.fingerprint
+                    s.cert_fingerprint,
+                    pinned.fingerprint()
                 )
             } else if s.sealed_for != target {
                 format!("the target changed ({} -> {target})", s.sealed_for)
@@ -1287,7 +1295,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
             values: BTreeMap::new(),
             ..s.clone()
         },
-        _ => State::new(rng, &pinned.fingerprint, &target),
+        _ => State::new(rng, pinned.fingerprint(), &target),
     };
     let mut reseal: BTreeSet<String> = BTreeSet::new();
     let mut keep: BTreeSet<String> = BTreeSet::new();
@@ -1344,7 +1352,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         .iter()
         .map(|k| (k.as_str(), value_map[k.as_str()].as_slice()))
         .collect();
-    let fresh = deps::encrypt_items(rng, &pinned.cert, &label, &items)?;
+    let fresh = deps::encrypt_items(rng, &cert, &label, &items)?;
 
     let mut object = match &current {
         Some(c) => c.object.clone(),
@@ -1411,7 +1419,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
             .unwrap_or(&path)
             .display()
             .to_string(),
-        cert_fingerprint: pinned.fingerprint.clone(),
+        cert_fingerprint: pinned.fingerprint().to_string(),
         sealed_for: target.clone(),
         sealed_at: format_utc(now),
         sealed_sha256: sha,
@@ -1434,8 +1442,8 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         env: env.name.clone(),
         file: shown,
         record: ws.display(&env.record),
-        fingerprint: pinned.fingerprint,
-        demo_cert: pinned.demo,
+        fingerprint: pinned.fingerprint().to_string(),
+        demo_cert: pinned.is_demo(),
         target,
         keys,
         resealed: reseal.into_iter().collect(),
@@ -1714,6 +1722,7 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
             opts.length
         )));
     }
+    let _lock = lock_env(ws, &env)?;
     let shown = ws.display(&env.env_file);
     let mut values = read_env_values(ws, &env.env_file)?;
     let all_keys: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();
@@ -1915,7 +1924,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
                     ws.display(input)
                 )));
             }
-            let pinned = load_pinned_cert(ws, env, now)?;
+            let (_, cert) = require_pin(&env.pin_files(ws), now)?;
             let copy_file = in_copy(src);
             let current = read_current_sealed(&copy_ws, &copy_file)?;
             let mut copy_env = env.clone();
@@ -1927,7 +1936,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_slice()))
                 .collect();
-            let enc = deps::encrypt_items(rng, &pinned.cert, &target.label(), &items)?;
+            let enc = deps::encrypt_items(rng, &cert, &target.label(), &items)?;
             let mut object = match &current {
                 Some(c) => c.object.clone(),
                 None => new_object(&target),
@@ -2134,22 +2143,6 @@ pub(crate) mod deps {
     //! emit), so the lifecycle code depends on one small surface.
 
     use super::*;
-
-    /// Parses a PEM certificate (errors name `origin`).
-    pub fn parse_cert(bytes: &[u8], origin: &str) -> Result<crate::cert::Certificate> {
-        crate::cert::Certificate::from_pem(bytes, origin).map_err(|e| Error::Cert(e.to_string()))
-    }
-
-    /// Refuses an expired (or otherwise unusable) certificate.
-    pub fn check_cert_usable(cert: &crate::cert::Certificate, now: i64) -> Result<()> {
-        cert.check_usable(now)
-            .map_err(|e| Error::Cert(e.to_string()))
-    }
-
-    /// The controller key fingerprint (`SHA256:...`).
-    pub fn fingerprint(cert: &crate::cert::Certificate) -> String {
-        cert.fingerprint()
-    }
 
     /// Seals `(key, value)` items for `label`, deterministic for a seeded rng.
     pub fn encrypt_items<R: RngCore + CryptoRng + ?Sized>(

@@ -197,3 +197,118 @@ fn rotate_generate_writes_through_a_symlinked_env_file_to_its_target() {
     );
     assert_eq!(plain["API_KEY"], after["API_KEY"]);
 }
+
+/// A plain HTTP server (python3's http.server) answering `/v1/cert.pem` with `pem`,
+/// as a controller reached with `--controller-url` would.
+struct CertServer {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl CertServer {
+    fn start(pem: &[u8]) -> CertServer {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("v1")).unwrap();
+        std::fs::write(dir.path().join("v1/cert.pem"), pem).unwrap();
+        let mut child = std::process::Command::new("python3")
+            .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+            .arg("--directory")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 is needed for this test");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
+        let port = line
+            .split_whitespace()
+            .skip_while(|w| *w != "port")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no port in {line:?}"))
+            .to_string();
+        CertServer {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for CertServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn cert_fetch_env_pins_the_certificate_empseal_yaml_configures_which_seal_env_uses() {
+    let repo = Repo::new();
+    repo.write(
+        "empseal.yaml",
+        b"envs:\n  paper:\n    cert: certs/paper.pem\n",
+    );
+    let overlay_cert = repo.read("k8s/overlays/paper/sealing/cert.pem");
+    // The controller presents another key than the overlay's convention file holds.
+    let prod_crt = project().join("testdata/keys/demo-prod.crt");
+    let server = CertServer::start(&std::fs::read(&prod_crt).unwrap());
+    let out = repo.run(&[
+        "cert",
+        "fetch",
+        "--env",
+        "paper",
+        "--controller-url",
+        &server.url,
+    ]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("certs/paper.pem"));
+    let fp = openssl_fingerprint(&prod_crt);
+    assert!(repo.path("certs/pin.yaml").is_file());
+    let pinned = empseal::source::load_pin(&empseal::source::PinFiles {
+        env: "paper".into(),
+        cert: repo.path("certs/paper.pem"),
+        pin: repo.path("certs/pin.yaml"),
+        base: repo.root().to_path_buf(),
+    })
+    .unwrap()
+    .unwrap();
+    assert_eq!(pinned.pin.fingerprint, fp);
+    assert_eq!(
+        repo.read("k8s/overlays/paper/sealing/cert.pem"),
+        overlay_cert,
+        "the convention file is not the configured pin"
+    );
+    assert!(!repo.path("k8s/overlays/paper/sealing/pin.yaml").exists());
+
+    // Fetching again compares with that same pin: unchanged.
+    let out = repo.run(&[
+        "cert",
+        "fetch",
+        "--env",
+        "paper",
+        "--controller-url",
+        &server.url,
+    ]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unchanged"));
+
+    // And seal --env seals with it.
+    repo.ok(&["seal", "--env", "paper"]);
+    // The record lives beside the configured certificate.
+    let record = String::from_utf8(repo.read("certs/record.yaml")).unwrap();
+    assert!(record.contains(&fp), "{record}");
+    let sealed = read_sealed(&repo.read("k8s/overlays/paper/sealedsecret.yaml"));
+    let plain = unseal(
+        &as_rendered(&sealed, "emp-secrets-paper", "emp-system-paper"),
+        demo_key("prod"),
+    );
+    assert_eq!(
+        plain,
+        env_pairs(&repo.read("k8s/overlays/paper/paper-secrets.env"))
+    );
+}

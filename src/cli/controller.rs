@@ -8,6 +8,7 @@ use clap::Args;
 use empseal::cert::Certificate;
 use empseal::error::{Error, Result};
 use empseal::fsio::Sensitivity;
+use empseal::overlay;
 use empseal::secret::{Layout, SealedSecret};
 use empseal::source::{self, PinOutcome};
 use empseal::{emit, manifest};
@@ -68,16 +69,15 @@ pub struct ReencryptArgs {
     pub cluster: ClusterArgs,
 }
 
-/// The overlay directory of `env` under the repository root.
-pub fn overlay_dir(root: Option<&Path>, env: &str) -> Result<PathBuf> {
-    Ok(super::lifecycle::workspace(root)?.env(env)?.dir)
-}
-
 /// `empseal cert fetch`.
 pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
     // The environment is checked before anything is fetched.
-    let dir = match &a.env {
-        Some(env) => Some(overlay_dir(a.root.as_deref(), env)?),
+    let target = match &a.env {
+        Some(env) => {
+            let ws = super::lifecycle::workspace(a.root.as_deref())?;
+            let env = ws.env(env)?;
+            Some((ws, env))
+        }
         None => None,
     };
     let controller = a.cluster.controller()?;
@@ -85,9 +85,13 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
     let now = now();
     let cert = Certificate::from_pem(&fetched.pem, &fetched.origin)?;
     cert.check_usable(now)?;
-    if let (Some(env), Some(dir)) = (&a.env, dir) {
+    if let Some((ws, env)) = target {
+        // The env's pin as configured (empseal.yaml's `cert:` included), written
+        // under the env's lock.
+        let files = env.pin_files(&ws);
+        let _lock = overlay::lock_env(&ws, &env)?;
         let outcome =
-            source::pin_certificate(&dir, &fetched.pem, &fetched.origin, a.accept_new, now)?;
+            source::pin_certificate(&files, &fetched.pem, &fetched.origin, a.accept_new, now)?;
         let pin = outcome.pin();
         let what = match &outcome {
             PinOutcome::Created(_) => "pinned".to_string(),
@@ -96,15 +100,16 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
             PinOutcome::Replaced { .. } => "replaced (new key accepted)".to_string(),
         };
         eprintln!(
-            "empseal: {env}: certificate {what}: {} valid until {} ({})",
+            "empseal: {}: certificate {what}: {} valid until {} ({})",
+            env.name,
             pin.fingerprint,
             pin.not_after,
-            source::pin::cert_path(&dir).display()
+            ws.display(&files.cert)
         );
         return Ok(0);
     }
     emit_output(a.output.as_deref(), &fetched.pem, Sensitivity::Public)?;
-    if a.output.is_some() {
+    if a.output.as_deref().is_some_and(|p| p.as_os_str() != "-") {
         eprintln!("empseal: certificate {} written", cert.fingerprint());
     }
     Ok(0)

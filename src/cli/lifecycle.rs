@@ -345,6 +345,9 @@ pub struct RollbackArgs {
     /// Show the key-set change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Overwrite uncommitted changes of the sealed file and its record.
+    #[arg(long)]
+    pub force: bool,
     /// Repository root.
     #[command(flatten)]
     pub root: RootArgs,
@@ -371,10 +374,13 @@ pub fn rollback(a: RollbackArgs) -> Result<i32> {
     };
     if a.dry_run {
         describe("would restore");
+        if !plan.dirty.is_empty() && !a.force {
+            eprintln!("empseal: warning: {}", history::dirty_error(&plan.dirty));
+        }
         say!("  (dry run: nothing written)");
         return Ok(0);
     }
-    history::apply_rollback(&ws, &plan)?;
+    history::apply_rollback(&ws, &plan, a.force)?;
     describe("restored");
     if plan.unchanged {
         say!("  (the working tree already held exactly these bytes)");
