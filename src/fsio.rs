@@ -171,6 +171,47 @@ mod tests {
         assert_eq!(temp_dir_for(Path::new("/")), Path::new("."));
     }
 
+    fn aged(path: &Path, secs: u64) {
+        std::fs::write(path, b"x").unwrap();
+        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+
+    #[test]
+    fn only_stale_temp_files_of_our_naming_are_removed_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let old = STALE_TEMP_AGE_SECS + 5;
+        aged(&d.join(".empseal-a.tmp"), old);
+        aged(&d.join(".empseal-b.tmp"), old);
+        aged(&d.join(".empseal-young.tmp"), 0);
+        aged(&d.join(".empseal-notes"), old);
+        aged(&d.join("x.tmp"), old);
+        std::fs::create_dir(d.join(".empseal-dir.tmp")).unwrap();
+        // A directory listed twice is cleaned once.
+        assert_eq!(remove_stale_temps(&[Some(d), None, Some(d)]), 2);
+        let mut left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".empseal-dir.tmp",
+                ".empseal-notes",
+                ".empseal-young.tmp",
+                "x.tmp"
+            ]
+        );
+        assert_eq!(remove_stale_temps(&[Some(d)]), 0);
+    }
+
     #[test]
     fn modes_drop_special_bits_and_secrets_are_always_0600() {
         assert_eq!(mode_for(Sensitivity::Public, None), 0o644);
