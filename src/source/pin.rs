@@ -24,21 +24,27 @@ pub const CERT_FILE: &str = "cert.pem";
 /// The pin record's file name.
 pub const PIN_FILE: &str = "pin.yaml";
 
-/// What `pin.yaml` records about the pinned certificate.
+/// What `pin.yaml` records about the pinned certificate (only the fingerprint is
+/// required: a record written by hand may hold nothing else).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pin {
     /// The key fingerprint, `SHA256:...` (the controller's key id).
     pub fingerprint: String,
     /// The certificate's subject.
+    #[serde(default)]
     pub subject: String,
     /// Validity start, RFC 3339 UTC.
+    #[serde(default)]
     pub not_before: String,
     /// Validity end, RFC 3339 UTC.
+    #[serde(default)]
     pub not_after: String,
     /// Where the certificate was fetched (no credentials).
+    #[serde(default)]
     pub source: String,
     /// When it was fetched (or last renewed), RFC 3339 UTC.
+    #[serde(default)]
     pub fetched_at: String,
     /// Set on demo pins (test key material committed for examples); a fetched
     /// certificate never carries it, so `--accept-new` over a demo pin drops it.
@@ -149,10 +155,13 @@ impl PinnedCert {
     }
 
     /// The certificate, parsed and checked usable at `now` (not expired, RSA of a
-    /// usable size), for sealing.
-    pub fn certificate(&self, now: i64) -> crate::error::Result<crate::cert::Certificate> {
-        let origin = self.cert_path.display().to_string();
-        let cert = crate::cert::Certificate::from_pem(&self.pem, &origin)
+    /// usable size), for sealing; `origin` names it in errors.
+    pub fn certificate(
+        &self,
+        origin: &str,
+        now: i64,
+    ) -> crate::error::Result<crate::cert::Certificate> {
+        let cert = crate::cert::Certificate::from_pem(&self.pem, origin)
             .map_err(|e| crate::error::Error::Cert(e.to_string()))?;
         cert.check_usable(now)
             .map_err(|e| crate::error::Error::Cert(e.to_string()))?;
@@ -174,7 +183,7 @@ pub fn require_pin(
             files.env
         )));
     };
-    let cert = pinned.certificate(now)?;
+    let cert = pinned.certificate(&files.shown(&files.cert), now)?;
     Ok((pinned, cert))
 }
 
