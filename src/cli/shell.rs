@@ -15,7 +15,6 @@ use clap_complete::Shell;
 use empseal::error::{Error, Result};
 use empseal::fsio::{write_atomic, Sensitivity};
 
-
 /// `empseal completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
