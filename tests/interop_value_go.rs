@@ -180,6 +180,62 @@ fn certificate_fields_match_go_x509() {
         );
         names.push((subj.to_string(), path));
     }
+    // Attribute types Go has no short name for print as `OID=#<DER>`, the value
+    // re-marshalled by Go: around DER's short/long length forms (127, 128, 255, 256
+    // bytes and more), PrintableString vs UTF8String, and a value that is no string.
+    use openssl::asn1::Asn1Type;
+    let long = |c: char, n: usize| c.to_string().repeat(n);
+    let (a127, b128, c130, d255, e256, f300) = (
+        long('a', 127),
+        long('b', 128),
+        long('c', 130),
+        long('d', 255),
+        long('e', 256),
+        long('f', 300),
+    );
+    let crafted: Vec<Vec<(&str, Asn1Type, &str)>> = vec![
+        vec![("1.2.3.4", Asn1Type::PRINTABLESTRING, &a127)],
+        vec![
+            ("1.2.3.4", Asn1Type::PRINTABLESTRING, &b128),
+            ("CN", Asn1Type::UTF8STRING, "x"),
+        ],
+        vec![("1.3.6.1.4.1.99999.1", Asn1Type::UTF8STRING, &c130)],
+        vec![("1.2.3.4", Asn1Type::IA5STRING, &d255)],
+        vec![("1.2.3.4", Asn1Type::UTF8STRING, &e256)],
+        vec![
+            ("0.9.2342.19200300.100.1.25", Asn1Type::IA5STRING, &f300),
+            ("O", Asn1Type::UTF8STRING, &c130),
+        ],
+        vec![
+            ("1.2.3.5", Asn1Type::UTF8STRING, "x*y&z \u{e4}"),
+            ("CN", Asn1Type::UTF8STRING, &e256),
+        ],
+        // BMPString (UCS-2): Go decodes it like any string, a final NUL dropped.
+        vec![("1.2.3.6", Asn1Type::BMPSTRING, "\u{0}b\u{0}m\u{0}p")],
+        vec![
+            ("CN", Asn1Type::BMPSTRING, "\u{0}c\u{0}n\u{0}*\u{0}\u{0}"),
+            ("1.2.3.6", Asn1Type::BMPSTRING, "\u{0}&"),
+        ],
+        vec![
+            ("1.2.3.7", Asn1Type::T61STRING, "t61"),
+            ("CN", Asn1Type::T61STRING, "t61 cn"),
+        ],
+    ];
+    for (i, entries) in crafted.iter().enumerate() {
+        let path = dir.path().join(format!("crafted{i}.crt"));
+        std::fs::write(&path, subject_cert_pem(entries)).unwrap();
+        let shown: Vec<String> = entries
+            .iter()
+            .map(|(f, _, v)| {
+                format!(
+                    "{f}={}..({} bytes)",
+                    v.chars().take(8).collect::<String>(),
+                    v.len()
+                )
+            })
+            .collect();
+        names.push((format!("/{}", shown.join("/")), path));
+    }
     let requests: Vec<Value> = names
         .iter()
         .map(|(_, p)| json!({"op": "cert", "cert": p}))
