@@ -374,6 +374,11 @@ fn bad_exponents_and_tiny_moduli_are_refused_with_exit_4() {
             Err(CryptoError::Key(m)) if m.contains("exponent")
         ));
     }
+    // A zero modulus is no key.
+    assert_eq!(
+        RsaPublicKey::from_components(&[0], &[1, 0, 1]).unwrap_err(),
+        CryptoError::Key("RSA modulus is zero".into())
+    );
     // A 512-bit modulus with the usual exponent: too small to seal with.
     let small = openssl::rsa::Rsa::generate(512).unwrap();
     let path = dir.path().join("n512.crt");

@@ -594,3 +594,57 @@ fn key_errors_exit_4_and_decryption_errors_exit_5() {
         assert_eq!(code(e), exit::DECRYPT);
     }
 }
+
+#[test]
+fn keys_of_other_algorithms_are_named_in_the_refusal() {
+    // What `unseal --private-key` and a bare public key say for a non-RSA key: its
+    // algorithm by name. The keys are made by OpenSSL (the CLI for RSA-PSS).
+    use openssl::pkey::PKey;
+    let dir = tempfile::tempdir().unwrap();
+    let pss = dir.path().join("pss.key");
+    run_ok(
+        std::process::Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA-PSS",
+                "-pkeyopt",
+                "rsa_keygen_bits:1024",
+                "-out",
+            ])
+            .arg(&pss),
+        None,
+    );
+    let pss = PKey::private_key_from_pem(&std::fs::read(&pss).unwrap()).unwrap();
+    let dsa = PKey::from_dsa(openssl::dsa::Dsa::generate(1024).unwrap()).unwrap();
+    let ec = PKey::from_ec_key(
+        openssl::ec::EcKey::generate(
+            &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for (name, key) in [
+        ("EC", ec),
+        ("DSA", dsa),
+        ("Ed25519", PKey::generate_ed25519().unwrap()),
+        ("Ed448", PKey::generate_ed448().unwrap()),
+        ("RSA-PSS", pss),
+        ("key type 1034", PKey::generate_x25519().unwrap()),
+    ] {
+        let pem = key.private_key_to_pem_pkcs8().unwrap();
+        let e = RsaPrivateKey::from_pem(&pem).unwrap_err();
+        assert_eq!(
+            e,
+            CryptoError::Key(format!(
+                "the private key is {name}, not RSA; sealed-secrets only uses RSA keys"
+            ))
+        );
+        let e =
+            empseal::crypto::RsaPublicKey::from_pem(&key.public_key_to_pem().unwrap()).unwrap_err();
+        assert_eq!(
+            e,
+            CryptoError::Key(format!("the public key is {name}, not RSA"))
+        );
+    }
+}
