@@ -236,13 +236,50 @@ fn certificate_fields_match_go_x509() {
             .collect();
         names.push((format!("/{}", shown.join("/")), path));
     }
+    // A value that is no string at all, of even length (an OCTET STRING). OpenSSL
+    // builds no such name, so the tag of a UTF8String is patched in the DER (neither
+    // reader checks the signature). Go's x509 refuses the certificate ("unsupported
+    // string type"); we read it and show the value as DER, as Go's
+    // RDNSequence.String() does for values that are no string.
+    let octet = {
+        let pem = subject_cert_pem(&[
+            ("1.2.3.8", Asn1Type::UTF8STRING, "oc"),
+            ("CN", Asn1Type::UTF8STRING, "x"),
+        ]);
+        let mut der = openssl::x509::X509::from_pem(&pem)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        let needle = [0x0c, 0x02, b'o', b'c'];
+        let at: Vec<usize> = (0..der.len() - 3)
+            .filter(|&i| der[i..i + 4] == needle)
+            .collect();
+        assert_eq!(at.len(), 2, "the value in subject and issuer");
+        for i in at {
+            der[i] = 0x04;
+        }
+        let path = dir.path().join("octet.crt");
+        let b64 = empseal::crypto::b64_encode(&der);
+        let mut text = String::from("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            text.push_str(std::str::from_utf8(line).unwrap());
+            text.push('\n');
+        }
+        text.push_str("-----END CERTIFICATE-----\n");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let a = &go(&[json!({"op": "cert", "cert": octet})])[0];
+    assert!(a["error"].as_str().is_some(), "Go read it: {a}");
+    let cert = Certificate::from_pem(&std::fs::read(&octet).unwrap(), "octet").unwrap();
+    assert_eq!(cert.subject, "CN=x,1.2.3.8=#04026f63");
     let requests: Vec<Value> = names
         .iter()
         .map(|(_, p)| json!({"op": "cert", "cert": p}))
         .collect();
     for ((name, path), a) in names.iter().zip(go(&requests)) {
         let cert = Certificate::from_pem(&std::fs::read(path).unwrap(), name).unwrap();
-        assert_eq!(a["key_type"], "RSA");
+        assert_eq!(a["key_type"], "RSA", "{name}: {a}");
         assert_eq!(cert.subject, a["subject_seq"].as_str().unwrap(), "{name}");
         assert_eq!(cert.issuer, a["issuer_seq"].as_str().unwrap(), "{name}");
         if !name.starts_with('/') {
