@@ -370,16 +370,17 @@ fn rfc4514(name: &X509Name<'_>) -> String {
                     "2.5.4.17" => Some("POSTALCODE"),
                     _ => None,
                 };
-                match (short, atv.as_str()) {
-                    (Some(short), Ok(v)) => format!("{short}={}", escape_rfc4514(v)),
+                let text = attr_text(atv);
+                match (short, text.as_deref()) {
+                    (Some(short), Some(v)) => format!("{short}={}", escape_rfc4514(v)),
                     (_, as_str) => {
                         // Go re-marshals the parsed value: a string becomes a
                         // PrintableString when its characters allow, else a UTF8String.
                         let raw = atv.attr_value();
                         let (tag, content): (u8, &[u8]) = match as_str {
-                            Ok(v) if v.bytes().all(go_printable) => (0x13, v.as_bytes()),
-                            Ok(v) => (0x0c, v.as_bytes()),
-                            Err(_) => (raw.header.tag().0 as u8, raw.data),
+                            Some(v) if v.bytes().all(go_printable) => (0x13, v.as_bytes()),
+                            Some(v) => (0x0c, v.as_bytes()),
+                            None => (raw.header.tag().0 as u8, raw.data),
                         };
                         let mut der = vec![tag];
                         let len = content.len();
@@ -401,6 +402,32 @@ fn rfc4514(name: &X509Name<'_>) -> String {
     }
     rdns.reverse();
     rdns.join(",")
+}
+
+/// An attribute value as Go's `encoding/asn1` reads it into a string: the string
+/// types x509-parser decodes, T61String (Go takes its bytes as they are; here when
+/// they are UTF-8) and BMPString (UCS-2, big-endian; a trailing NUL character
+/// dropped), which x509-parser leaves alone. `None` for other values.
+fn attr_text(atv: &x509_parser::x509::AttributeTypeAndValue<'_>) -> Option<String> {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    if let Ok(v) = atv.as_str() {
+        return Some(v.to_string());
+    }
+    let raw = atv.attr_value();
+    if raw.header.tag() == Tag::T61String {
+        return std::str::from_utf8(raw.data).ok().map(str::to_string);
+    }
+    if raw.header.tag() != Tag::BmpString || raw.data.len() % 2 != 0 {
+        return None;
+    }
+    let data = raw.data.strip_suffix(&[0, 0]).unwrap_or(raw.data);
+    let units: Vec<u16> = data
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    // Go refuses any surrogate or noncharacter (so such a certificate does not parse
+    // there at all); an unpaired surrogate falls back to the raw bytes here.
+    String::from_utf16(&units).ok()
 }
 
 /// Go's `encoding/asn1` PrintableString character set (no `*`, no `&`).

@@ -60,6 +60,9 @@ impl FileChange {
 #[derive(Debug, Default)]
 pub struct WritePlan {
     steps: Vec<Step>,
+    /// Held until the plan is applied or dropped (the env's lock: the plan's
+    /// reads and its writes are one critical section).
+    guards: Vec<Box<dyn std::any::Any>>,
 }
 
 impl WritePlan {
@@ -100,9 +103,15 @@ impl WritePlan {
         }
     }
 
-    /// Appends another plan's steps after this one's.
+    /// Keeps `guard` (e.g. an env lock) alive until the plan is applied or dropped.
+    pub fn hold<T: 'static>(&mut self, guard: T) {
+        self.guards.push(Box::new(guard));
+    }
+
+    /// Appends another plan's steps (and guards) after this one's.
     pub fn extend(&mut self, other: WritePlan) {
         self.steps.extend(other.steps);
+        self.guards.extend(other.guards);
     }
 
     /// Whether nothing would be written.
@@ -154,7 +163,8 @@ impl WritePlan {
     /// Performs the steps in order, each write atomic.
     pub fn apply(self) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
-        for s in self.steps {
+        let WritePlan { steps, guards } = self;
+        for s in steps {
             match s {
                 Step::Write {
                     path,
@@ -176,6 +186,7 @@ impl WritePlan {
                 }
             }
         }
+        drop(guards);
         Ok(())
     }
 }

@@ -7,6 +7,8 @@ use std::process::Command;
 
 use crypto_support::*;
 use empseal::cert::{rfc3339, CertError, Certificate};
+use empseal::crypto::{CryptoError, RsaPublicKey};
+use openssl::bn::BigNum;
 
 /// What openssl says about a certificate: (subject, issuer, notBefore, notAfter)
 /// with dates as RFC 3339.
@@ -296,4 +298,128 @@ fn rfc3339_agrees_with_gnu_date() {
     for (s, e) in secs.iter().zip(expected) {
         assert_eq!(rfc3339(*s), e, "{s}");
     }
+}
+
+/// `empseal seal --cert CERT` of one literal: (exit code, stdout, stderr).
+fn seal_with(cert: &std::path::Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_empseal"))
+        .args([
+            "seal",
+            "--name",
+            "app",
+            "-n",
+            "ns",
+            "--from-literal=K=v",
+            "--cert",
+        ])
+        .arg(cert)
+        .env("HOME", std::env::temp_dir())
+        .env_remove("KUBECONFIG")
+        .env_remove("SEALED_SECRETS_CERT")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run empseal");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_exponents_and_tiny_moduli_are_refused_with_exit_4() {
+    // With e = 1 the "ciphertext" would be the OAEP-encoded session key in the
+    // clear; an even e has no inverse (nobody could decrypt).
+    let dir = tempfile::tempdir().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (from, to) = (now - 86_400, now + 30 * 86_400);
+    let rsa2048 = openssl::rsa::Rsa::private_key_from_pem(&read_key_file("rsa2048.key")).unwrap();
+    let n = rsa2048.n();
+    // The same modulus with a usable exponent seals: the construction is sound.
+    for e in [3u32, 65_537] {
+        let path = dir.path().join(format!("e{e}.crt"));
+        std::fs::write(&path, custom_cert_pem(n, e, from, to)).unwrap();
+        let (code, stdout, stderr) = seal_with(&path);
+        assert_eq!(code, 0, "e = {e}: {stderr}");
+        assert!(stdout.contains("SealedSecret"), "e = {e}: {stdout}");
+        let cert = Certificate::from_pem(&std::fs::read(&path).unwrap(), "x").unwrap();
+        assert_eq!(
+            cert.public_key.exponent(),
+            BigNum::from_u32(e).unwrap().to_vec()
+        );
+    }
+    for e in [1u32, 2, 4, 65_536] {
+        let path = dir.path().join(format!("e{e}.crt"));
+        std::fs::write(&path, custom_cert_pem(n, e, from, to)).unwrap();
+        let (code, stdout, stderr) = seal_with(&path);
+        assert_eq!(
+            code,
+            empseal::error::exit::CERT,
+            "e = {e}: {stdout}{stderr}"
+        );
+        assert!(stdout.is_empty(), "e = {e}: {stdout}");
+        assert!(
+            stderr.contains("exponent is not an odd number > 1")
+                && stderr.contains(&path.display().to_string())
+                && stderr.trim_end().lines().count() == 1,
+            "e = {e}: {stderr}"
+        );
+        // The library refuses it too, from the certificate and from bare components.
+        let e_bytes = BigNum::from_u32(e).unwrap().to_vec();
+        assert!(matches!(
+            RsaPublicKey::from_components(&n.to_vec(), &e_bytes),
+            Err(CryptoError::Key(m)) if m.contains("exponent")
+        ));
+    }
+    // A zero modulus is no key.
+    assert_eq!(
+        RsaPublicKey::from_components(&[0], &[1, 0, 1]).unwrap_err(),
+        CryptoError::Key("RSA modulus is zero".into())
+    );
+    // A 512-bit modulus with the usual exponent: too small to seal with.
+    let small = openssl::rsa::Rsa::generate(512).unwrap();
+    let path = dir.path().join("n512.crt");
+    std::fs::write(&path, custom_cert_pem(small.n(), 65_537, from, to)).unwrap();
+    let (code, stdout, stderr) = seal_with(&path);
+    assert_eq!(code, empseal::error::exit::CERT, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("RSA key of 512 bits is too small"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn validity_window_boundaries_to_the_second() {
+    // Certificates built with exact notBefore/notAfter (the controller's are whole
+    // seconds too), judged at each boundary and one second either side.
+    let (nb, na) = (1_900_000_000i64, 1_900_000_000i64 + 3_600);
+    let n = openssl::rsa::Rsa::private_key_from_pem(&read_key_file("rsa2048.key")).unwrap();
+    let pem = custom_cert_pem(n.n(), 65_537, nb, na);
+    let cert = Certificate::from_pem(&pem, "exact.crt").unwrap();
+    assert_eq!((cert.not_before, cert.not_after), (nb, na));
+    // notBefore: not yet valid strictly before it (a warning only; kubeseal seals).
+    assert!(cert.not_yet_valid(nb - 1));
+    assert!(!cert.not_yet_valid(nb));
+    assert!(!cert.not_yet_valid(nb + 1));
+    cert.check_usable(nb - 1).unwrap();
+    cert.check_usable(nb).unwrap();
+    // notAfter: expired strictly after it (kubeseal's time.Now().After(NotAfter)).
+    assert!(!cert.is_expired(na - 1));
+    assert!(!cert.is_expired(na));
+    assert!(cert.is_expired(na + 1));
+    cert.check_usable(na).unwrap();
+    assert!(matches!(
+        cert.check_usable(na + 1),
+        Err(CertError::Expired { not_after, .. }) if not_after == rfc3339(na)
+    ));
+    // "Expires within s seconds": notAfter <= now + s.
+    assert!(cert.expires_within(na - 60, 60));
+    assert!(!cert.expires_within(na - 61, 60));
+    assert!(cert.expires_within(na, 0));
+    assert!(!cert.expires_within(na - 1, 0));
+    assert!(cert.expires_within(na - 1, i64::MAX)); // saturates, no overflow
 }

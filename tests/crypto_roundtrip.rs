@@ -4,7 +4,8 @@ mod crypto_support;
 
 use crypto_support::*;
 use empseal::crypto::{
-    hybrid_decrypt, hybrid_encrypt, parse_wire, seal_values_parallel, CryptoError, RsaPrivateKey,
+    hybrid_decrypt, hybrid_encrypt, oaep_encrypt, parse_wire, seal_values_parallel, CryptoError,
+    RsaPrivateKey,
 };
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -397,5 +398,253 @@ fn base64_helpers_round_trip() {
         let s = empseal::crypto::b64_encode(&bytes);
         assert_eq!(s.len() % 4, 0);
         assert_eq!(empseal::crypto::b64_decode(&s).unwrap(), bytes);
+    }
+}
+
+#[test]
+fn oaep_refuses_keys_too_small_for_the_message_without_panicking() {
+    // EME-OAEP with SHA-256 needs k >= 2*32 + 2 = 66 bytes and a message of at most
+    // k - 66 bytes. Keys around that edge, and the smallest that can carry the 32-byte
+    // session key (k = 98): what encrypts must decrypt with OpenSSL's OAEP, what
+    // does not must be a clean key error (never an arithmetic panic).
+    let mut rng = ChaCha20Rng::seed_from_u64(15);
+    for bits in [512usize, 520, 528, 536, 776, 784, 1000] {
+        let rsa = openssl::rsa::Rsa::generate(bits as u32).unwrap();
+        let key = RsaPrivateKey::from_openssl(rsa).unwrap();
+        let k = key.public_key().modulus_bytes();
+        assert_eq!(k, bits / 8);
+        let max = k.checked_sub(66);
+        let mut lens = vec![0, 1, 32, 33];
+        if let Some(m) = max {
+            lens.extend([m.saturating_sub(1), m, m + 1]);
+        }
+        for len in lens {
+            let msg = plaintext(len, 7);
+            let r = oaep_encrypt(&mut rng, key.public_key(), &msg, b"ns/name");
+            let fits = max.is_some_and(|m| len <= m);
+            match r {
+                Ok(block) => {
+                    assert!(fits, "{bits} bits accepted {len} bytes");
+                    assert_eq!(block.len(), k);
+                    let back = key.oaep_decrypt(&block, b"ns/name").unwrap();
+                    assert_eq!(&back[..], &msg[..], "{bits} bits, {len} bytes");
+                }
+                Err(CryptoError::Key(m)) => {
+                    assert!(!fits, "{bits} bits refused {len} bytes: {m}");
+                    assert_eq!(
+                        m,
+                        format!("a {bits}-bit RSA key cannot OAEP-encrypt {len} bytes")
+                    );
+                }
+                Err(e) => panic!("{bits} bits, {len} bytes: {e:?}"),
+            }
+        }
+        // A whole value: the 32-byte session key must fit (k >= 98).
+        let r = hybrid_encrypt(&mut rng, key.public_key(), b"v", b"");
+        if k >= 98 {
+            let wire = r.unwrap();
+            let back = hybrid_decrypt(std::slice::from_ref(&key), &wire, b"").unwrap();
+            assert_eq!(&back[..], b"v");
+        } else {
+            assert!(
+                matches!(&r, Err(CryptoError::Key(m)) if m.contains("cannot OAEP-encrypt 32 bytes")),
+                "{bits}: {r:?}"
+            );
+        }
+    }
+}
+
+/// Values sealed by `tests/interop/session_key_sizes.py` (Python `cryptography`) for
+/// the 2048-bit test certificate: one per `(session key length, plaintext)`.
+fn seal_with_session_keys(label: &str, values: &[(usize, &[u8])]) -> Vec<String> {
+    let req = serde_json::json!({
+        "cert": key_path("rsa2048.crt"),
+        "label": label,
+        "values": values.iter().map(|(n, v)| serde_json::json!([n, hex::encode(v)])).collect::<Vec<_>>(),
+    });
+    let out = run_ok(
+        std::process::Command::new("python3").arg(interop_path("session_key_sizes.py")),
+        Some(req.to_string().as_bytes()),
+    );
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn aes_128_and_192_session_keys_from_another_sealer_unseal() {
+    // The controller's Go code opens 16-, 24- and 32-byte session keys (aes.NewCipher);
+    // other sealers may write the shorter ones. Any other length is refused.
+    let good: Vec<(usize, Vec<u8>)> = [16usize, 24, 32, 16, 24]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (*n, plaintext(i * 37 + 1, *n as u8)))
+        .collect();
+    let bad = [8usize, 20, 31, 33, 48];
+    let mut all: Vec<(usize, &[u8])> = good.iter().map(|(n, v)| (*n, &v[..])).collect();
+    all.extend(bad.iter().map(|n| (*n, &b"refused"[..])));
+    let wires = seal_with_session_keys("ns/app", &all);
+    let keys = [private_key(2048)];
+    for ((n, plain), b64) in all.iter().zip(&wires) {
+        let wire = empseal::crypto::b64_decode(b64).unwrap();
+        let r = hybrid_decrypt(&keys, &wire, b"ns/app");
+        if bad.contains(n) {
+            assert_eq!(
+                r.unwrap_err(),
+                CryptoError::Tampered,
+                "{n}-byte session key"
+            );
+        } else {
+            assert_eq!(&r.unwrap()[..], *plain, "{n}-byte session key");
+        }
+    }
+
+    // Through the binary: a SealedSecret holding them, `empseal unseal`.
+    let doc = |items: &[(String, &String)]| {
+        let mut d = String::from(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app\n  namespace: ns\nspec:\n  encryptedData:\n",
+        );
+        for (k, v) in items {
+            d.push_str(&format!("    {k}: {v}\n"));
+        }
+        d.push_str("  template:\n    metadata:\n      name: app\n      namespace: ns\n");
+        d
+    };
+    let items: Vec<(String, &String)> = good
+        .iter()
+        .zip(&wires)
+        .enumerate()
+        .map(|(i, ((n, _), w))| (format!("AES{}_{i}", n * 8), w))
+        .collect();
+    let unseal = |input: String| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_empseal"))
+            .args(["unseal", "--private-key"])
+            .arg(key_path("rsa2048.key"))
+            .env("HOME", std::env::temp_dir())
+            .env_remove("KUBECONFIG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write as _;
+                c.stdin.take().unwrap().write_all(input.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap()
+    };
+    let out = unseal(doc(&items));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret: serde_yaml::Value = serde_yaml::from_slice(&out.stdout).unwrap();
+    for ((k, _), (_, plain)) in items.iter().zip(&good) {
+        let got = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            secret["data"][k.as_str()].as_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(&got, plain, "{k}");
+    }
+    // A 20-byte session key: refused as tampered, exit 5, naming the item.
+    let out = unseal(doc(&[("ODD".to_string(), &wires[good.len() + 1])]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(empseal::error::exit::DECRYPT),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("item \"ODD\" was tampered with"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn key_errors_exit_4_and_decryption_errors_exit_5() {
+    use empseal::error::exit;
+    let code = |e: CryptoError| empseal::Error::from(e).exit_code();
+    let key = private_key(2048);
+    let wire = hybrid_encrypt(
+        &mut ChaCha20Rng::seed_from_u64(5),
+        key.public_key(),
+        b"x",
+        b"l",
+    )
+    .unwrap();
+    // Unusable keys: the certificate/key exit code.
+    let ec = RsaPrivateKey::from_pem(&read_key_file("ec.key")).unwrap_err();
+    let none = hybrid_decrypt(&[], &wire, b"l").unwrap_err();
+    for e in [ec, none] {
+        assert!(matches!(e, CryptoError::Key(_)), "{e:?}");
+        let msg = e.to_string();
+        let err = empseal::Error::from(e);
+        assert_eq!(err.exit_code(), exit::CERT, "{msg}");
+        assert!(err.to_string().contains(&msg), "{err} / {msg}");
+    }
+    // Values that do not open: the decryption exit code.
+    let mut tampered = wire.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    for e in [
+        hybrid_decrypt(&[private_key(3072)], &wire, b"l").unwrap_err(),
+        hybrid_decrypt(std::slice::from_ref(&key), &tampered, b"l").unwrap_err(),
+        hybrid_decrypt(std::slice::from_ref(&key), &wire[..3], b"l").unwrap_err(),
+    ] {
+        assert!(!matches!(e, CryptoError::Key(_)), "{e:?}");
+        assert_eq!(code(e), exit::DECRYPT);
+    }
+}
+
+#[test]
+fn keys_of_other_algorithms_are_named_in_the_refusal() {
+    // What `unseal --private-key` and a bare public key say for a non-RSA key: its
+    // algorithm by name. The keys are made by OpenSSL (the CLI for RSA-PSS).
+    use openssl::pkey::PKey;
+    let dir = tempfile::tempdir().unwrap();
+    let pss = dir.path().join("pss.key");
+    run_ok(
+        std::process::Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA-PSS",
+                "-pkeyopt",
+                "rsa_keygen_bits:1024",
+                "-out",
+            ])
+            .arg(&pss),
+        None,
+    );
+    let pss = PKey::private_key_from_pem(&std::fs::read(&pss).unwrap()).unwrap();
+    let dsa = PKey::from_dsa(openssl::dsa::Dsa::generate(1024).unwrap()).unwrap();
+    let ec = PKey::from_ec_key(
+        openssl::ec::EcKey::generate(
+            &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for (name, key) in [
+        ("EC", ec),
+        ("DSA", dsa),
+        ("Ed25519", PKey::generate_ed25519().unwrap()),
+        ("Ed448", PKey::generate_ed448().unwrap()),
+        ("RSA-PSS", pss),
+        ("key type 1034", PKey::generate_x25519().unwrap()),
+    ] {
+        let pem = key.private_key_to_pem_pkcs8().unwrap();
+        let e = RsaPrivateKey::from_pem(&pem).unwrap_err();
+        assert_eq!(
+            e,
+            CryptoError::Key(format!(
+                "the private key is {name}, not RSA; sealed-secrets only uses RSA keys"
+            ))
+        );
+        let e =
+            empseal::crypto::RsaPublicKey::from_pem(&key.public_key_to_pem().unwrap()).unwrap_err();
+        assert_eq!(
+            e,
+            CryptoError::Key(format!("the public key is {name}, not RSA"))
+        );
     }
 }

@@ -26,6 +26,7 @@ use zeroize::Zeroizing;
 #[derive(Debug)]
 enum Kubectl {
     Ok {
+        name: String,
         namespace: Option<String>,
         data: BTreeMap<String, Vec<u8>>,
     },
@@ -74,8 +75,16 @@ fn kubectl(dir: &Path, args: &[String], env: &[(String, Vec<u8>)]) -> Kubectl {
             data.insert(k.clone(), bytes);
         }
     }
+    let name = v["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let namespace = v["metadata"]["namespace"].as_str().map(str::to_string);
-    Kubectl::Ok { namespace, data }
+    Kubectl::Ok {
+        name,
+        namespace,
+        data,
+    }
 }
 
 /// Reads a Go `%q`-quoted string at the start of `s`.
@@ -448,10 +457,18 @@ fn generated_env_files_match_kubectl() {
                 let bytes = &compared.files[i];
                 assert!(!bytes.contains(&b'\n') && bytes.contains(&b'\r'), "{ctx}");
             }
-            (Kubectl::Ok { namespace, data }, Ok(secret)) => {
+            (
+                Kubectl::Ok {
+                    name,
+                    namespace,
+                    data,
+                },
+                Ok(secret),
+            ) => {
                 st.0 += 1;
                 assert_eq!(namespace.as_deref(), Some("ns"), "{ctx}");
                 assert_eq!(secret.metadata.namespace, "ns");
+                assert_eq!(&secret.metadata.name, name, "{ctx}: the Secret's name");
                 let ours: BTreeMap<String, Vec<u8>> = secret
                     .data
                     .iter()
@@ -705,10 +722,18 @@ fn generated_literal_and_file_sources_match_kubectl() {
         }
         let ours = with_cwd(dir.path(), || sources.build("s", None, &|_| None));
         match (&theirs, &ours) {
-            (Kubectl::Ok { namespace, data }, Ok(secret)) => {
+            (
+                Kubectl::Ok {
+                    name,
+                    namespace,
+                    data,
+                },
+                Ok(secret),
+            ) => {
                 st.0 += 1;
                 assert_eq!(namespace, &None, "{ctx}");
                 assert_eq!(secret.metadata.namespace, "");
+                assert_eq!(&secret.metadata.name, name, "{ctx}: the Secret's name");
                 let ours: BTreeMap<String, Vec<u8>> = secret
                     .data
                     .iter()

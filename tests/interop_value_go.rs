@@ -179,13 +179,106 @@ fn certificate_fields_match_go_x509() {
         );
         names.push((subj.to_string(), path));
     }
+    // Attribute types Go has no short name for print as `OID=#<DER>`, the value
+    // re-marshalled by Go: around DER's short/long length forms (127, 128, 255, 256
+    // bytes and more), PrintableString vs UTF8String, and a value that is no string.
+    use openssl::asn1::Asn1Type;
+    let long = |c: char, n: usize| c.to_string().repeat(n);
+    let (a127, b128, c130, d255, e256, f300) = (
+        long('a', 127),
+        long('b', 128),
+        long('c', 130),
+        long('d', 255),
+        long('e', 256),
+        long('f', 300),
+    );
+    let crafted: Vec<Vec<(&str, Asn1Type, &str)>> = vec![
+        vec![("1.2.3.4", Asn1Type::PRINTABLESTRING, &a127)],
+        vec![
+            ("1.2.3.4", Asn1Type::PRINTABLESTRING, &b128),
+            ("CN", Asn1Type::UTF8STRING, "x"),
+        ],
+        vec![("1.3.6.1.4.1.99999.1", Asn1Type::UTF8STRING, &c130)],
+        vec![("1.2.3.4", Asn1Type::IA5STRING, &d255)],
+        vec![("1.2.3.4", Asn1Type::UTF8STRING, &e256)],
+        vec![
+            ("0.9.2342.19200300.100.1.25", Asn1Type::IA5STRING, &f300),
+            ("O", Asn1Type::UTF8STRING, &c130),
+        ],
+        vec![
+            ("1.2.3.5", Asn1Type::UTF8STRING, "x*y&z \u{e4}"),
+            ("CN", Asn1Type::UTF8STRING, &e256),
+        ],
+        // BMPString (UCS-2): Go decodes it like any string, a final NUL dropped.
+        vec![("1.2.3.6", Asn1Type::BMPSTRING, "\u{0}b\u{0}m\u{0}p")],
+        vec![
+            ("CN", Asn1Type::BMPSTRING, "\u{0}c\u{0}n\u{0}*\u{0}\u{0}"),
+            ("1.2.3.6", Asn1Type::BMPSTRING, "\u{0}&"),
+        ],
+        vec![
+            ("1.2.3.7", Asn1Type::T61STRING, "t61"),
+            ("CN", Asn1Type::T61STRING, "t61 cn"),
+        ],
+    ];
+    for (i, entries) in crafted.iter().enumerate() {
+        let path = dir.path().join(format!("crafted{i}.crt"));
+        std::fs::write(&path, subject_cert_pem(entries)).unwrap();
+        let shown: Vec<String> = entries
+            .iter()
+            .map(|(f, _, v)| {
+                format!(
+                    "{f}={}..({} bytes)",
+                    v.chars().take(8).collect::<String>(),
+                    v.len()
+                )
+            })
+            .collect();
+        names.push((format!("/{}", shown.join("/")), path));
+    }
+    // A value that is no string at all, of even length (an OCTET STRING). OpenSSL
+    // builds no such name, so the tag of a UTF8String is patched in the DER (neither
+    // reader checks the signature). Go's x509 refuses the certificate ("unsupported
+    // string type"); we read it and show the value as DER, as Go's
+    // RDNSequence.String() does for values that are no string.
+    let octet = {
+        let pem = subject_cert_pem(&[
+            ("1.2.3.8", Asn1Type::UTF8STRING, "oc"),
+            ("CN", Asn1Type::UTF8STRING, "x"),
+        ]);
+        let mut der = openssl::x509::X509::from_pem(&pem)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        let needle = [0x0c, 0x02, b'o', b'c'];
+        let at: Vec<usize> = (0..der.len() - 3)
+            .filter(|&i| der[i..i + 4] == needle)
+            .collect();
+        assert_eq!(at.len(), 2, "the value in subject and issuer");
+        for i in at {
+            der[i] = 0x04;
+        }
+        let path = dir.path().join("octet.crt");
+        let b64 = empseal::crypto::b64_encode(&der);
+        let mut text = String::from("-----BEGIN CERTIFICATE-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            text.push_str(std::str::from_utf8(line).unwrap());
+            text.push('\n');
+        }
+        text.push_str("-----END CERTIFICATE-----\n");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let a = &go(&[json!({"op": "cert", "cert": octet})])[0];
+    assert!(a["error"].as_str().is_some(), "Go read it: {a}");
+    let cert = Certificate::from_pem(&std::fs::read(&octet).unwrap(), "octet").unwrap();
+    assert_eq!(cert.subject, "CN=x,1.2.3.8=#04026f63");
     let requests: Vec<Value> = names
         .iter()
         .map(|(_, p)| json!({"op": "cert", "cert": p}))
         .collect();
     for ((name, path), a) in names.iter().zip(go(&requests)) {
         let cert = Certificate::from_pem(&std::fs::read(path).unwrap(), name).unwrap();
-        assert_eq!(a["key_type"], "RSA");
+        assert_eq!(a["key_type"], "RSA", "{name}: {a}");
         assert_eq!(cert.subject, a["subject_seq"].as_str().unwrap(), "{name}");
         assert_eq!(cert.issuer, a["issuer_seq"].as_str().unwrap(), "{name}");
         if !name.starts_with('/') {

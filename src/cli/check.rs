@@ -88,19 +88,19 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         if env.sealed_secret.is_some() || opts.sealed_envs.iter().any(|e| e == env_name) {
             opts.sealed_only = true;
         }
-        if opts.expected_key.is_none() && env.cert.exists() {
-            let pem = std::fs::read(&env.cert).map_err(|e| empseal::Error::io(&env.cert, e))?;
-            let key = expected_key(&pem, &ws.display(&env.cert))?;
-            if super::out::verbose_on() {
-                if let Ok(c) = Certificate::from_pem(&pem, &ws.display(&env.cert)) {
-                    super::out::verbose!(
-                        "{env_name}: checking against {} (fingerprint {})",
-                        ws.display(&env.cert),
-                        c.fingerprint()
-                    );
+        if opts.expected_key.is_none() {
+            if let Some(pinned) = source::load_pin(&env.pin_files(&ws))? {
+                let shown_cert = ws.display(&env.cert);
+                if super::out::verbose_on() {
+                    if let Ok(c) = Certificate::from_pem(&pinned.pem, &shown_cert) {
+                        super::out::verbose!(
+                            "{env_name}: checking against {shown_cert} (fingerprint {})",
+                            c.fingerprint()
+                        );
+                    }
                 }
+                opts.expected_key = Some(expected_key(&pinned.pem, &shown_cert)?);
             }
-            opts.expected_key = Some(key);
         }
         inputs.push(Input::Bytes {
             origin: format!("kustomize {shown}"),

@@ -7,7 +7,8 @@ use clap::Args;
 
 use empseal::cert::Certificate;
 use empseal::error::{Error, Result};
-use empseal::fsio::{write_atomic, Sensitivity};
+use empseal::fsio::Sensitivity;
+use empseal::overlay;
 use empseal::secret::{Layout, SealedSecret};
 use empseal::source::{self, PinOutcome};
 use empseal::{emit, manifest};
@@ -83,6 +84,15 @@ pub struct ReencryptArgs {
 
 /// `empseal cert fetch`.
 pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
+    // The environment is checked before anything is fetched.
+    let target = match &a.env {
+        Some(env) => {
+            let ws = super::lifecycle::workspace(a.root.as_deref())?;
+            let env = ws.env(env)?;
+            Some((ws, env))
+        }
+        None => None,
+    };
     let controller = a.cluster.controller()?;
     let fetched = controller.fetch_cert()?;
     let now = now();
@@ -93,29 +103,32 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
         fetched.origin,
         cert.fingerprint()
     );
-    if let Some(env) = &a.env {
+    if let Some((ws, env)) = target {
         if let Some(why) = controller.unverified_tls() {
             if !a.insecure_pin {
                 return Err(Error::Network(format!(
-                    "{env}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Connect over verified https:// (the kubeconfig's certificate-authority), or check the fingerprint {} out of band and re-run with --insecure-pin",
+                    "{}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Connect over verified https:// (the kubeconfig's certificate-authority), or check the fingerprint {} out of band and re-run with --insecure-pin",
+                    env.name,
                     cert.fingerprint()
                 )));
             }
             note!(
-                "empseal: WARNING: {env}: pinning a certificate fetched over UNVERIFIED TLS (--insecure-pin); make sure {} is the controller's key fingerprint",
+                "empseal: WARNING: {}: pinning a certificate fetched over UNVERIFIED TLS (--insecure-pin); make sure {} is the controller's key fingerprint",
+                env.name,
                 cert.fingerprint()
             );
         }
-        let ws = super::lifecycle::workspace(a.root.as_deref())?;
-        let dir = ws.env(env)?.dir;
+        // The env's pin as configured (empseal.yaml's `cert:` included).
+        let files = env.pin_files(&ws);
         if a.dry_run {
             let outcome = source::plan_pin_certificate(
-                &dir,
+                &files,
                 &fetched.pem,
                 &fetched.origin,
                 a.accept_new,
                 now,
             )?;
+            let name = &env.name;
             let (what, old) = match &outcome {
                 PinOutcome::Created(_) => ("would pin", None),
                 PinOutcome::Unchanged(_) => ("unchanged (already pinned)", None),
@@ -125,7 +138,7 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
                 PinOutcome::Replaced { old, .. } => ("would replace (new key)", Some(old)),
             };
             say!(
-                "{env}: {what}: certificate {} valid until {}",
+                "{name}: {what}: certificate {} valid until {}",
                 outcome.pin().fingerprint,
                 outcome.pin().not_after
             );
@@ -137,16 +150,18 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
                 );
             }
             if !matches!(outcome, PinOutcome::Unchanged(_)) {
-                for p in [source::pin::cert_path(&dir), source::pin::pin_path(&dir)] {
+                for p in [&files.cert, &files.pin] {
                     let change = if p.exists() { "modify:" } else { "create:" };
-                    say!("  {change:<9} {}", ws.display(&p));
+                    say!("  {change:<9} {}", ws.display(p));
                 }
             }
             say!("  (dry run: nothing written)");
             return Ok(0);
         }
+        // Written under the env's lock.
+        let _lock = overlay::lock_env(&ws, &env)?;
         let outcome =
-            source::pin_certificate(&dir, &fetched.pem, &fetched.origin, a.accept_new, now)?;
+            source::pin_certificate(&files, &fetched.pem, &fetched.origin, a.accept_new, now)?;
         let pin = outcome.pin();
         let what = match &outcome {
             PinOutcome::Created(_) => "pinned".to_string(),
@@ -155,15 +170,16 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
             PinOutcome::Replaced { .. } => "replaced (new key accepted)".to_string(),
         };
         note!(
-            "empseal: {env}: certificate {what}: {} valid until {} ({})",
+            "empseal: {}: certificate {what}: {} valid until {} ({})",
+            env.name,
             pin.fingerprint,
             pin.not_after,
-            source::pin::cert_path(&dir).display()
+            ws.display(&files.cert)
         );
         return Ok(0);
     }
     emit_output(a.output.as_deref(), &fetched.pem, Sensitivity::Public)?;
-    if a.output.is_some() {
+    if a.output.as_deref().is_some_and(|p| p.as_os_str() != "-") {
         note!("empseal: certificate {} written", cert.fingerprint());
     }
     Ok(0)
@@ -209,6 +225,11 @@ pub fn validate(a: ValidateArgs) -> Result<i32> {
 
 /// `empseal reencrypt`.
 pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
+    if a.in_place && a.file.as_deref().is_some_and(|f| f.as_os_str() == "-") {
+        return Err(Error::Input(
+            "--in-place needs a file: `-f -` reads stdin; give -f FILE, or drop --in-place to print to stdout".into(),
+        ));
+    }
     let (origin, bytes, sealed) = read_sealed(a.file.as_deref())?;
     let (format, layout) = manifest::detect_style(&bytes);
     let controller = a.cluster.controller()?;
@@ -292,10 +313,7 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
     } else {
         a.output.clone()
     };
-    match target {
-        Some(p) => write_atomic(&p, text.as_bytes(), Sensitivity::Public)?,
-        None => emit_output(None, text.as_bytes(), Sensitivity::Public)?,
-    }
+    emit_output(target.as_deref(), text.as_bytes(), Sensitivity::Public)?;
     Ok(0)
 }
 

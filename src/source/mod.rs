@@ -28,7 +28,10 @@ use std::time::Duration;
 pub use cluster::{context_namespace, KubeOptions, Token};
 pub use controller::{Controller, ControllerEndpoint, FetchedCert};
 pub use net::{NetOptions, ProxyEnv};
-pub use pin::{load_pin, pin_certificate, plan_pin_certificate, Pin, PinOutcome, PinnedCert};
+pub use pin::{
+    load_pin, pin_certificate, plan_pin_certificate, require_pin, Pin, PinFiles, PinOutcome,
+    PinnedCert,
+};
 
 /// kubeseal's default controller (Service) name.
 pub const DEFAULT_CONTROLLER_NAME: &str = "sealed-secrets-controller";

@@ -130,3 +130,76 @@ pub fn labels() -> Vec<(&'static str, Vec<u8>)> {
         ("cluster-wide", Vec::new()),
     ]
 }
+
+/// A PEM certificate for the RSA public key (`n`, `e`), valid from `not_before` to
+/// `not_after` (Unix seconds, exact), signed by the 2048-bit test key. The openssl CLI
+/// only certifies keys it can generate; OpenSSL's X.509 builder encodes any modulus
+/// and exponent (e = 1, even ones, tiny moduli), which is what the refusal tests need.
+pub fn custom_cert_pem(
+    n: &openssl::bn::BigNumRef,
+    e: u32,
+    not_before: i64,
+    not_after: i64,
+) -> Vec<u8> {
+    use openssl::asn1::{Asn1Integer, Asn1Time};
+    use openssl::bn::BigNum;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+
+    let ca = PKey::private_key_from_pem(&read_key_file("rsa2048.key")).unwrap();
+    let key =
+        Rsa::from_public_components(n.to_owned().unwrap(), BigNum::from_u32(e).unwrap()).unwrap();
+    let key = PKey::from_rsa(key).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", &format!("e{e}-n{}", n.num_bits()))
+        .unwrap();
+    let name = name.build();
+    let mut b = X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    let serial = Asn1Integer::from_bn(&BigNum::from_u32(e.wrapping_add(7)).unwrap()).unwrap();
+    b.set_serial_number(&serial).unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_not_before(&Asn1Time::from_unix(not_before).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::from_unix(not_after).unwrap())
+        .unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.sign(&ca, MessageDigest::sha256()).unwrap();
+    b.build().to_pem().unwrap()
+}
+
+/// A self-signed PEM certificate of the 2048-bit test key whose subject (and issuer)
+/// is `entries` (attribute type by short name or dotted OID, ASN.1 string type,
+/// value), one RDN each, in order. Unlike `openssl req -subj`, which drops
+/// attribute types it has no name for, this encodes any OID and any value length.
+pub fn subject_cert_pem(entries: &[(&str, openssl::asn1::Asn1Type, &str)]) -> Vec<u8> {
+    use openssl::asn1::{Asn1Integer, Asn1Time};
+    use openssl::bn::BigNum;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+
+    let key = PKey::private_key_from_pem(&read_key_file("rsa2048.key")).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    for (field, ty, value) in entries {
+        name.append_entry_by_text_with_type(field, value, *ty)
+            .unwrap_or_else(|e| panic!("{field}: {e}"));
+    }
+    let name = name.build();
+    let mut b = X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&Asn1Integer::from_bn(&BigNum::from_u32(1).unwrap()).unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_not_before(&Asn1Time::from_unix(1_800_000_000).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::from_unix(1_900_000_000).unwrap())
+        .unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    b.build().to_pem().unwrap()
+}
