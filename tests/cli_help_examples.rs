@@ -189,6 +189,11 @@ fn every_subcommand_help_ends_with_examples_that_run() {
                 all_output(&out)
             );
             ran += 1;
+            // As an operator would: commit what the example changed, so the next
+            // one (a rollback refuses to overwrite uncommitted work) starts clean.
+            if !repo.git(&["status", "--porcelain"]).is_empty() {
+                repo.commit("Alice", &format!("empseal {}", words.join(" ")));
+            }
         }
     }
     assert!(ran >= 25, "only {ran} examples ran");
