@@ -17,7 +17,7 @@ use empseal::secret::SecretBytes;
 /// is answered for names of even length so both branches run. Ok = parsed.
 pub fn envfile(data: &[u8]) -> bool {
     let env = |k: &str| -> Option<SecretBytes> {
-        if k.len() % 2 == 0 {
+        if k.len().is_multiple_of(2) {
             Some(SecretBytes::new(k.as_bytes().to_vec()))
         } else {
             None

@@ -272,6 +272,9 @@ pub struct RollbackPlan {
     pub pinned: Option<String>,
     /// Whether the working tree already holds exactly these bytes.
     pub unchanged: bool,
+    /// Files (relative to the root) with uncommitted changes that the rollback
+    /// would overwrite or remove; [`apply_rollback`] refuses them unless forced.
+    pub dirty: Vec<String>,
 }
 
 impl RollbackPlan {
@@ -339,15 +342,21 @@ pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<Rollba
         .map(|id| blob_bytes(&repo, id))
         .transpose()?;
     let fingerprint = record_fingerprint(record.as_deref(), &sealed);
-    let pinned = std::fs::read(&env.cert)
+    let pinned = crate::source::load_pin(&env.pin_files(ws))
         .ok()
-        .and_then(|b| overlay::deps::parse_cert(&b, &ws.display(&env.cert)).ok())
-        .map(|c| overlay::deps::fingerprint(&c));
+        .flatten()
+        .map(|p| p.pin.fingerprint);
     let current = std::fs::read(&path).ok();
     let current_data = current
         .as_deref()
         .and_then(|b| encrypted_data(&file, b))
         .unwrap_or_default();
+    let dirty = uncommitted(
+        ws,
+        &repo,
+        &workdir,
+        &[(&path, Some(&sealed[..])), (&env.record, record.as_deref())],
+    )?;
     Ok(RollbackPlan {
         env: env.name.clone(),
         rev: rev.to_string(),
@@ -362,15 +371,73 @@ pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<Rollba
         record,
         fingerprint,
         pinned,
+        dirty,
     })
+}
+
+/// Which of `files` hold uncommitted work that writing the given bytes (None:
+/// removing the file) would lose: the file exists, differs from what would be
+/// written, and git does not have it as it is (modified, staged or untracked).
+fn uncommitted(
+    ws: &Workspace,
+    repo: &Repository,
+    workdir: &Path,
+    files: &[(&Path, Option<&[u8]>)],
+) -> Result<Vec<String>> {
+    let mut dirty = Vec::new();
+    for (path, new) in files {
+        let Ok(now) = std::fs::read(path) else {
+            continue;
+        };
+        if Some(&now[..]) == *new {
+            continue;
+        }
+        let rel = repo_rel(ws, workdir, path)?;
+        let clean = repo
+            .status_file(&rel)
+            .map(|s| s.is_empty())
+            .unwrap_or(false);
+        if !clean {
+            dirty.push(ws.display(path));
+        }
+    }
+    Ok(dirty)
+}
+
+/// The one-line refusal for files with uncommitted changes.
+pub fn dirty_error(files: &[String]) -> Error {
+    Error::Git(format!(
+        "{} {} uncommitted changes that the rollback would overwrite; commit or stash them, or re-run with --force to discard them",
+        files.join(" and "),
+        if files.len() == 1 { "has" } else { "have" }
+    ))
 }
 
 /// Restores the planned version: first invalidates the local seal state (so the
 /// next `seal --env` reseals every key), then writes the sealed file and the
-/// record atomically, bytes exactly as in git.
-pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan) -> Result<()> {
+/// record atomically, bytes exactly as in git. Holds the env's lock throughout.
+///
+/// Refuses (a [`Error::Git`], nothing written) when the sealed file or the record
+/// has uncommitted changes the rollback would lose, unless `force`.
+pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Result<()> {
     let env = ws.env(&plan.env)?;
+    let _lock = overlay::lock_env(ws, &env)?;
     let path = sealed_path(&env);
+    if !force {
+        let (repo, workdir) = open_repo(ws)?;
+        let dirty = uncommitted(
+            ws,
+            &repo,
+            &workdir,
+            &[
+                (&path, Some(&plan.sealed[..])),
+                (&env.record, plan.record.as_deref()),
+            ],
+        )?;
+        if !dirty.is_empty() {
+            return Err(dirty_error(&dirty));
+        }
+    }
     overlay::remove_stale_temps(&[path.parent(), env.record.parent()]);
     match std::fs::remove_file(&env.state) {
         Ok(()) => {}

@@ -32,6 +32,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::fsio::{self, Sensitivity};
 use crate::secret::{Format, Layout, ObjectMeta, Scope, SealedSecret, SecretBytes, SecretTemplate};
+use crate::source::pin::{require_pin, PinFiles, PinnedCert};
 
 /// The optional committed configuration file at the repository root.
 pub const CONFIG_FILE: &str = "empseal.yaml";
@@ -41,12 +42,7 @@ pub const DEFAULT_OVERLAYS_DIR: &str = "k8s/overlays";
 pub const SEALED_SECRET_FILE: &str = "sealedsecret.yaml";
 /// The directory of an overlay holding its pinned certificate and seal record.
 pub const SEALING_DIR: &str = "sealing";
-/// Prefix of the temporary files [`fsio::write_atomic`] creates (and a crash can leave).
-pub const TEMP_PREFIX: &str = ".empseal-";
-/// Suffix of those temporary files.
-pub const TEMP_SUFFIX: &str = ".tmp";
-/// A stale temporary file older than this (seconds) is removed before writing.
-pub const STALE_TEMP_AGE_SECS: u64 = 60;
+pub use crate::fsio::{remove_stale_temps, STALE_TEMP_AGE_SECS, TEMP_PREFIX, TEMP_SUFFIX};
 /// Default length of generated credentials.
 pub const DEFAULT_GENERATED_LENGTH: usize = 32;
 /// The alphabet of generated credentials: safe unquoted in env files, shells and URLs.
@@ -107,6 +103,29 @@ pub struct EnvConfig {
     pub scope: Option<String>,
 }
 
+/// Checks an environment name: an overlay directory's name (letters, digits,
+/// `.`, `_`, `-`, starting with a letter or digit, at most 63 characters). No
+/// path separators, `..` or absolute paths, so an env name can never lead a
+/// command outside the overlays directory (or an output outside `--out-dir`).
+/// The one check every command taking `--env` goes through ([`Workspace::env`]).
+pub fn validate_env_name(name: &str) -> Result<()> {
+    let ok = name.len() <= 63
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Input(format!(
+            "invalid environment name {name:?}: an environment is an overlay directory's name (letters, digits, '.', '_' and '-', starting with a letter or digit), not a path; see `ls {DEFAULT_OVERLAYS_DIR}`"
+        )))
+    }
+}
+
 impl Config {
     /// Parses `empseal.yaml` bytes; `origin` names the file in errors.
     pub fn parse(origin: &Path, bytes: &[u8]) -> Result<Config> {
@@ -125,6 +144,8 @@ impl Config {
             ))
         })?;
         for (name, env) in &config.envs {
+            validate_env_name(name)
+                .map_err(|e| Error::Input(format!("{}: envs: {e}", origin.display())))?;
             if let Some(s) = &env.scope {
                 if Scope::parse(s).is_none() {
                     return Err(Error::Input(format!(
@@ -191,6 +212,17 @@ pub struct Env {
 }
 
 impl Env {
+    /// The environment's pin files as configured (`cert:` in `empseal.yaml`
+    /// included): what every reader and writer of its pin uses.
+    pub fn pin_files(&self, ws: &Workspace) -> PinFiles {
+        PinFiles {
+            env: self.name.clone(),
+            cert: self.cert.clone(),
+            pin: self.pin.clone(),
+            base: ws.root.clone(),
+        }
+    }
+
     /// Whether this environment owns a SealedSecret that `seal --env` writes.
     pub fn is_sealed(&self) -> bool {
         self.sealed_secret.is_some()
@@ -254,7 +286,11 @@ impl Workspace {
                     let entry = entry.map_err(|e| Error::io(&dir, e))?;
                     let path = entry.path();
                     if path.is_dir() && kustomization_file(&path).is_some() {
-                        if let Some(n) = path.file_name().and_then(|n| n.to_str()) {
+                        if let Some(n) = path
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .filter(|n| validate_env_name(n).is_ok())
+                        {
                             names.insert(n.to_string());
                         }
                     }
@@ -273,6 +309,7 @@ impl Workspace {
 
     /// One environment, resolved; an unknown name is an input error listing the known ones.
     pub fn env(&self, name: &str) -> Result<Env> {
+        validate_env_name(name)?;
         let cfg = self.config.envs.get(name).cloned().unwrap_or_default();
         let dir = match &cfg.dir {
             Some(d) => self.root.join(d),
@@ -315,7 +352,7 @@ impl Workspace {
         };
         let cert = match &cfg.cert {
             Some(p) => self.root.join(p),
-            None => dir.join(SEALING_DIR).join("cert.pem"),
+            None => crate::source::pin::cert_path(&dir),
         };
         let sealing = cert
             .parent()
@@ -340,7 +377,7 @@ impl Workspace {
             secret_namespace: cfg.secret_namespace.clone(),
             env_file,
             example_env_file,
-            pin: sealing.join("pin.yaml"),
+            pin: sealing.join(crate::source::pin::PIN_FILE),
             record: sealing.join("record.yaml"),
             cert,
             state,
@@ -986,77 +1023,68 @@ pub struct SealOutcome {
     pub warnings: Vec<String>,
 }
 
-/// The pinned certificate of an environment, checked for use.
-pub struct PinnedCert {
-    /// The parsed certificate.
-    pub cert: crate::cert::Certificate,
-    /// Its controller key fingerprint.
-    pub fingerprint: String,
-    /// Whether `pin.yaml` marks it as demo (test) material.
-    pub demo: bool,
+// ---------------------------------------------------------------------------
+// The env lock
+// ---------------------------------------------------------------------------
+
+/// Environment variable: how long (seconds) a command waits for another one
+/// writing the same environment before giving up (default [`DEFAULT_LOCK_WAIT_SECS`]).
+pub const LOCK_WAIT_ENV: &str = "EMPSEAL_LOCK_TIMEOUT";
+/// Default wait for an env's lock, in seconds.
+pub const DEFAULT_LOCK_WAIT_SECS: u64 = 30;
+
+/// An exclusive lock on one environment's state, held until dropped (or the
+/// process dies: the kernel releases it, so a crash never leaves a stale lock).
+#[derive(Debug)]
+pub struct EnvLock {
+    _dir: std::fs::File,
 }
 
-/// Loads `env`'s pinned certificate (never the network): refuses a missing,
-/// unreadable, expired or pin-mismatched one.
-pub fn load_pinned_cert(ws: &Workspace, env: &Env, now: i64) -> Result<PinnedCert> {
-    let shown = ws.display(&env.cert);
-    let bytes = match std::fs::read(&env.cert) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Cert(format!(
-                "{shown}: no pinned certificate for env {}; run `empseal cert fetch --env {}`",
-                env.name, env.name
-            )))
-        }
-        Err(e) => return Err(Error::io(shown, e)),
-    };
-    let cert = deps::parse_cert(&bytes, &shown)?;
-    deps::check_cert_usable(&cert, now)?;
-    let fingerprint = deps::fingerprint(&cert);
-    let pin = read_pin(ws, env)?;
-    if let Some(pin) = &pin {
-        if let Some(fp) = &pin.fingerprint {
-            if fp != &fingerprint {
-                return Err(Error::Cert(format!(
-                    "{}: pins fingerprint {fp} but {shown} has {fingerprint}; run `empseal cert fetch --env {}` to repin",
-                    ws.display(&env.pin),
-                    env.name
-                )));
+/// The directory whose lock guards `env`: the directory of its local state (the
+/// env file's directory), else the overlay directory.
+pub fn lock_dir(env: &Env) -> PathBuf {
+    env.state
+        .parent()
+        .filter(|d| d.is_dir())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| env.dir.clone())
+}
+
+/// Takes `env`'s lock: every command that writes an env's state (the env file,
+/// the sealed file, the record, the local state, the pin) holds it from its first
+/// read to its last write, so two of them never interleave. The lock is an
+/// advisory `flock` on the directory of the env's local state (no lock file is
+/// created). A second writer waits up to [`LOCK_WAIT_ENV`] seconds
+/// (default [`DEFAULT_LOCK_WAIT_SECS`]), then fails with a one-line message.
+pub fn lock_env(ws: &Workspace, env: &Env) -> Result<EnvLock> {
+    let dir = lock_dir(env);
+    let shown = ws.display(&dir);
+    let file = std::fs::File::open(&dir).map_err(|e| Error::io(shown.clone(), e))?;
+    let wait = std::env::var(LOCK_WAIT_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_LOCK_WAIT_SECS);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(EnvLock { _dir: file }),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(Error::io(
+                        shown,
+                        std::io::Error::new(
+                            std::io::ErrorKind::WouldBlock,
+                            format!(
+                                "another empseal is writing env {} (seal --env, rotate, rollback or cert fetch --env) and still holds its lock after {wait} s; let it finish and run the command again (set {LOCK_WAIT_ENV} to wait longer)",
+                                env.name
+                            ),
+                        ),
+                    ));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(shown, e)),
         }
-    }
-    Ok(PinnedCert {
-        cert,
-        fingerprint,
-        demo: pin.map(|p| p.demo).unwrap_or(false),
-    })
-}
-
-/// The fields of `pin.yaml` the lifecycle commands read.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PinInfo {
-    /// The pinned key's fingerprint.
-    #[serde(default)]
-    pub fingerprint: Option<String>,
-    /// Whether the pin is demo material.
-    #[serde(default)]
-    pub demo: bool,
-}
-
-/// Reads `pin.yaml` beside the pinned certificate, if any.
-pub fn read_pin(ws: &Workspace, env: &Env) -> Result<Option<PinInfo>> {
-    match std::fs::read(&env.pin) {
-        Ok(bytes) => serde_yaml::from_slice(&bytes).map(Some).map_err(|e| {
-            Error::Cert(format!(
-                "{}: unreadable pin: {}; run `empseal cert fetch --env {}`",
-                ws.display(&env.pin),
-                one_line(&e.to_string()),
-                env.name
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(ws.display(&env.pin), e)),
     }
 }
 
@@ -1130,6 +1158,7 @@ pub fn seal_env<R: RngCore + CryptoRng + ?Sized>(
     if !env.is_sealed() {
         return Err(not_sealed(ws, &env));
     }
+    let _lock = lock_env(ws, &env)?;
     let values = read_env_values(ws, &env.env_file)?;
     let mode = if reseal_all {
         Reseal::All
@@ -1176,6 +1205,7 @@ pub fn seal_values<R: RngCore + CryptoRng + ?Sized>(
 pub struct SealContext {
     path: PathBuf,
     pinned: PinnedCert,
+    cert: crate::cert::Certificate,
     current: Option<CurrentSealed>,
     target: Target,
 }
@@ -1186,12 +1216,13 @@ pub fn prepare_seal(ws: &Workspace, env: &Env, now: i64) -> Result<SealContext> 
     let Some(path) = env.sealed_secret.clone() else {
         return Err(not_sealed(ws, env));
     };
-    let pinned = load_pinned_cert(ws, env, now)?;
+    let (pinned, cert) = require_pin(&env.pin_files(ws), now)?;
     let current = read_current_sealed(ws, &path)?;
     let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
     Ok(SealContext {
         path,
         pinned,
+        cert,
         current,
         target,
     })
@@ -1209,6 +1240,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     let SealContext {
         path,
         pinned,
+        cert,
         current,
         target,
     } = ctx;
@@ -1230,7 +1262,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     let state = State::load(&env.state);
     let state_valid = match (&state, &current_sha) {
         (Some(s), Some(sha)) => {
-            s.cert_fingerprint == pinned.fingerprint
+            s.cert_fingerprint == pinned.fingerprint()
                 && s.sealed_for == target
                 && &s.sealed_sha256 == sha
         }
@@ -1238,7 +1270,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     };
     let record_valid = match (&record, &current_sha) {
         (Some(r), Some(sha)) => {
-            r.cert_fingerprint == pinned.fingerprint
+            r.cert_fingerprint == pinned.fingerprint()
                 && r.sealed_for == target
                 && &r.sealed_sha256 == sha
         }
@@ -1257,10 +1289,11 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         } else if state.is_none() && record.is_none() {
             "no local seal state and no seal record".into()
         } else if let Some(s) = &state {
-            if s.cert_fingerprint != pinned.fingerprint {
+            if s.cert_fingerprint != pinned.fingerprint() {
                 format!(
                     "the pinned certificate changed ({} -> {})",
-                    s.cert_fingerprint, pinned.fingerprint
+                    s.cert_fingerprint,
+                    pinned.fingerprint()
                 )
             } else if s.sealed_for != target {
                 format!("the target changed ({} -> {target})", s.sealed_for)
@@ -1279,7 +1312,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
             values: BTreeMap::new(),
             ..s.clone()
         },
-        _ => State::new(rng, &pinned.fingerprint, &target),
+        _ => State::new(rng, pinned.fingerprint(), &target),
     };
     let mut reseal: BTreeSet<String> = BTreeSet::new();
     let mut keep: BTreeSet<String> = BTreeSet::new();
@@ -1336,7 +1369,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         .iter()
         .map(|k| (k.as_str(), value_map[k.as_str()].as_slice()))
         .collect();
-    let fresh = deps::encrypt_items(rng, &pinned.cert, &label, &items)?;
+    let fresh = deps::encrypt_items(rng, &cert, &label, &items)?;
 
     let mut object = match &current {
         Some(c) => c.object.clone(),
@@ -1403,7 +1436,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
             .unwrap_or(&path)
             .display()
             .to_string(),
-        cert_fingerprint: pinned.fingerprint.clone(),
+        cert_fingerprint: pinned.fingerprint().to_string(),
         sealed_for: target.clone(),
         sealed_at: format_utc(now),
         sealed_sha256: sha,
@@ -1426,8 +1459,8 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         env: env.name.clone(),
         file: shown,
         record: ws.display(&env.record),
-        fingerprint: pinned.fingerprint,
-        demo_cert: pinned.demo,
+        fingerprint: pinned.fingerprint().to_string(),
+        demo_cert: pinned.is_demo(),
         target,
         keys,
         resealed: reseal.into_iter().collect(),
@@ -1706,6 +1739,7 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
             opts.length
         )));
     }
+    let _lock = lock_env(ws, &env)?;
     let shown = ws.display(&env.env_file);
     let mut values = read_env_values(ws, &env.env_file)?;
     let all_keys: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();
@@ -1864,15 +1898,20 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
     let copy_root = tmp.path().join("root");
     let rel_tree = tree.strip_prefix(&ws.root).unwrap_or(Path::new("k8s"));
     copy_tree(ws, &tree, &copy_root.join(rel_tree), opts.demo)?;
-    let in_copy = |p: &Path| -> PathBuf { copy_root.join(p.strip_prefix(&ws.root).unwrap_or(p)) };
+    // Every path render writes is inside the copy (or the out dir): files
+    // configured outside the root map to `.outside/...` in the copy, so a render
+    // (a demo above all) never touches a real env file or sealed file.
+    let in_copy = |p: &Path| -> PathBuf { path_in_copy(&ws.root, &copy_root, p) };
     let copy_ws = Workspace {
         root: copy_root.clone(),
         config: ws.config.clone(),
     };
+    let out_dir = render_out_dir(ws, &opts.out_dir);
 
-    std::fs::create_dir_all(&opts.out_dir).map_err(|e| Error::io(&opts.out_dir, e))?;
     progress(RenderEvent::Start(envs.len()));
-    let mut done = Vec::new();
+    // All or nothing: every environment is rendered (in memory) before the first
+    // output file is written.
+    let mut rendered: Vec<(RenderedEnv, Zeroizing<Vec<u8>>)> = Vec::new();
     for env in &envs {
         progress(RenderEvent::Env(env.name.clone()));
         let shown = ws.display(&env.dir);
@@ -1903,7 +1942,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
                     ws.display(input)
                 )));
             }
-            let pinned = load_pinned_cert(ws, env, now)?;
+            let (_, cert) = require_pin(&env.pin_files(ws), now)?;
             let copy_file = in_copy(src);
             let current = read_current_sealed(&copy_ws, &copy_file)?;
             let mut copy_env = env.clone();
@@ -1915,7 +1954,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_slice()))
                 .collect();
-            let enc = deps::encrypt_items(rng, &pinned.cert, &target.label(), &items)?;
+            let enc = deps::encrypt_items(rng, &cert, &target.label(), &items)?;
             let mut object = match &current {
                 Some(c) => c.object.clone(),
                 None => new_object(&target),
@@ -1926,6 +1965,7 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
                 .as_ref()
                 .map(|c| (c.format, c.layout))
                 .unwrap_or((Format::Yaml, Layout::Current));
+            ensure_parent(&copy_ws, &copy_file)?;
             fsio::write_atomic(
                 &copy_file,
                 &deps::emit_sealed(&object, format, layout),
@@ -1934,24 +1974,70 @@ pub fn render<R: RngCore + CryptoRng + ?Sized>(
             sealed_values.push(object.encrypted_data.clone());
             sealed_targets.push(target);
         }
-        let out = kustomize
-            .build(&in_copy(&env.dir), &shown)
-            .map_err(|e| rename_paths(e, &copy_root, &ws.root))?;
+        // kustomize's output can hold a Secret's base64 values (a SecretGenerator).
+        let out = Zeroizing::new(
+            kustomize
+                .build(&in_copy(&env.dir), &shown)
+                .map_err(|e| rename_paths(e, &copy_root, &ws.root))?,
+        );
         let objects = parse_rendered(&shown, &out)?;
         let foreign = verify_rendered(&shown, &objects, &sealed_targets, &sealed_values)?;
-        let path = opts.out_dir.join(format!("{}.yaml", env.name));
-        fsio::write_atomic(&path, &out, Sensitivity::Public)?;
         progress(RenderEvent::Done(env.name.clone()));
-        done.push(RenderedEnv {
-            env: env.name.clone(),
-            path,
-            sealed: sealed_targets,
-            objects: objects.len(),
-            foreign,
-        });
+        rendered.push((
+            RenderedEnv {
+                env: env.name.clone(),
+                path: out_dir.join(format!("{}.yaml", env.name)),
+                sealed: sealed_targets,
+                objects: objects.len(),
+                foreign,
+            },
+            out,
+        ));
     }
     drop(tmp);
+    std::fs::create_dir_all(&out_dir).map_err(|e| Error::io(ws.display(&out_dir), e))?;
+    let mut done = Vec::new();
+    for (r, bytes) in rendered {
+        // Rendered manifests can hold Secrets' base64 values: 0600, like every
+        // file that can hold secret values.
+        fsio::write_atomic(&r.path, &bytes, Sensitivity::Secret)?;
+        done.push(r);
+    }
     Ok(done)
+}
+
+/// Where `render` writes: `--out-dir` relative to the repository root (an
+/// absolute path as given).
+pub fn render_out_dir(ws: &Workspace, out_dir: &Path) -> PathBuf {
+    lexical(&ws.root.join(out_dir))
+}
+
+/// `p` with `.` and `..` components resolved lexically (no file system access).
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The place of `p` (a path under `root`, or anywhere) inside the render's copy
+/// of the tree at `copy_root`; always inside `copy_root`, never `p` itself.
+fn path_in_copy(root: &Path, copy_root: &Path, p: &Path) -> PathBuf {
+    let p = lexical(&root.join(p));
+    match p.strip_prefix(root) {
+        Ok(rel) => copy_root.join(rel),
+        Err(_) => copy_root
+            .join(".outside")
+            .join(p.strip_prefix("/").unwrap_or(&p)),
+    }
 }
 
 /// Checks kustomize's output: every SealedSecret's `metadata` and
@@ -2061,41 +2147,6 @@ fn copy_tree(ws: &Workspace, from: &Path, to: &Path, skip_env_files: bool) -> Re
 // Temporary files
 // ---------------------------------------------------------------------------
 
-/// Removes `.empseal-*.tmp` files older than [`STALE_TEMP_AGE_SECS`] from the
-/// given directories: leftovers of a write interrupted by a crash (they may hold
-/// plaintext env values, mode 0600). Younger ones may belong to a running
-/// empseal and are left alone; all are gitignored. Returns how many were removed.
-pub fn remove_stale_temps(dirs: &[Option<&Path>]) -> usize {
-    let mut removed = 0;
-    let mut seen = BTreeSet::new();
-    for dir in dirs.iter().flatten() {
-        if !seen.insert(dir.to_path_buf()) {
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let n = name.to_string_lossy();
-            if !(n.starts_with(TEMP_PREFIX) && n.ends_with(TEMP_SUFFIX)) {
-                continue;
-            }
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .map(|age| age.as_secs() >= STALE_TEMP_AGE_SECS)
-                .unwrap_or(false);
-            if old && std::fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
-            }
-        }
-    }
-    removed
-}
-
 /// Squashes a multi-line message onto one line.
 pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -2110,22 +2161,6 @@ pub(crate) mod deps {
     //! emit), so the lifecycle code depends on one small surface.
 
     use super::*;
-
-    /// Parses a PEM certificate (errors name `origin`).
-    pub fn parse_cert(bytes: &[u8], origin: &str) -> Result<crate::cert::Certificate> {
-        crate::cert::Certificate::from_pem(bytes, origin).map_err(|e| Error::Cert(e.to_string()))
-    }
-
-    /// Refuses an expired (or otherwise unusable) certificate.
-    pub fn check_cert_usable(cert: &crate::cert::Certificate, now: i64) -> Result<()> {
-        cert.check_usable(now)
-            .map_err(|e| Error::Cert(e.to_string()))
-    }
-
-    /// The controller key fingerprint (`SHA256:...`).
-    pub fn fingerprint(cert: &crate::cert::Certificate) -> String {
-        cert.fingerprint()
-    }
 
     /// Seals `(key, value)` items for `label`, deterministic for a seeded rng.
     pub fn encrypt_items<R: RngCore + CryptoRng + ?Sized>(

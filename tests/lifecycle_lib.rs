@@ -136,7 +136,7 @@ fn the_committed_demo_pins_are_the_demo_certificates_and_say_so() {
             std::fs::read(project().join(format!("testdata/keys/demo-{env}.crt"))).unwrap(),
             "{env}: the pinned certificate is not testdata/keys/demo-{env}.crt"
         );
-        let pinned = empseal::source::load_pin(&overlay)
+        let pinned = empseal::source::load_pin(&empseal::source::PinFiles::in_overlay(&overlay))
             .unwrap_or_else(|e| panic!("{env}: {e}"))
             .unwrap_or_else(|| panic!("{env}: no pin"));
         assert!(pinned.pin.demo, "{env}: pin.yaml must say demo: true");
@@ -154,8 +154,9 @@ fn the_committed_demo_pins_are_the_demo_certificates_and_say_so() {
         // And sealing for the env accepts it and reports it as demo material.
         let ws = Workspace::open(&project()).unwrap();
         let e = ws.env(env).unwrap();
-        let p = overlay::load_pinned_cert(&ws, &e, NOW).unwrap();
-        assert!(p.demo);
-        assert_eq!(p.fingerprint, pinned.pin.fingerprint);
+        let (p, cert) = empseal::source::require_pin(&e.pin_files(&ws), NOW).unwrap();
+        assert!(p.is_demo());
+        assert_eq!(p.fingerprint(), pinned.pin.fingerprint);
+        assert_eq!(cert.fingerprint(), pinned.pin.fingerprint);
     }
 }

@@ -3,6 +3,8 @@
 //! or base64 as a Secret's `data` would hold it) — except unseal's stdout, which is
 //! the plaintext the user asked for.
 
+mod lifecycle_support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -29,6 +31,9 @@ const SECRETS: &[&str] = &[
     "Leak-Canary-TemplateStr-8e7d6c",
     "Leak-Canary-RawLiteral-9f8e7d",
     "Leak-Canary-RawStdin-0a9f8e",
+    "Leak-Canary-Paper-8c7b6a",
+    "Leak-Canary-Dev-5f4e3d",
+    "Leak-Canary-Prod-2a3b4c",
 ];
 
 fn keys() -> PathBuf {
@@ -706,5 +711,91 @@ fn hardening_paths_print_no_test_secret() {
         );
         runs.push(r);
     }
+    assert_clean(&runs);
+}
+
+/// The lifecycle paths of issue 17: render output (success, and a later env
+/// failing), rollback's refusals, the env lock's messages.
+#[test]
+fn render_rollback_refusals_and_lock_messages_print_no_secret() {
+    let mut repo = lifecycle_support::Repo::new();
+    let d = repo.root().to_path_buf();
+    repo.write(
+        "k8s/overlays/paper/paper-secrets.env",
+        b"POSTGRES_PASSWORD=Leak-Canary-Paper-8c7b6a\nREDIS_PASSWORD=r\nAPI_KEY=a\n",
+    );
+    repo.write(
+        "k8s/overlays/dev/dev-secrets.env",
+        b"POSTGRES_PASSWORD=Leak-Canary-Dev-5f4e3d\nREDIS_PASSWORD=r\nAPI_KEY=a\n",
+    );
+    repo.write(
+        "k8s/overlays/prod/prod-secrets.env",
+        b"API_KEY=Leak-Canary-Prod-2a3b4c\n",
+    );
+    let mut runs = vec![run(
+        &d,
+        "seal --env paper",
+        &["seal", "--env", "paper"],
+        None,
+    )];
+    repo.commit("Alice", "Seal paper");
+    runs.push(run(&d, "render --all", &["render", "--all"], None));
+    let dev = std::fs::read_to_string(d.join("rendered/dev.yaml")).unwrap();
+    assert!(
+        dev.contains("kind: Secret"),
+        "the check needs dev's Secret rendered"
+    );
+    // A later env failing.
+    let k = std::fs::read_to_string(d.join("k8s/overlays/prod/kustomization.yaml")).unwrap();
+    repo.write(
+        "k8s/overlays/prod/kustomization.yaml",
+        k.replace("resources:\n", "resources:\n  - missing.yaml\n")
+            .as_bytes(),
+    );
+    runs.push(run(
+        &d,
+        "render --all, prod broken",
+        &["render", "--all"],
+        None,
+    ));
+    repo.write("k8s/overlays/prod/kustomization.yaml", k.as_bytes());
+    // Rollback refusals: uncommitted changes, with and without --dry-run.
+    runs.push(run(
+        &d,
+        "rotate",
+        &["rotate", "--env", "paper", "--key", "API_KEY", "--generate"],
+        None,
+    ));
+    for args in [
+        &["rollback", "--env", "paper", "--to", "HEAD"][..],
+        &["rollback", "--env", "paper", "--to", "HEAD", "--dry-run"][..],
+    ] {
+        runs.push(run(&d, &args.join(" "), args, None));
+    }
+    // The env lock held by someone else.
+    let dir = std::fs::File::open(d.join("k8s/overlays/paper")).unwrap();
+    dir.lock().unwrap();
+    for args in [
+        &["rotate", "--env", "paper", "--generate"][..],
+        &["seal", "--env", "paper"][..],
+        &["rollback", "--env", "paper", "--to", "HEAD", "--force"][..],
+    ] {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(&d)
+            .env("EMPSEAL_LOCK_TIMEOUT", "0")
+            .env_remove("SEALED_SECRETS_CERT")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(7), "{args:?}");
+        runs.push(Run {
+            what: format!("{} (locked)", args.join(" ")),
+            out,
+            stdout_may_hold_secrets: false,
+        });
+    }
+    dir.unlock().unwrap();
+    assert_eq!(runs[2].out.status.code(), Some(9));
+    assert_eq!(runs[4].out.status.code(), Some(8));
     assert_clean(&runs);
 }

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use empseal::error::exit;
 use empseal::source::pin::{cert_path, pin_path};
 use empseal::source::{
-    load_pin, pin_certificate, Controller, ControllerEndpoint, ControllerRef, KubeOptions, Pin,
-    PinOutcome, SourceError,
+    load_pin as load_pin_files, pin_certificate as pin_files, Controller, ControllerEndpoint,
+    ControllerRef, KubeOptions, Pin, PinFiles, PinOutcome, SourceError,
 };
 use support::*;
 
@@ -20,6 +20,21 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
+}
+
+/// The overlay's conventional pin files (`sealing/cert.pem`, `sealing/pin.yaml`).
+fn load_pin(overlay: &Path) -> Result<Option<empseal::source::PinnedCert>, SourceError> {
+    load_pin_files(&PinFiles::in_overlay(overlay))
+}
+
+fn pin_certificate(
+    overlay: &Path,
+    pem: &[u8],
+    source: &str,
+    accept_new: bool,
+    now: i64,
+) -> Result<PinOutcome, SourceError> {
+    pin_files(&PinFiles::in_overlay(overlay), pem, source, accept_new, now)
 }
 
 fn overlay(root: &Path) -> PathBuf {

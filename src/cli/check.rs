@@ -71,9 +71,10 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         if env.sealed_secret.is_some() || opts.sealed_envs.iter().any(|e| e == env_name) {
             opts.sealed_only = true;
         }
-        if opts.expected_key.is_none() && env.cert.exists() {
-            let pem = std::fs::read(&env.cert).map_err(|e| empseal::Error::io(&env.cert, e))?;
-            opts.expected_key = Some(expected_key(&pem, &ws.display(&env.cert))?);
+        if opts.expected_key.is_none() {
+            if let Some(pinned) = source::load_pin(&env.pin_files(&ws))? {
+                opts.expected_key = Some(expected_key(&pinned.pem, &ws.display(&env.cert))?);
+            }
         }
         inputs.push(Input::Bytes {
             origin: format!("kustomize {shown}"),

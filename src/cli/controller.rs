@@ -7,7 +7,8 @@ use clap::Args;
 
 use empseal::cert::Certificate;
 use empseal::error::{Error, Result};
-use empseal::fsio::{write_atomic, Sensitivity};
+use empseal::fsio::Sensitivity;
+use empseal::overlay;
 use empseal::secret::{Layout, SealedSecret};
 use empseal::source::{self, PinOutcome};
 use empseal::{emit, manifest};
@@ -73,34 +74,43 @@ pub struct ReencryptArgs {
     pub cluster: ClusterArgs,
 }
 
-/// The overlay directory of `env` under the repository root.
-pub fn overlay_dir(root: Option<&Path>, env: &str) -> Result<PathBuf> {
-    Ok(super::lifecycle::workspace(root)?.env(env)?.dir)
-}
-
 /// `empseal cert fetch`.
 pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
+    // The environment is checked before anything is fetched.
+    let target = match &a.env {
+        Some(env) => {
+            let ws = super::lifecycle::workspace(a.root.as_deref())?;
+            let env = ws.env(env)?;
+            Some((ws, env))
+        }
+        None => None,
+    };
     let controller = a.cluster.controller()?;
     let fetched = controller.fetch_cert()?;
     let now = now();
     let cert = Certificate::from_pem(&fetched.pem, &fetched.origin)?;
     cert.check_usable(now)?;
-    if let Some(env) = &a.env {
+    if let Some((ws, env)) = target {
         if let Some(why) = controller.unverified_tls() {
             if !a.insecure_pin {
                 return Err(Error::Network(format!(
-                    "{env}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Connect over verified https:// (the kubeconfig's certificate-authority), or check the fingerprint {} out of band and re-run with --insecure-pin",
+                    "{}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Connect over verified https:// (the kubeconfig's certificate-authority), or check the fingerprint {} out of band and re-run with --insecure-pin",
+                    env.name,
                     cert.fingerprint()
                 )));
             }
             note!(
-                "empseal: WARNING: {env}: pinning a certificate fetched over UNVERIFIED TLS (--insecure-pin); make sure {} is the controller's key fingerprint",
+                "empseal: WARNING: {}: pinning a certificate fetched over UNVERIFIED TLS (--insecure-pin); make sure {} is the controller's key fingerprint",
+                env.name,
                 cert.fingerprint()
             );
         }
-        let dir = overlay_dir(a.root.as_deref(), env)?;
+        // The env's pin as configured (empseal.yaml's `cert:` included), written
+        // under the env's lock.
+        let files = env.pin_files(&ws);
+        let _lock = overlay::lock_env(&ws, &env)?;
         let outcome =
-            source::pin_certificate(&dir, &fetched.pem, &fetched.origin, a.accept_new, now)?;
+            source::pin_certificate(&files, &fetched.pem, &fetched.origin, a.accept_new, now)?;
         let pin = outcome.pin();
         let what = match &outcome {
             PinOutcome::Created(_) => "pinned".to_string(),
@@ -109,15 +119,16 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
             PinOutcome::Replaced { .. } => "replaced (new key accepted)".to_string(),
         };
         note!(
-            "empseal: {env}: certificate {what}: {} valid until {} ({})",
+            "empseal: {}: certificate {what}: {} valid until {} ({})",
+            env.name,
             pin.fingerprint,
             pin.not_after,
-            source::pin::cert_path(&dir).display()
+            ws.display(&files.cert)
         );
         return Ok(0);
     }
     emit_output(a.output.as_deref(), &fetched.pem, Sensitivity::Public)?;
-    if a.output.is_some() {
+    if a.output.as_deref().is_some_and(|p| p.as_os_str() != "-") {
         note!("empseal: certificate {} written", cert.fingerprint());
     }
     Ok(0)
@@ -163,6 +174,11 @@ pub fn validate(a: ValidateArgs) -> Result<i32> {
 
 /// `empseal reencrypt`.
 pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
+    if a.in_place && a.file.as_deref().is_some_and(|f| f.as_os_str() == "-") {
+        return Err(Error::Input(
+            "--in-place needs a file: `-f -` reads stdin; give -f FILE, or drop --in-place to print to stdout".into(),
+        ));
+    }
     let (origin, bytes, sealed) = read_sealed(a.file.as_deref())?;
     let (format, layout) = manifest::detect_style(&bytes);
     let controller = a.cluster.controller()?;
@@ -198,10 +214,7 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
     } else {
         a.output.clone()
     };
-    match target {
-        Some(p) => write_atomic(&p, text.as_bytes(), Sensitivity::Public)?,
-        None => emit_output(None, text.as_bytes(), Sensitivity::Public)?,
-    }
+    emit_output(target.as_deref(), text.as_bytes(), Sensitivity::Public)?;
     Ok(0)
 }
 

@@ -116,7 +116,8 @@ pub struct RenderArgs {
     /// Render every environment under k8s/overlays.
     #[arg(long)]
     pub all: bool,
-    /// Directory for the rendered manifests (one ENV.yaml each).
+    /// Directory for the rendered manifests (one ENV.yaml each, mode 0600);
+    /// relative to the repository root, not the current directory.
     #[arg(long, value_name = "DIR", default_value = "rendered")]
     pub out_dir: PathBuf,
     /// Seal the committed example env files (*.env.example) instead of the real
@@ -159,7 +160,7 @@ pub fn render(a: RenderArgs) -> Result<i32> {
         say!(
             "rendered {} -> {} ({} objects{})",
             r.env,
-            r.path.display(),
+            ws.display(&r.path),
             r.objects,
             if sealed.is_empty() {
                 String::new()
@@ -339,6 +340,9 @@ pub struct RollbackArgs {
     /// Show the key-set change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Overwrite uncommitted changes of the sealed file and its record.
+    #[arg(long)]
+    pub force: bool,
     /// Repository root.
     #[command(flatten)]
     pub root: RootArgs,
@@ -365,10 +369,13 @@ pub fn rollback(a: RollbackArgs) -> Result<i32> {
     };
     if a.dry_run {
         describe("would restore");
+        if !plan.dirty.is_empty() && !a.force {
+            eprintln!("empseal: warning: {}", history::dirty_error(&plan.dirty));
+        }
         say!("  (dry run: nothing written)");
         return Ok(0);
     }
-    history::apply_rollback(&ws, &plan)?;
+    history::apply_rollback(&ws, &plan, a.force)?;
     describe("restored");
     if plan.unchanged {
         say!("  (the working tree already held exactly these bytes)");

@@ -160,9 +160,9 @@ pub fn warn_about(c: &Certificate, now: i64) {
     }
 }
 
-/// Writes `bytes` to `path` atomically, or to stdout.
+/// Writes `bytes` to `path` atomically, or to stdout (no path, or `-`).
 pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
-    match path {
+    match path.filter(|p| p.as_os_str() != "-") {
         Some(p) => write_atomic(p, bytes, sensitivity),
         None => super::out::stdout(bytes),
     }

@@ -24,21 +24,27 @@ pub const CERT_FILE: &str = "cert.pem";
 /// The pin record's file name.
 pub const PIN_FILE: &str = "pin.yaml";
 
-/// What `pin.yaml` records about the pinned certificate.
+/// What `pin.yaml` records about the pinned certificate (only the fingerprint is
+/// required: a record written by hand may hold nothing else).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pin {
     /// The key fingerprint, `SHA256:...` (the controller's key id).
     pub fingerprint: String,
     /// The certificate's subject.
+    #[serde(default)]
     pub subject: String,
     /// Validity start, RFC 3339 UTC.
+    #[serde(default)]
     pub not_before: String,
     /// Validity end, RFC 3339 UTC.
+    #[serde(default)]
     pub not_after: String,
     /// Where the certificate was fetched (no credentials).
+    #[serde(default)]
     pub source: String,
     /// When it was fetched (or last renewed), RFC 3339 UTC.
+    #[serde(default)]
     pub fetched_at: String,
     /// Set on demo pins (test key material committed for examples); a fetched
     /// certificate never carries it, so `--accept-new` over a demo pin drops it.
@@ -59,7 +65,49 @@ impl Pin {
     }
 }
 
-/// A pinned certificate read back from an overlay, its two files consistent.
+/// Where one environment's pin lives: the certificate sealing uses and `pin.yaml`
+/// beside it. [`crate::overlay::Env::pin_files`] gives them as configured
+/// (`empseal.yaml`'s `cert:` included); [`PinFiles::in_overlay`] the convention.
+/// Every reader and writer of a pin ([`load_pin`], [`pin_certificate`],
+/// [`require_pin`]) takes one of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinFiles {
+    /// The environment's name (for messages).
+    pub env: String,
+    /// The pinned certificate (`cert.pem`).
+    pub cert: PathBuf,
+    /// The pin record (`pin.yaml`), beside the certificate.
+    pub pin: PathBuf,
+    /// Paths in messages are shown relative to this directory (the repository root).
+    pub base: PathBuf,
+}
+
+impl PinFiles {
+    /// The conventional files of the overlay in `overlay_dir`:
+    /// `sealing/cert.pem` and `sealing/pin.yaml`; the env is the directory's name.
+    pub fn in_overlay(overlay_dir: &Path) -> PinFiles {
+        PinFiles {
+            env: env_name(overlay_dir),
+            cert: cert_path(overlay_dir),
+            pin: pin_path(overlay_dir),
+            base: PathBuf::new(),
+        }
+    }
+
+    /// `path` for messages (relative to [`PinFiles::base`] when under it).
+    pub fn shown(&self, path: &Path) -> String {
+        path.strip_prefix(&self.base)
+            .ok()
+            .filter(|r| !r.as_os_str().is_empty() && !self.base.as_os_str().is_empty())
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}
+
+/// An environment's pinned certificate, its two files consistent: the one type
+/// for a pin, whether `cert fetch --env` compares with it, sealing uses it, or
+/// `check`/`rollback` compare fingerprints with it.
 #[derive(Debug, Clone)]
 pub struct PinnedCert {
     /// The record.
@@ -93,6 +141,50 @@ pub enum PinOutcome {
         /// The new record.
         new: Pin,
     },
+}
+
+impl PinnedCert {
+    /// The pinned key's fingerprint (`SHA256:...`).
+    pub fn fingerprint(&self) -> &str {
+        &self.pin.fingerprint
+    }
+
+    /// Whether the pin is demo (test) material.
+    pub fn is_demo(&self) -> bool {
+        self.pin.demo
+    }
+
+    /// The certificate, parsed and checked usable at `now` (not expired, RSA of a
+    /// usable size), for sealing; `origin` names it in errors.
+    pub fn certificate(
+        &self,
+        origin: &str,
+        now: i64,
+    ) -> crate::error::Result<crate::cert::Certificate> {
+        let cert = crate::cert::Certificate::from_pem(&self.pem, origin)
+            .map_err(|e| crate::error::Error::Cert(e.to_string()))?;
+        cert.check_usable(now)
+            .map_err(|e| crate::error::Error::Cert(e.to_string()))?;
+        Ok(cert)
+    }
+}
+
+/// The environment's pin for sealing (never the network): refuses a missing,
+/// inconsistent, unreadable or expired one, saying how to fix it.
+pub fn require_pin(
+    files: &PinFiles,
+    now: i64,
+) -> crate::error::Result<(PinnedCert, crate::cert::Certificate)> {
+    let Some(pinned) = load_pin(files)? else {
+        return Err(crate::error::Error::Cert(format!(
+            "{}: no pinned certificate for env {}; run `empseal cert fetch --env {}`",
+            files.shown(&files.cert),
+            files.env,
+            files.env
+        )));
+    };
+    let cert = pinned.certificate(&files.shown(&files.cert), now)?;
+    Ok((pinned, cert))
 }
 
 impl PinOutcome {
@@ -141,7 +233,7 @@ fn env_name(overlay_dir: &Path) -> String {
 /// an interruption leaves a pair that [`load_pin`] reports as inconsistent, never
 /// a silently wrong one.
 pub fn pin_certificate(
-    overlay_dir: &Path,
+    files: &PinFiles,
     pem: &[u8],
     source: &str,
     accept_new: bool,
@@ -167,11 +259,11 @@ pub fn pin_certificate(
         fetched_at: rfc3339(now),
         demo: false,
     };
-    let env = env_name(overlay_dir);
-    let cpath = cert_path(overlay_dir);
-    let ppath = pin_path(overlay_dir);
+    let env = files.env.clone();
+    let cpath = files.cert.clone();
+    let ppath = files.pin.clone();
 
-    let outcome = match read_existing(overlay_dir)? {
+    let outcome = match read_existing(files)? {
         Existing::None => PinOutcome::Created(new_pin),
         Existing::Consistent { pin, der } => {
             if pin.fingerprint == new_cert.fingerprint {
@@ -203,7 +295,7 @@ pub fn pin_certificate(
         Existing::Broken { path, detail, pin } => {
             if !accept_new {
                 return Err(SourceError::Pin {
-                    path,
+                    path: PathBuf::from(files.shown(&path)),
                     detail: format!(
                         "{detail}; nothing was written: restore the pin from git, or re-run with --accept-new to replace it with the fetched certificate {}",
                         new_pin.describe()
@@ -217,8 +309,9 @@ pub fn pin_certificate(
         }
     };
 
-    let dir = overlay_dir.join(PIN_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| crate_io(&dir, e))?;
+    for dir in [cpath.parent(), ppath.parent()].into_iter().flatten() {
+        std::fs::create_dir_all(dir).map_err(|e| crate_io(dir, e))?;
+    }
     write_atomic(
         &cpath,
         canonical_pem(&new_cert).as_bytes(),
@@ -234,39 +327,30 @@ pub fn pin_certificate(
     Ok(outcome)
 }
 
-/// Reads the environment's pin, if there is one, checking that `cert.pem` is the
-/// certificate `pin.yaml` records. `Ok(None)` when neither file exists.
-pub fn load_pin(overlay_dir: &Path) -> Result<Option<PinnedCert>, SourceError> {
-    let cpath = cert_path(overlay_dir);
-    let ppath = pin_path(overlay_dir);
-    match read_existing(overlay_dir)? {
+/// Reads the environment's pin, if there is one, checking that the certificate
+/// is the one `pin.yaml` records. `Ok(None)` when neither file exists. A
+/// certificate without `pin.yaml` (placed by hand) is the pin; `pin.yaml`
+/// without its certificate, or files that disagree, are an error.
+pub fn load_pin(files: &PinFiles) -> Result<Option<PinnedCert>, SourceError> {
+    match read_existing(files)? {
         Existing::None => Ok(None),
         Existing::Broken { path, detail, .. } => Err(SourceError::Pin {
-            path,
+            path: PathBuf::from(files.shown(&path)),
             detail: format!(
                 "{detail}; restore the pin from git, or fetch it again with `empseal cert fetch --env {} --accept-new`",
-                env_name(overlay_dir)
+                files.env
             ),
         }),
         Existing::Consistent { pin, .. } => {
-            if !ppath.exists() {
-                return Err(SourceError::Pin {
-                    path: ppath,
-                    detail: format!(
-                        "missing (there is a cert.pem without its record); pin it with `empseal cert fetch --env {}`",
-                        env_name(overlay_dir)
-                    ),
-                });
-            }
-            let pem = std::fs::read(&cpath).map_err(|e| SourceError::Pin {
-                path: cpath.clone(),
+            let pem = std::fs::read(&files.cert).map_err(|e| SourceError::Pin {
+                path: PathBuf::from(files.shown(&files.cert)),
                 detail: format!("cannot read: {e}"),
             })?;
             Ok(Some(PinnedCert {
                 pin,
                 pem,
-                cert_path: cpath,
-                pin_path: ppath,
+                cert_path: files.cert.clone(),
+                pin_path: files.pin.clone(),
             }))
         }
     }
@@ -285,9 +369,9 @@ enum Existing {
     },
 }
 
-fn read_existing(overlay_dir: &Path) -> Result<Existing, SourceError> {
-    let cpath = cert_path(overlay_dir);
-    let ppath = pin_path(overlay_dir);
+fn read_existing(files: &PinFiles) -> Result<Existing, SourceError> {
+    let cpath = files.cert.clone();
+    let ppath = files.pin.clone();
     let cert_bytes = read_opt(&cpath)?;
     let pin_bytes = read_opt(&ppath)?;
     let pin = match &pin_bytes {
@@ -309,7 +393,7 @@ fn read_existing(overlay_dir: &Path) -> Result<Existing, SourceError> {
     };
     let cert = match &cert_bytes {
         None => None,
-        Some(b) => match inspect(b, &cpath.display().to_string()) {
+        Some(b) => match inspect(b, &files.shown(&cpath)) {
             Ok(c) => Some(c),
             Err(e) => {
                 return Ok(Existing::Broken {
@@ -324,7 +408,11 @@ fn read_existing(overlay_dir: &Path) -> Result<Existing, SourceError> {
         (None, None) => Existing::None,
         (Some(p), None) => Existing::Broken {
             path: cpath,
-            detail: format!("missing, but {} records {}", ppath.display(), p.fingerprint),
+            detail: format!(
+                "missing, but {} records {}",
+                files.shown(&ppath),
+                p.fingerprint
+            ),
             pin: Some(p),
         },
         // A certificate placed by hand, never pinned: treat it as the pin.
@@ -334,7 +422,7 @@ fn read_existing(overlay_dir: &Path) -> Result<Existing, SourceError> {
                 subject: c.subject.clone(),
                 not_before: rfc3339(c.not_before),
                 not_after: rfc3339(c.not_after),
-                source: cpath.display().to_string(),
+                source: files.shown(&cpath),
                 fetched_at: "unknown".to_string(),
                 demo: false,
             },
@@ -348,7 +436,7 @@ fn read_existing(overlay_dir: &Path) -> Result<Existing, SourceError> {
             detail: format!(
                 "holds key {} but {} records {}: the two files disagree (edited by hand?)",
                 c.fingerprint,
-                ppath.display(),
+                files.shown(&ppath),
                 p.fingerprint
             ),
             pin: Some(p),
