@@ -63,6 +63,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         opts.expected_key = Some(expected_key(&pem, &origin)?);
     }
     let mut inputs: Vec<Input> = Vec::new();
+    let mut gated: Vec<check::Finding> = Vec::new();
     if let Some(env_name) = &a.env {
         let ws = super::lifecycle::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
@@ -71,7 +72,19 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         if env.sealed_secret.is_some() || opts.sealed_envs.iter().any(|e| e == env_name) {
             opts.sealed_only = true;
         }
-        if opts.expected_key.is_none() {
+        if env.is_sealed() {
+            // Provenance: pin, keyring, demo keys, the sealed file against its record.
+            let gate = empseal::gate::check_env(&ws, &env);
+            if opts.expected_key.is_none() {
+                if let Some((pem, origin)) = &gate.sealing_cert {
+                    opts.expected_key = Some(expected_key(pem, origin)?);
+                } else if let Ok(Some(pinned)) = source::load_pin(&env.pin_files(&ws)) {
+                    opts.expected_key = Some(expected_key(&pinned.pem, &ws.display(&env.cert))?);
+                }
+            }
+            gated.extend(gate.findings);
+            gated.extend(empseal::gate::missing_keys(&ws, &env, &rendered, &format!("kustomize {shown}")));
+        } else if opts.expected_key.is_none() {
             if let Some(pinned) = source::load_pin(&env.pin_files(&ws))? {
                 opts.expected_key = Some(expected_key(&pinned.pem, &ws.display(&env.cert))?);
             }
@@ -99,8 +112,23 @@ pub fn check(a: CheckArgs) -> Result<i32> {
             bytes: bytes.to_vec(),
         });
     }
+    // Path mode gates the empseal-managed sealed envs the paths are in or contain.
+    let mut seen: Vec<std::path::PathBuf> = Vec::new();
+    for p in &paths {
+        for (ws, env) in empseal::gate::envs_for_path(p) {
+            if a.env.as_deref() == Some(env.name.as_str()) || seen.contains(&env.dir) {
+                continue;
+            }
+            seen.push(env.dir.clone());
+            gated.extend(empseal::gate::check_env(&ws, &env).findings);
+        }
+    }
     inputs.extend(paths.into_iter().map(Input::Path));
-    let report = check::check_inputs(inputs, &opts)?;
+    let mut report = check::check_inputs(inputs, &opts)?;
+    report.findings.extend(gated);
+    report.findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+    });
     let format: OutputFormat = a
         .format
         .parse()
