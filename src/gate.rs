@@ -350,9 +350,27 @@ fn walk_refs(
 /// `(secret, key, referenced by)`. References to secrets no rendered
 /// SealedSecret provides are not judged (they come from elsewhere).
 pub fn missing_in_render(rendered: &[u8], example: &[String]) -> Vec<KeyRef> {
+    let (provided, refs) = scan_render(rendered, example);
+    let mut missing: Vec<KeyRef> = refs
+        .into_iter()
+        .filter(|r| provided.get(&r.secret).is_some_and(|k| !k.contains(&r.key)))
+        .collect();
+    missing.sort();
+    missing.dedup_by(|a, b| a.secret == b.secret && a.key == b.key);
+    missing
+}
+
+/// Every key reference of the rendered workloads (see [`missing_in_render`]).
+pub fn referenced_keys(rendered: &[u8], example: &[String]) -> Vec<KeyRef> {
+    scan_render(rendered, example).1
+}
+
+type Provided = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+fn scan_render(rendered: &[u8], example: &[String]) -> (Provided, Vec<KeyRef>) {
     use serde::Deserialize as _;
-    use std::collections::{BTreeMap, BTreeSet};
-    let mut provided: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    use std::collections::BTreeSet;
+    let mut provided = Provided::new();
     let mut refs = Vec::new();
     for doc in serde_yaml::Deserializer::from_slice(rendered) {
         let Ok(v) = serde_yaml::Value::deserialize(doc) else {
@@ -388,13 +406,7 @@ pub fn missing_in_render(rendered: &[u8], example: &[String]) -> Vec<KeyRef> {
         }
         walk_refs(&v, &format!("{kind} {name}"), example, &kind, &mut refs);
     }
-    let mut missing: Vec<KeyRef> = refs
-        .into_iter()
-        .filter(|r| provided.get(&r.secret).is_some_and(|k| !k.contains(&r.key)))
-        .collect();
-    missing.sort();
-    missing.dedup_by(|a, b| a.secret == b.secret && a.key == b.key);
-    missing
+    (provided, refs)
 }
 
 /// [`missing_in_render`] for `env`'s rendered overlay, as ES707 findings at

@@ -1154,20 +1154,211 @@ pub fn seal_env<R: RngCore + CryptoRng + ?Sized>(
     rng: &mut R,
     now: i64,
 ) -> Result<SealOutcome> {
+    seal_env_guarded(ws, env_name, reseal_all, &SealGuards::default(), rng, now)
+}
+
+/// What `seal --env` refuses unless told otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SealGuards {
+    /// Keys that rendered workloads reference but may be missing
+    /// (`--allow-missing KEY`).
+    pub allow_missing: Vec<String>,
+    /// Reseal over a sealed file restored by `rollback` (`--overwrite-rollback`).
+    pub overwrite_rollback: bool,
+}
+
+/// The local marker `rollback` leaves beside the seal state (gitignored like
+/// it): which revision the sealed file was restored from and its sha256.
+pub fn rollback_marker(env: &Env) -> PathBuf {
+    let name = env
+        .state
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".state").unwrap_or(&name);
+    env.state.with_file_name(format!("{stem}-rollback.state"))
+}
+
+/// The marker's content: `(revision, sha256)`, when present and readable.
+pub fn read_rollback_marker(env: &Env) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(rollback_marker(env)).ok()?;
+    let mut rev = None;
+    let mut sha = None;
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("rev: ") {
+            rev = Some(v.trim().to_string());
+        } else if let Some(v) = line.strip_prefix("sha256: ") {
+            sha = Some(v.trim().to_string());
+        }
+    }
+    Some((rev?, sha?))
+}
+
+/// Keys the rendered overlay's workloads need from the env's SealedSecret
+/// (named `secret`) that `have` lacks, minus `allowed`.
+pub fn missing_required_keys(
+    rendered: &[u8],
+    example: &[String],
+    secret: &str,
+    have: &BTreeSet<String>,
+    allowed: &[String],
+) -> Vec<String> {
+    let mut out: Vec<String> = crate::gate::referenced_keys(rendered, example)
+        .into_iter()
+        .filter(|r| r.secret == secret && !have.contains(&r.key) && !allowed.contains(&r.key))
+        .map(|r| r.key)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// [`seal_env`] with explicit [`SealGuards`]: refuses (nothing written) when the
+/// sealed file was restored by `rollback` (unless `overwrite_rollback`), when a
+/// key that rendered workloads reference is not in the env file (unless
+/// allowed), and, for a non-demo pin, values equal to the committed example's.
+pub fn seal_env_guarded<R: RngCore + CryptoRng + ?Sized>(
+    ws: &Workspace,
+    env_name: &str,
+    reseal_all: bool,
+    guards: &SealGuards,
+    rng: &mut R,
+    now: i64,
+) -> Result<SealOutcome> {
     let env = ws.env(env_name)?;
     if !env.is_sealed() {
         return Err(not_sealed(ws, &env));
     }
     let _lock = lock_env(ws, &env)?;
     let values = read_env_values(ws, &env.env_file)?;
-    let mode = if reseal_all {
-        Reseal::All
-    } else {
-        Reseal::Changed
-    };
-    let mut out = seal_values(ws, &env, &values, mode, rng, now)?;
+    let sealed_path = env.sealed_secret.clone().unwrap_or_default();
+    if let Some((rev, sha)) = read_rollback_marker(&env) {
+        let current = std::fs::read(&sealed_path).map(|b| sha256_hex(&b)).ok();
+        if current.as_deref() == Some(sha.as_str()) {
+            if !guards.overwrite_rollback {
+                return Err(Error::Git(format!(
+                    "{}: was restored from {rev} by `empseal rollback`, and the values in {} are not the ones sealed there (sealing would undo the rollback); nothing was written. Keep the rollback (commit it), or re-run with --overwrite-rollback to seal the env file's values",
+                    ws.display(&sealed_path),
+                    ws.display(&env.env_file)
+                )));
+            }
+        }
+    }
+    check_seal_inputs(ws, &env, &values, &guards.allow_missing, now)?;
+    let mut out = seal_values(ws, &env, &values, if reseal_all { Reseal::All } else { Reseal::Changed }, rng, now)?;
+    let _ = std::fs::remove_file(rollback_marker(&env));
     out.warnings.extend(env_file_warnings(ws, &env.env_file));
     Ok(out)
+}
+
+/// `empseal adopt --env E`: records the sealed file as it is now, as sealed with
+/// the env's pinned certificate. Offline nobody can verify that (OAEP hides the
+/// key): the caller vouches for it, and the record says so in `resealed: []`.
+/// Removes the local seal state (it described other bytes). Returns the record.
+pub fn adopt(ws: &Workspace, env_name: &str, now: i64) -> Result<Record> {
+    let env = ws.env(env_name)?;
+    let Some(path) = env.sealed_secret.clone() else {
+        return Err(not_sealed(ws, &env));
+    };
+    let _lock = lock_env(ws, &env)?;
+    let (pinned, _) = require_pin(&env.pin_files(ws), now)?;
+    let Some(current) = read_current_sealed(ws, &path)? else {
+        return Err(Error::Input(format!(
+            "{}: does not exist; nothing to adopt (seal it with `empseal seal --env {}`)",
+            ws.display(&path),
+            env.name
+        )));
+    };
+    let target = resolve_target(ws, &env, Some(&current.object))?;
+    let record = Record {
+        env: env.name.clone(),
+        sealed_secret: path
+            .strip_prefix(
+                env.record
+                    .parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(&env.dir),
+            )
+            .unwrap_or(&path)
+            .display()
+            .to_string(),
+        cert_fingerprint: pinned.fingerprint().to_string(),
+        sealed_for: target,
+        sealed_at: format_utc(now),
+        sealed_sha256: sha256_hex(&current.bytes),
+        keys: current.object.encrypted_data.keys().cloned().collect(),
+        resealed: Vec::new(),
+    };
+    ensure_parent(ws, &env.record)?;
+    fsio::write_atomic(&env.record, &record.to_bytes(), Sensitivity::Public)?;
+    match std::fs::remove_file(&env.state) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(ws.display(&env.state), e)),
+    }
+    let _ = std::fs::remove_file(rollback_marker(&env));
+    Ok(record)
+}
+
+/// The refusals shared by `seal --env` and `rotate`: referenced keys missing
+/// from `values` (unless in `allow_missing`), and, unless the pin is demo
+/// material, values equal to the committed example's (named by key only).
+pub fn check_seal_inputs(
+    ws: &Workspace,
+    env: &Env,
+    values: &[(String, SecretBytes)],
+    allow_missing: &[String],
+    now: i64,
+) -> Result<()> {
+    let have: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
+    let shown = ws.display(&env.dir);
+    let rendered = ws.kustomize()?.build(&env.dir, &shown)?;
+    let example = crate::gate::example_keys(env);
+    let target = resolve_target(ws, env, None)?;
+    let missing = missing_required_keys(&rendered, &example, &target.name, &have, allow_missing);
+    if !missing.is_empty() {
+        return Err(Error::Input(format!(
+            "{}: has no {}, which workloads in {shown} reference from secret {} (pods would not start); nothing was sealed. Add {} to the env file, or re-run with --allow-missing {} if the reference is going away",
+            ws.display(&env.env_file),
+            missing.join(", "),
+            target.name,
+            if missing.len() == 1 { "it" } else { "them" },
+            missing.join(" --allow-missing ")
+        )));
+    }
+    let demo = match require_pin(&env.pin_files(ws), now) {
+        Ok((p, _)) => {
+            p.is_demo()
+                || crate::source::pin::demo_fingerprints()
+                    .iter()
+                    .any(|d| d == p.fingerprint())
+        }
+        Err(_) => false,
+    };
+    if !demo && env.example_env_file.exists() {
+        let example_values = read_env_values(ws, &env.example_env_file)?;
+        let same: Vec<String> = values
+            .iter()
+            .filter(|(k, v)| {
+                !v.is_empty()
+                    && example_values
+                        .iter()
+                        .any(|(ek, ev)| ek == k && ev.as_slice() == v.as_slice())
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !same.is_empty() {
+            return Err(Error::Input(format!(
+                "{}: {} still {} the example value from {}; nothing was sealed. Put the real credentials there (or `empseal rotate --env {} --generate --key KEY`)",
+                ws.display(&env.env_file),
+                same.join(", "),
+                if same.len() == 1 { "has" } else { "have" },
+                ws.display(&env.example_env_file),
+                env.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What kubectl reads silently but is likely a mistake in an env file (lines
