@@ -356,7 +356,7 @@ pub fn missing_in_render(rendered: &[u8], example: &[String]) -> Vec<KeyRef> {
         .filter(|r| provided.get(&r.secret).is_some_and(|k| !k.contains(&r.key)))
         .collect();
     missing.sort();
-    missing.dedup_by(|a, b| a.secret == b.secret && a.key == b.key);
+    missing.dedup();
     missing
 }
 

@@ -1245,7 +1245,18 @@ pub fn seal_env_guarded<R: RngCore + CryptoRng + ?Sized>(
         }
     }
     check_seal_inputs(ws, &env, &values, &guards.allow_missing, now)?;
-    let mut out = seal_values(ws, &env, &values, if reseal_all { Reseal::All } else { Reseal::Changed }, rng, now)?;
+    let mut out = seal_values(
+        ws,
+        &env,
+        &values,
+        if reseal_all {
+            Reseal::All
+        } else {
+            Reseal::Changed
+        },
+        rng,
+        now,
+    )?;
     let _ = std::fs::remove_file(rollback_marker(&env));
     out.warnings.extend(env_file_warnings(ws, &env.env_file));
     Ok(out)
@@ -1314,7 +1325,11 @@ pub fn check_seal_inputs(
     let shown = ws.display(&env.dir);
     let rendered = ws.kustomize()?.build(&env.dir, &shown)?;
     let example = crate::gate::example_keys(env);
-    let target = resolve_target(ws, env, None)?;
+    let current = match &env.sealed_secret {
+        Some(p) => read_current_sealed(ws, p)?,
+        None => None,
+    };
+    let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
     let missing = missing_required_keys(&rendered, &example, &target.name, &have, allow_missing);
     if !missing.is_empty() {
         return Err(Error::Input(format!(

@@ -83,7 +83,12 @@ pub fn check(a: CheckArgs) -> Result<i32> {
                 }
             }
             gated.extend(gate.findings);
-            gated.extend(empseal::gate::missing_keys(&ws, &env, &rendered, &format!("kustomize {shown}")));
+            gated.extend(empseal::gate::missing_keys(
+                &ws,
+                &env,
+                &rendered,
+                &format!("kustomize {shown}"),
+            ));
         } else if opts.expected_key.is_none() {
             if let Some(pinned) = source::load_pin(&env.pin_files(&ws))? {
                 opts.expected_key = Some(expected_key(&pinned.pem, &ws.display(&env.cert))?);

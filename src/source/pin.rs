@@ -301,7 +301,10 @@ pub fn pin_certificate(
                     }
                 }
             } else if accept_new {
-                previous = Some(der);
+                // A demo pin was never a controller's key: it is not kept.
+                if !pin.demo && !demo_fingerprints().contains(&pin.fingerprint) {
+                    previous = Some(der);
+                }
                 PinOutcome::Replaced {
                     old: pin,
                     new: new_pin,
@@ -339,7 +342,8 @@ pub fn pin_certificate(
     if let Some(der) = previous {
         let kdir = files.keyring_dir();
         std::fs::create_dir_all(&kdir).map_err(|e| crate_io(&kdir, e))?;
-        let old = inspect(&der_to_pem(&der), "keyring").map_err(|e| SourceError::Cert(e.to_string()))?;
+        let old =
+            inspect(&der_to_pem(&der), "keyring").map_err(|e| SourceError::Cert(e.to_string()))?;
         write_atomic(
             &kdir.join(keyring_file_name(&old.fingerprint)),
             canonical_pem(&old).as_bytes(),
@@ -652,9 +656,18 @@ pub fn retire_key(files: &PinFiles, fingerprint: &str) -> Result<KeyringEntry, S
 /// private keys are public: computed from the certificates, never hard-coded.
 pub fn demo_fingerprints() -> Vec<String> {
     const DEMO: &[(&str, &[u8])] = &[
-        ("demo-dev.crt", include_bytes!("../../testdata/keys/demo-dev.crt")),
-        ("demo-paper.crt", include_bytes!("../../testdata/keys/demo-paper.crt")),
-        ("demo-prod.crt", include_bytes!("../../testdata/keys/demo-prod.crt")),
+        (
+            "demo-dev.crt",
+            include_bytes!("../../testdata/keys/demo-dev.crt"),
+        ),
+        (
+            "demo-paper.crt",
+            include_bytes!("../../testdata/keys/demo-paper.crt"),
+        ),
+        (
+            "demo-prod.crt",
+            include_bytes!("../../testdata/keys/demo-prod.crt"),
+        ),
     ];
     DEMO.iter()
         .filter_map(|(name, pem)| inspect(pem, name).ok().map(|c| c.fingerprint))
