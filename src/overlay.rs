@@ -1321,6 +1321,8 @@ pub fn check_seal_inputs(
     allow_missing: &[String],
     now: i64,
 ) -> Result<()> {
+    // The pin's own errors first (missing, replaced, expired: exit 4).
+    let (pinned, _) = require_pin(&env.pin_files(ws), now)?;
     let have: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
     let shown = ws.display(&env.dir);
     let rendered = ws.kustomize()?.build(&env.dir, &shown)?;
@@ -1341,15 +1343,10 @@ pub fn check_seal_inputs(
             missing.join(" --allow-missing ")
         )));
     }
-    let demo = match require_pin(&env.pin_files(ws), now) {
-        Ok((p, _)) => {
-            p.is_demo()
-                || crate::source::pin::demo_fingerprints()
-                    .iter()
-                    .any(|d| d == p.fingerprint())
-        }
-        Err(_) => false,
-    };
+    let demo = pinned.is_demo()
+        || crate::source::pin::demo_fingerprints()
+            .iter()
+            .any(|d| d == pinned.fingerprint());
     if !demo && env.example_env_file.exists() {
         let example_values = read_env_values(ws, &env.example_env_file)?;
         let same: Vec<String> = values
