@@ -427,3 +427,26 @@ pub fn missing_keys(_ws: &Workspace, env: &Env, rendered: &[u8], origin: &str) -
         })
         .collect()
 }
+
+/// The canonical overlay directories of the sealed envs ([`Workspace::is_sealed_env`])
+/// of the workspace holding `path` (none outside a workspace).
+pub fn sealed_dirs_for_path(path: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(abs) = path.canonicalize() else {
+        return Vec::new();
+    };
+    let start = if abs.is_dir() {
+        abs
+    } else {
+        abs.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let Ok(ws) = Workspace::discover(&start) else {
+        return Vec::new();
+    };
+    let Ok(envs) = ws.envs() else {
+        return Vec::new();
+    };
+    envs.iter()
+        .filter(|e| ws.is_sealed_env(e))
+        .filter_map(|e| e.dir.canonicalize().ok())
+        .collect()
+}

@@ -101,6 +101,10 @@ pub struct EnvConfig {
     /// `strict` (default), `namespace-wide` or `cluster-wide`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// A sealed environment even without a SealedSecret file: plaintext Secrets
+    /// in its overlay are errors for `check` (an env with a SealedSecret always is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<bool>,
 }
 
 /// Checks an environment name: an overlay directory's name (letters, digits,
@@ -230,6 +234,12 @@ impl Env {
 }
 
 impl Workspace {
+    /// Whether `env` is a sealed environment: it has a SealedSecret, or
+    /// `empseal.yaml` marks it `sealed: true`.
+    pub fn is_sealed_env(&self, env: &Env) -> bool {
+        env.is_sealed() || self.config.envs.get(&env.name).and_then(|c| c.sealed) == Some(true)
+    }
+
     /// Opens the workspace rooted at `root` (reads `empseal.yaml` if present).
     pub fn open(root: &Path) -> Result<Workspace> {
         let root = root.canonicalize().map_err(|e| Error::io(root, e))?;

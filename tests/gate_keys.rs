@@ -393,3 +393,97 @@ fn seal_after_rollback_does_not_silently_undo_it() {
     // And the marker is gone: the next seal is a normal one.
     repo.ok(&["seal", "--env", "paper"]);
 }
+
+const PLAIN_SECRET: &[u8] = b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\ntype: Opaque\ndata:\n  TOKEN: c2VjcmV0LXRva2Vu\n";
+
+#[test]
+fn sealed_envs_come_from_configuration_not_directory_names() {
+    let repo = stack();
+    // A new env, uat, marked sealed in empseal.yaml, with a plaintext Secret.
+    std::fs::create_dir_all(repo.path("k8s/overlays/uat")).unwrap();
+    repo.write(
+        "k8s/overlays/uat/kustomization.yaml",
+        b"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: emp-system-uat\nresources:\n  - secret.yaml\n",
+    );
+    repo.write("k8s/overlays/uat/secret.yaml", PLAIN_SECRET);
+    let o = check(&repo, &["k8s/overlays/uat"]);
+    assert_eq!(code(&o), 0, "not marked sealed yet: {}", stdout(&o));
+    repo.write(
+        "empseal.yaml",
+        b"kustomize: auto\nenvs:\n  uat:\n    sealed: true\n",
+    );
+    for args in [
+        &["k8s/overlays/uat"][..],
+        &["k8s/"][..],
+        &["--env", "uat"][..],
+    ] {
+        let o = check(&repo, args);
+        assert_eq!(code(&o), 1, "{args:?}: {}", stdout(&o));
+        assert_eq!(count(&o, "ES501"), 1, "{args:?}: {}", stdout(&o));
+    }
+
+    // However the path is typed: from inside the prod overlay.
+    repo.write("k8s/overlays/prod/extra-secret.yaml", PLAIN_SECRET);
+    let o = lifecycle_support::empseal(&repo.path("k8s/overlays/prod"), &["check", "."]);
+    assert_eq!(count(&o, "ES501"), 1, "{}", stdout(&o));
+    let o = lifecycle_support::empseal(
+        &repo.path("k8s/overlays/prod"),
+        &["check", "extra-secret.yaml"],
+    );
+    assert_eq!(code(&o), 1);
+    assert_eq!(count(&o, "ES501"), 1, "{}", stdout(&o));
+    std::fs::remove_file(repo.path("k8s/overlays/prod/extra-secret.yaml")).unwrap();
+
+    // stdin: the rendered overlay with a plaintext Secret appended. `check -`
+    // alone cannot know the stream's env; with --env (or --sealed-only) it does.
+    let mut rendered = std::process::Command::new("kubectl")
+        .args(["kustomize", "k8s/overlays/paper"])
+        .current_dir(repo.root())
+        .output()
+        .unwrap()
+        .stdout;
+    rendered.extend_from_slice(b"---\n");
+    rendered.extend_from_slice(PLAIN_SECRET);
+    for (args, want) in [
+        (&["check", "--no-git", "-"][..], 0),
+        (&["check", "--no-git", "--sealed-only", "-"][..], 1),
+        (&["check", "--no-git", "--env", "paper", "-"][..], 1),
+    ] {
+        let mut child = std::process::Command::new(lifecycle_support::bin())
+            .args(args)
+            .current_dir(repo.root())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(&rendered).unwrap();
+        let o = child.wait_with_output().unwrap();
+        let plain = stdout(&o)
+            .lines()
+            .filter(|l| l.contains("[ES501]") && l.starts_with("<stdin>"))
+            .count();
+        assert_eq!(plain, want, "{args:?}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn check_env_dev_on_a_fresh_clone_names_the_missing_env_file() {
+    let repo = stack();
+    let o = check(&repo, &["--env", "dev"]);
+    one_line_error(
+        &o,
+        3,
+        &[
+            "k8s/overlays/dev/dev-secrets.env is missing",
+            "cp k8s/overlays/dev/dev-secrets.env.example k8s/overlays/dev/dev-secrets.env",
+        ],
+    );
+    std::fs::copy(
+        repo.path("k8s/overlays/dev/dev-secrets.env.example"),
+        repo.path("k8s/overlays/dev/dev-secrets.env"),
+    )
+    .unwrap();
+    assert_eq!(code(&check(&repo, &["--env", "dev"])), 0);
+}

@@ -76,6 +76,10 @@ pub struct CheckOptions {
     pub check_git: bool,
     /// The name stdin input (`-`) gets in findings.
     pub stdin_name: String,
+    /// Overlay directories of sealed environments (canonical paths, from the
+    /// workspace configuration): files under them are checked as with
+    /// `sealed_only`, however the path was typed.
+    pub sealed_dirs: Vec<PathBuf>,
 }
 
 impl CheckOptions {
@@ -90,12 +94,20 @@ impl CheckOptions {
             expiry_warning_days: 30,
             check_git: true,
             stdin_name: "<stdin>".into(),
+            sealed_dirs: Vec::new(),
         }
     }
 
     fn in_sealed_context(&self, origin: &str) -> bool {
         if self.sealed_only {
             return true;
+        }
+        if !self.sealed_dirs.is_empty() {
+            if let Ok(p) = Path::new(origin).canonicalize() {
+                if self.sealed_dirs.iter().any(|d| p.starts_with(d)) {
+                    return true;
+                }
+            }
         }
         let parts: Vec<&str> = origin.split(['/', '\\']).collect();
         parts

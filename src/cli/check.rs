@@ -68,8 +68,17 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         let ws = super::lifecycle::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
         let shown = ws.display(&env.dir);
+        if !env.is_sealed() && !env.env_file.exists() && env.example_env_file.exists() {
+            // A fresh clone: the env's secretGenerator input is untracked.
+            let file = ws.display(&env.env_file);
+            return Err(empseal::Error::Input(format!(
+                "{file} is missing (env files are untracked), so kustomize cannot render {shown}; create it from the committed example: `cp {} {file} && chmod 600 {file}` and put the {} credentials there",
+                ws.display(&env.example_env_file),
+                env.name
+            )));
+        }
         let rendered = ws.kustomize()?.build(&env.dir, &shown)?;
-        if env.sealed_secret.is_some() || opts.sealed_envs.iter().any(|e| e == env_name) {
+        if ws.is_sealed_env(&env) || opts.sealed_envs.iter().any(|e| e == env_name) {
             opts.sealed_only = true;
         }
         if env.is_sealed() {
@@ -117,9 +126,15 @@ pub fn check(a: CheckArgs) -> Result<i32> {
             bytes: bytes.to_vec(),
         });
     }
-    // Path mode gates the empseal-managed sealed envs the paths are in or contain.
+    // Path mode gates the empseal-managed sealed envs the paths are in or contain,
+    // and classifies files by the workspace's sealed envs, not directory names.
     let mut seen: Vec<std::path::PathBuf> = Vec::new();
     for p in &paths {
+        for d in empseal::gate::sealed_dirs_for_path(p) {
+            if !opts.sealed_dirs.contains(&d) {
+                opts.sealed_dirs.push(d);
+            }
+        }
         for (ws, env) in empseal::gate::envs_for_path(p) {
             if a.env.as_deref() == Some(env.name.as_str()) || seen.contains(&env.dir) {
                 continue;
