@@ -1353,6 +1353,17 @@ pub fn check_seal_inputs(
             missing.join(" --allow-missing ")
         )));
     }
+    refuse_example_values(ws, env, &pinned, values)
+}
+
+/// Refuses (exit 3, keys named, never values) values equal to the committed
+/// example's, unless `pinned` is demo material (the explicit demo path).
+fn refuse_example_values(
+    ws: &Workspace,
+    env: &Env,
+    pinned: &PinnedCert,
+    values: &[(String, SecretBytes)],
+) -> Result<()> {
     let demo = pinned.is_demo()
         || crate::source::pin::demo_fingerprints()
             .iter()
@@ -1903,6 +1914,9 @@ pub fn replace_env_values(
 pub struct RotateOutcome {
     /// The keys rotated.
     pub rotated: Vec<String>,
+    /// Keys asked for whose env-file value is the one already sealed: their
+    /// ciphertext was kept.
+    pub unchanged: Vec<String>,
     /// Whether new values were generated and written to the env file.
     pub generated: bool,
     /// The env file, relative to the root.
@@ -1974,6 +1988,7 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
     // Everything that can fail before writing is checked first.
     let ctx = prepare_seal(ws, &env, now)?;
     remove_stale_temps(&[env.env_file.parent()]);
+    let mut unchanged: Vec<String> = Vec::new();
     if opts.generate {
         let original =
             Zeroizing::new(std::fs::read(&env.env_file).map_err(|e| Error::io(shown.clone(), e))?);
@@ -1996,6 +2011,30 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
         fsio::write_atomic(&env.env_file, &bytes, Sensitivity::Secret)?;
         values = check;
     } else {
+        // A value the env file holds already sealed (the local state vouches for
+        // it) is unchanged: its ciphertext is kept, and it is not "rotated".
+        if let (Some(st), Some(cur)) = (State::load(&env.state), ctx.current.as_ref()) {
+            if st.cert_fingerprint == ctx.pinned.fingerprint()
+                && st.sealed_for == ctx.target
+                && st.sealed_sha256 == sha256_hex(&cur.bytes)
+            {
+                for (k, v) in &values {
+                    if keys.contains(k)
+                        && cur.object.encrypted_data.contains_key(k)
+                        && st.values.get(k) == Some(&st.mac(v))
+                    {
+                        unchanged.push(k.clone());
+                    }
+                }
+            }
+        }
+        keys.retain(|k| !unchanged.contains(k));
+        let rotated: Vec<(String, SecretBytes)> = values
+            .iter()
+            .filter(|(k, _)| keys.contains(k))
+            .cloned()
+            .collect();
+        refuse_example_values(ws, &env, &ctx.pinned, &rotated)?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&env.env_file, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| Error::io(shown.clone(), e))?;
@@ -2003,6 +2042,7 @@ pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
     let mut seal = seal_prepared(ws, &env, ctx, &values, Reseal::Keys(keys.clone()), rng, now)?;
     seal.warnings.extend(env_file_warnings(ws, &env.env_file));
     Ok(RotateOutcome {
+        unchanged,
         rotated: keys,
         generated: opts.generate,
         env_file: shown,

@@ -487,3 +487,45 @@ fn check_env_dev_on_a_fresh_clone_names_the_missing_env_file() {
     .unwrap();
     assert_eq!(code(&check(&repo, &["--env", "dev"])), 0);
 }
+
+#[test]
+fn rotating_an_unchanged_value_says_so_and_keeps_the_ciphertext() {
+    let repo = stack();
+    pin(&repo, "paper", "rsa2048.crt");
+    repo.write(PAPER_ENV, REAL);
+    repo.ok(&["seal", "--env", "paper"]);
+    let before = repo.read(PAPER_SEALED);
+    let o = repo.ok(&["rotate", "--env", "paper", "--key", "API_KEY"]);
+    let out = stdout(&o);
+    assert!(out.contains("rotated in paper: -"), "{out}");
+    assert!(out.contains("unchanged: API_KEY"), "{out}");
+    assert_eq!(repo.read(PAPER_SEALED), before, "ciphertext kept");
+    // A changed value is rotated, and only it.
+    repo.write(
+        PAPER_ENV,
+        b"POSTGRES_PASSWORD=pg-Real-Value-1\nREDIS_PASSWORD=redis-Real-Value-1\nAPI_KEY=api-Real-Value-2\n",
+    );
+    let o = repo.ok(&["rotate", "--env", "paper", "--key", "API_KEY"]);
+    assert!(
+        stdout(&o).contains("rotated in paper: API_KEY"),
+        "{}",
+        stdout(&o)
+    );
+    let (a, b) = (
+        lifecycle_support::read_sealed(&before),
+        lifecycle_support::read_sealed(&repo.read(PAPER_SEALED)),
+    );
+    assert_ne!(a.encrypted_data["API_KEY"], b.encrypted_data["API_KEY"]);
+    assert_eq!(
+        a.encrypted_data["REDIS_PASSWORD"],
+        b.encrypted_data["REDIS_PASSWORD"]
+    );
+    // An example value is refused by rotate as by seal.
+    repo.write(
+        PAPER_ENV,
+        b"POSTGRES_PASSWORD=pg-Real-Value-1\nREDIS_PASSWORD=redis-Real-Value-1\nAPI_KEY=example-paper-api-key\n",
+    );
+    let o = repo.run(&["rotate", "--env", "paper", "--key", "API_KEY"]);
+    one_line_error(&o, 3, &["API_KEY", "example"]);
+    assert!(!all_output(&o).contains("example-paper-api-key"));
+}

@@ -222,6 +222,12 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
         note!("{}", demo_warning(&a.env));
     }
     say!("rotated in {}: {}", a.env, list(&out.rotated));
+    if !out.unchanged.is_empty() {
+        say!(
+            "  unchanged: {} (the env file holds the value already sealed; ciphertext kept; use --generate for a new value)",
+            list(&out.unchanged)
+        );
+    }
     if out.generated {
         say!("  new values written to {} (mode 0600)", out.env_file);
     }
