@@ -8,6 +8,13 @@ use std::io::IsTerminal;
 use clap::error::ErrorKind;
 
 fn main() {
+    // The completion scripts' helper, kept out of help, man pages and completions.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == cli::COMPLETE_ENVS)
+    {
+        std::process::exit(cli::complete_envs());
+    }
     let args = match cli::try_parse() {
         Ok(args) => args,
         // --help and --version go through the one stdout writer like every other

@@ -13,6 +13,7 @@
 
 mod analyze;
 mod doc;
+mod exclude;
 mod git;
 mod output;
 mod rules;
@@ -24,6 +25,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+/// The name of the ignore file `check` honours.
+pub use exclude::IGNORE_FILE;
 /// Output formats, re-exported for the CLI.
 pub use output::{render, OutputFormat};
 /// Finding codes and severities, re-exported for the CLI.
@@ -80,11 +83,18 @@ pub struct CheckOptions {
     /// workspace configuration): files under them are checked as with
     /// `sealed_only`, however the path was typed.
     pub sealed_dirs: Vec<PathBuf>,
+    /// Files matching these patterns (gitignore syntax, relative to the current
+    /// directory) are not checked (`--exclude`).
+    pub exclude: Vec<String>,
+    /// Honour `.empsealignore` files (gitignore syntax) above each checked path, up
+    /// to the git work tree's root (off by default here; the CLI turns it on unless
+    /// `--no-ignore-file`).
+    pub ignore_files: bool,
 }
 
 impl CheckOptions {
     /// Defaults: no expected key, paper and prod sealed, 30-day expiry warning,
-    /// git check on, stdin shown as `<stdin>`.
+    /// git check on, stdin shown as `<stdin>`, nothing excluded, ignore files not read.
     pub fn new(now: i64) -> Self {
         CheckOptions {
             expected_key: None,
@@ -95,6 +105,8 @@ impl CheckOptions {
             check_git: true,
             stdin_name: "<stdin>".into(),
             sealed_dirs: Vec::new(),
+            exclude: Vec::new(),
+            ignore_files: false,
         }
     }
 
@@ -334,6 +346,17 @@ fn format_utc(ts: i64) -> String {
         .replace('Z', " UTC")
 }
 
+/// Whether `path` (absolute) is left alone by `opts.exclude` and, when
+/// `opts.ignore_files`, the `.empsealignore` files above it: what path-mode
+/// findings outside the walked files (the provenance gate's) are filtered by.
+pub fn is_excluded(path: &Path, opts: &CheckOptions) -> Result<bool> {
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .map_err(|e| Error::io(".", e))?;
+    let mut x = exclude::Excluder::new(&opts.exclude, &cwd, opts.ignore_files)?;
+    x.excluded(path, false)
+}
+
 /// Checks files, directories and byte inputs: parallel across files, plus the
 /// certificate findings and the tracked-`*secrets.env` check. I/O failures (a
 /// missing path, an unreadable file) are errors, not findings.
@@ -345,19 +368,42 @@ pub fn check_inputs(inputs: Vec<Input>, opts: &CheckOptions) -> Result<Report> {
     let mut jobs = Vec::new();
     let mut roots = Vec::new();
     let mut visited = Visited::default();
+    let mut excluder = None;
     for input in inputs {
         match input {
             Input::Bytes { origin, bytes } => jobs.push(Job::Bytes { origin, bytes }),
             Input::Path(path) => {
                 let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+                let excluder = match &mut excluder {
+                    Some(x) => x,
+                    None => {
+                        let cwd = std::env::current_dir()
+                            .and_then(|d| d.canonicalize())
+                            .map_err(|e| Error::io(".", e))?;
+                        excluder.insert(exclude::Excluder::new(
+                            &opts.exclude,
+                            &cwd,
+                            opts.ignore_files,
+                        )?)
+                    }
+                };
+                let abs = exclude::absolute(&path)?;
                 if meta.is_dir() {
                     let mut found = Vec::new();
                     walk(&path, &mut visited, &mut found)?;
-                    jobs.extend(found.into_iter().map(|p| Job::File {
-                        display: display(&p),
-                        path: p,
-                    }));
-                } else if !is_env_file(&path) {
+                    for p in found {
+                        let logical = match p.strip_prefix(&path) {
+                            Ok(rel) => abs.join(rel),
+                            Err(_) => exclude::absolute(&p)?,
+                        };
+                        if !excluder.excluded(&logical, false)? {
+                            jobs.push(Job::File {
+                                display: display(&p),
+                                path: p,
+                            });
+                        }
+                    }
+                } else if !is_env_file(&path) && !excluder.excluded(&abs, false)? {
                     jobs.push(Job::File {
                         display: display(&path),
                         path: path.clone(),

@@ -35,6 +35,13 @@ pub struct CheckArgs {
     /// Don't report `*secrets.env` files tracked by git.
     #[arg(long = "no-git")]
     pub no_git: bool,
+    /// Don't check files matching this pattern (gitignore syntax, relative to the
+    /// current directory; repeatable), e.g. `charts/*/templates/`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Ignore `.empsealignore` files.
+    #[arg(long = "no-ignore-file")]
+    pub no_ignore_file: bool,
     /// The repository root holding `k8s/overlays/` (with --env; default: found from here).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
@@ -58,6 +65,8 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     let mut opts = CheckOptions::new(now());
     opts.sealed_only = a.sealed_only;
     opts.check_git = !a.no_git;
+    opts.exclude = a.exclude;
+    opts.ignore_files = !a.no_ignore_file;
     if let Some(spec) = &a.cert {
         let (pem, origin) = source::load_cert_bytes(spec)?;
         opts.expected_key = Some(expected_key(&pem, &origin)?);
@@ -140,7 +149,12 @@ pub fn check(a: CheckArgs) -> Result<i32> {
                 continue;
             }
             seen.push(env.dir.clone());
-            gated.extend(empseal::gate::check_env(&ws, &env).findings);
+            for f in empseal::gate::check_env(&ws, &env).findings {
+                // Path mode honours --exclude and .empsealignore for these too.
+                if !check::is_excluded(&ws.root.join(&f.file), &opts)? {
+                    gated.push(f);
+                }
+            }
         }
     }
     inputs.extend(paths.into_iter().map(Input::Path));

@@ -5,6 +5,9 @@ mod controller;
 mod lifecycle;
 pub(crate) mod out;
 mod seal;
+mod shell;
+
+pub use shell::{complete_envs, COMPLETE_ENVS};
 
 use std::path::PathBuf;
 
@@ -50,6 +53,10 @@ pub enum Command {
     Validate(controller::ValidateArgs),
     /// Re-encrypt SealedSecrets with the controller's newest key (kubeseal --re-encrypt).
     Reencrypt(controller::ReencryptArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Write man pages for empseal and every command into a directory.
+    Man(shell::ManArgs),
 }
 
 /// `empseal cert ...`.
@@ -240,5 +247,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rollback(a) => lifecycle::rollback(a),
         Command::Adopt(a) => lifecycle::adopt(a),
         Command::Cert(CertCommand::Retire(a)) => lifecycle::cert_retire(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
