@@ -77,7 +77,11 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         let ws = super::lifecycle::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
         let shown = ws.display(&env.dir);
-        if !env.is_sealed() && !env.env_file.exists() && env.example_env_file.exists() {
+        if !env.is_sealed()
+            && !env.env_file.exists()
+            && env.example_env_file.exists()
+            && overlay_reads(&env.dir, &env.env_file)
+        {
             // A fresh clone: the env's secretGenerator input is untracked.
             let file = ws.display(&env.env_file);
             return Err(empseal::Error::Input(format!(
@@ -173,4 +177,28 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         .map_err(|_| empseal::Error::Input(format!("unknown --fail-on {:?}", a.fail_on)))?;
     super::out::stdout(check::render(&report, format).as_bytes())?;
     Ok(report.exit_code(fail_on))
+}
+
+/// Whether a YAML file of the overlay names `file` (a generator's `envs:` input),
+/// not only its `.example`.
+fn overlay_reads(dir: &std::path::Path, file: &std::path::Path) -> bool {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    rd.flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".yaml") || n.ends_with(".yml")
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .any(|text| {
+            text.match_indices(name).any(|(i, _)| {
+                !text[i + name.len()..].starts_with('.')
+                    && !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_')
+            })
+        })
 }
