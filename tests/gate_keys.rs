@@ -177,6 +177,21 @@ fn a_key_the_workloads_reference_cannot_go_missing() {
         );
     }
     assert!(!out.contains("redis-Real-Value"));
+    // Path mode renders the overlays it walks into, so it agrees.
+    for args in [
+        &["k8s/overlays/paper"][..],
+        &["k8s/overlays/paper/sealedsecret.yaml"][..],
+    ] {
+        let o = check(&repo, args);
+        assert_eq!(code(&o), 1, "{args:?}: {}", stdout(&o));
+        assert!(
+            stdout(&o).lines().any(|l| l
+                .starts_with("k8s/overlays/paper/kustomization.yaml:1:1: error[ES707]")
+                && l.contains("CronJob")),
+            "{args:?}: {}",
+            stdout(&o)
+        );
+    }
 }
 
 #[test]
@@ -528,4 +543,40 @@ fn rotating_an_unchanged_value_says_so_and_keeps_the_ciphertext() {
     let o = repo.run(&["rotate", "--env", "paper", "--key", "API_KEY"]);
     one_line_error(&o, 3, &["API_KEY", "example"]);
     assert!(!all_output(&o).contains("example-paper-api-key"));
+}
+
+#[test]
+fn github_and_sarif_locations_name_repository_files() {
+    let repo = stack();
+    let sealed = String::from_utf8(repo.read("k8s/overlays/prod/sealedsecret.yaml")).unwrap();
+    let line_of = |key: &str| {
+        sealed
+            .lines()
+            .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+            .unwrap()
+            + 1
+    };
+    let o = check(&repo, &["--env", "prod", "--format", "github"]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(!out.contains("file=kustomize"), "{out}");
+    for key in ["API_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
+        let want = format!(
+            "file=k8s/overlays/prod/sealedsecret.yaml,line={},",
+            line_of(key)
+        );
+        assert!(
+            out.lines()
+                .any(|l| l.contains("ES101") && l.contains(&want) && l.contains(key)),
+            "{want}: {out}"
+        );
+    }
+    let o = check(&repo, &["--env", "prod", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for r in sarif["runs"][0]["results"].as_array().unwrap() {
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(repo.path(uri).is_file(), "{uri} is not a repository file");
+    }
 }

@@ -73,6 +73,8 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     }
     let mut inputs: Vec<Input> = Vec::new();
     let mut gated: Vec<check::Finding> = Vec::new();
+    // (rendered origin, sealed file, sealed file shown, kustomization shown)
+    let mut rendered_at: Option<(String, Option<std::path::PathBuf>, String, String)> = None;
     if let Some(env_name) = &a.env {
         let ws = super::lifecycle::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
@@ -116,6 +118,15 @@ pub fn check(a: CheckArgs) -> Result<i32> {
                 opts.expected_key = Some(expected_key(&pinned.pem, &ws.display(&env.cert))?);
             }
         }
+        rendered_at = Some((
+            format!("kustomize {shown}"),
+            env.sealed_secret.clone(),
+            env.sealed_secret
+                .as_deref()
+                .map(|p| ws.display(p))
+                .unwrap_or_default(),
+            ws.display(&env.dir.join("kustomization.yaml")),
+        ));
         inputs.push(Input::Bytes {
             origin: format!("kustomize {shown}"),
             bytes: rendered,
@@ -153,7 +164,23 @@ pub fn check(a: CheckArgs) -> Result<i32> {
                 continue;
             }
             seen.push(env.dir.clone());
-            for f in empseal::gate::check_env(&ws, &env).findings {
+            let mut found = empseal::gate::check_env(&ws, &env).findings;
+            // What only the render shows (ES707): the overlay is rendered too,
+            // findings placed at its kustomization.yaml.
+            let shown = ws.display(&env.dir);
+            match ws.kustomize().and_then(|k| k.build(&env.dir, &shown)) {
+                Ok(rendered) => {
+                    let at = ws.display(&env.dir.join("kustomization.yaml"));
+                    found.extend(
+                        empseal::gate::missing_keys(&ws, &env, &rendered, &at),
+                    );
+                }
+                Err(e) => super::out::note!(
+                    "empseal: note: {shown} could not be rendered, so keys its workloads reference were not checked (run `empseal check --env {}`): {e}",
+                    env.name
+                ),
+            }
+            for f in found {
                 // Path mode honours --exclude and .empsealignore for these too.
                 if !check::is_excluded(&ws.root.join(&f.file), &opts)? {
                     gated.push(f);
@@ -175,6 +202,11 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         .fail_on
         .parse()
         .map_err(|_| empseal::Error::Input(format!("unknown --fail-on {:?}", a.fail_on)))?;
+    if matches!(format, OutputFormat::Github | OutputFormat::Sarif) {
+        if let Some(at) = &rendered_at {
+            point_at_source_files(&mut report, at);
+        }
+    }
     super::out::stdout(check::render(&report, format).as_bytes())?;
     Ok(report.exit_code(fail_on))
 }
@@ -201,4 +233,50 @@ fn overlay_reads(dir: &std::path::Path, file: &std::path::Path) -> bool {
                     && !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_')
             })
         })
+}
+
+/// GitHub annotations and SARIF results must name a file of the repository: a
+/// finding in the rendered overlay (`kustomize k8s/overlays/ENV`) about the env's
+/// SealedSecret points at its sealed file (the key's line there); any other at
+/// the overlay's kustomization.yaml, its rendered position kept in the message.
+fn point_at_source_files(
+    report: &mut check::Report,
+    (origin, sealed, sealed_shown, kustomization): &(
+        String,
+        Option<std::path::PathBuf>,
+        String,
+        String,
+    ),
+) {
+    let text = sealed
+        .as_deref()
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    for f in report.findings.iter_mut().filter(|f| &f.file == origin) {
+        let is_sealed = f.object.as_ref().is_some_and(|o| o.kind == "SealedSecret");
+        if let (true, Some(text)) = (is_sealed, &text) {
+            let (line, column) = f
+                .key
+                .as_deref()
+                .and_then(|k| {
+                    text.lines().enumerate().find_map(|(i, l)| {
+                        let t = l.trim_start();
+                        let t = t.strip_prefix('"').unwrap_or(t);
+                        (t.starts_with(k) && t[k.len()..].trim_start_matches('"').starts_with(':'))
+                            .then(|| (i + 1, l.len() - l.trim_start().len() + 1))
+                    })
+                })
+                .unwrap_or((1, 1));
+            f.file = sealed_shown.clone();
+            f.line = line;
+            f.column = column;
+        } else {
+            f.message = format!(
+                "{} (rendered at {origin}:{}:{})",
+                f.message, f.line, f.column
+            );
+            f.file = kustomization.clone();
+            f.line = 1;
+            f.column = 1;
+        }
+    }
 }
