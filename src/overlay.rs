@@ -1244,14 +1244,12 @@ pub fn seal_env_guarded<R: RngCore + CryptoRng + ?Sized>(
     let sealed_path = env.sealed_secret.clone().unwrap_or_default();
     if let Some((rev, sha)) = read_rollback_marker(&env) {
         let current = std::fs::read(&sealed_path).map(|b| sha256_hex(&b)).ok();
-        if current.as_deref() == Some(sha.as_str()) {
-            if !guards.overwrite_rollback {
-                return Err(Error::Git(format!(
-                    "{}: was restored from {rev} by `empseal rollback`, and the values in {} are not the ones sealed there (sealing would undo the rollback); nothing was written. Keep the rollback (commit it), or re-run with --overwrite-rollback to seal the env file's values",
-                    ws.display(&sealed_path),
-                    ws.display(&env.env_file)
-                )));
-            }
+        if current.as_deref() == Some(sha.as_str()) && !guards.overwrite_rollback {
+            return Err(Error::Git(format!(
+                "{}: was restored from {rev} by `empseal rollback`, and the values in {} are not the ones sealed there (sealing would undo the rollback); nothing was written. Keep the rollback (commit it), or re-run with --overwrite-rollback to seal the env file's values",
+                ws.display(&sealed_path),
+                ws.display(&env.env_file)
+            )));
         }
     }
     check_seal_inputs(ws, &env, &values, &guards.allow_missing, now)?;
