@@ -88,9 +88,8 @@ fn env_names_that_are_paths_are_refused_by_every_command_taking_env() {
         ] {
             let out = repo.run(&args);
             let err = String::from_utf8_lossy(&out.stderr);
-            // One exit-code table for every command, check included.
-            let code = 3;
-            assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+            // Bad input (exit 3) for every command, `check` included (one exit-code table).
+            assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
             assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
             assert!(err.contains("invalid environment name"), "{args:?}: {err}");
         }

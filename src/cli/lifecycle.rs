@@ -381,7 +381,7 @@ pub fn rollback(a: RollbackArgs) -> Result<i32> {
     if a.dry_run {
         describe("would restore");
         if !plan.dirty.is_empty() && !a.force {
-            eprintln!("empseal: warning: {}", history::dirty_error(&plan.dirty));
+            note!("empseal: warning: {}", history::dirty_error(&plan.dirty));
         }
         say!("  (dry run: nothing written)");
         return Ok(0);
