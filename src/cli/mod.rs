@@ -45,6 +45,8 @@ pub enum Command {
     History(lifecycle::HistoryArgs),
     /// Restore an env's sealed secret (and its record) from a git revision.
     Rollback(lifecycle::RollbackArgs),
+    /// Record an env's sealed file as sealed with its pinned certificate (values sealed elsewhere).
+    Adopt(lifecycle::AdoptArgs),
     /// Lint SealedSecrets for CI: placeholders, wrong key, inconsistent metadata, plaintext.
     Check(check::CheckArgs),
     /// Ask the controller whether it can decrypt SealedSecrets (kubeseal --validate).
@@ -64,6 +66,8 @@ pub enum CertCommand {
     Show(seal::CertShowArgs),
     /// Fetch the controller's certificate (kubeseal --fetch-cert), or pin it for an env.
     Fetch(Box<controller::CertFetchArgs>),
+    /// Remove a previous key from an env's keyring (the controller no longer holds it).
+    Retire(lifecycle::CertRetireArgs),
 }
 
 /// `--format` / `-o`.
@@ -241,6 +245,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rotate(a) => lifecycle::rotate(a),
         Command::History(a) => lifecycle::history(a),
         Command::Rollback(a) => lifecycle::rollback(a),
+        Command::Adopt(a) => lifecycle::adopt(a),
+        Command::Cert(CertCommand::Retire(a)) => lifecycle::cert_retire(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
     }

@@ -28,7 +28,10 @@ use std::time::Duration;
 pub use cluster::{context_namespace, KubeOptions};
 pub use controller::{Controller, ControllerEndpoint, FetchedCert};
 pub use net::{NetOptions, ProxyEnv};
-pub use pin::{load_pin, pin_certificate, require_pin, Pin, PinFiles, PinOutcome, PinnedCert};
+pub use pin::{
+    demo_fingerprints, load_keyring, load_pin, pin_certificate, require_pin, retire_key,
+    KeyringEntry, Pin, PinFiles, PinOutcome, PinnedCert,
+};
 
 /// kubeseal's default controller (Service) name.
 pub const DEFAULT_CONTROLLER_NAME: &str = "sealed-secrets-controller";
