@@ -526,6 +526,56 @@ impl Kustomize {
         Ok(out.stdout)
     }
 
+    /// Where each rendered object comes from: the overlay built once more through a
+    /// throwaway wrapper kustomization (in a temp dir, naming the overlay by a
+    /// relative path, as kustomize requires) with `buildMetadata: [originAnnotations]`.
+    /// Each entry is (kind, namespace, name, source file); objects a generator made
+    /// have no source file and are left out. Used to point findings in the render
+    /// at the repository file that produced them.
+    pub fn origins(&self, dir: &Path, shown: &str) -> Result<Vec<RenderedOrigin>> {
+        let wrapper = tempfile::tempdir().map_err(|e| {
+            Error::Overlay(format!("{shown}: cannot create a temporary directory: {e}"))
+        })?;
+        let abs_dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+        let wrapper_dir =
+            std::fs::canonicalize(wrapper.path()).map_err(|e| Error::io(wrapper.path(), e))?;
+        let rel = relative_path(
+            &wrapper_dir,
+            &std::fs::canonicalize(&abs_dir).map_err(|e| Error::io(dir, e))?,
+        );
+        let text = format!(
+            "resources:\n- {}\nbuildMetadata: [originAnnotations]\n",
+            rel.display()
+        );
+        std::fs::write(wrapper_dir.join("kustomization.yaml"), text)
+            .map_err(|e| Error::io(wrapper_dir.join("kustomization.yaml"), e))?;
+        let rendered = self.build(&wrapper_dir, shown)?;
+        let mut out = Vec::new();
+        for doc in serde_yaml::Deserializer::from_slice(&rendered) {
+            let Ok(v) = serde_yaml::Value::deserialize(doc) else {
+                continue;
+            };
+            let meta = &v["metadata"];
+            let Some(origin) = meta["annotations"]["config.kubernetes.io/origin"].as_str() else {
+                continue;
+            };
+            let Some(path) = origin
+                .lines()
+                .find_map(|l| l.strip_prefix("path: "))
+                .map(|p| p.trim().trim_matches('"'))
+            else {
+                continue;
+            };
+            out.push(RenderedOrigin {
+                kind: v["kind"].as_str().unwrap_or_default().to_string(),
+                namespace: meta["namespace"].as_str().map(str::to_string),
+                name: meta["name"].as_str().map(str::to_string),
+                file: lexical(&wrapper_dir.join(path)),
+            });
+        }
+        Ok(out)
+    }
+
     /// `kustomize build` or `kubectl kustomize`, for messages.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -2695,4 +2745,32 @@ mod tests {
             Vec::<String>::new()
         );
     }
+}
+
+/// One rendered object and the repository file kustomize read it from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedOrigin {
+    /// The object's kind.
+    pub kind: String,
+    /// Its rendered namespace, when set.
+    pub namespace: Option<String>,
+    /// Its rendered name, when set.
+    pub name: Option<String>,
+    /// The source file (absolute, `..` resolved).
+    pub file: PathBuf,
+}
+
+/// `to` relative to `from` (both absolute, canonical).
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in common..from.len() {
+        rel.push("..");
+    }
+    for c in &to[common..] {
+        rel.push(c);
+    }
+    rel
 }

@@ -580,3 +580,44 @@ fn github_and_sarif_locations_name_repository_files() {
         assert!(repo.path(uri).is_file(), "{uri} is not a repository file");
     }
 }
+
+/// A finding about an object the overlay takes from another file points at that
+/// file (kustomize's origin annotations), at the object's `kind:` line, so GitHub
+/// attaches it to the pull request's file; the rendered position stays in the text.
+#[test]
+fn github_annotations_point_at_the_file_kustomize_read_the_object_from() {
+    let repo = stack();
+    let leak = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unrelated\n---\n# a plaintext Secret committed by mistake\napiVersion: v1\nkind: Secret\nmetadata:\n  name: emp-leaked\nstringData:\n  TOKEN: not-a-real-token\n";
+    repo.write("k8s/base/leaked.yaml", leak.as_bytes());
+    let k = String::from_utf8(repo.read("k8s/base/kustomization.yaml")).unwrap();
+    let k = k.replacen("resources:\n", "resources:\n  - leaked.yaml\n", 1);
+    repo.write("k8s/base/kustomization.yaml", k.as_bytes());
+    let secret_line = leak.lines().position(|l| l == "kind: Secret").unwrap() + 1;
+    let o = check(&repo, &["--env", "prod", "--format", "github"]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    let want = format!("file=k8s/base/leaked.yaml,line={secret_line},");
+    let line = out
+        .lines()
+        .find(|l| l.contains("emp-leaked"))
+        .unwrap_or_else(|| panic!("no finding names the leaked Secret: {out}"));
+    assert!(line.contains(&want), "{want}: {line}");
+    assert!(
+        line.contains("rendered at kustomize k8s/overlays/prod:"),
+        "{line}"
+    );
+    assert!(!out.contains("not-a-real-token"), "{out}");
+    let o = check(&repo, &["--env", "prod", "--format", "sarif"]);
+    let sarif: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let uris: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(uris.contains(&"k8s/base/leaked.yaml"), "{uris:?}");
+}

@@ -71,10 +71,14 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         let (pem, origin) = source::load_cert_bytes(spec)?;
         opts.expected_key = Some(expected_key(&pem, &origin)?);
     }
+    let format: OutputFormat = a
+        .format
+        .parse()
+        .map_err(|_| empseal::Error::Input(format!("unknown --format {:?}", a.format)))?;
+    let annotations = matches!(format, OutputFormat::Github | OutputFormat::Sarif);
     let mut inputs: Vec<Input> = Vec::new();
     let mut gated: Vec<check::Finding> = Vec::new();
-    // (rendered origin, sealed file, sealed file shown, kustomization shown)
-    let mut rendered_at: Option<(String, Option<std::path::PathBuf>, String, String)> = None;
+    let mut rendered_at: Option<RenderedAt> = None;
     if let Some(env_name) = &a.env {
         let ws = super::lifecycle::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
@@ -118,15 +122,30 @@ pub fn check(a: CheckArgs) -> Result<i32> {
                 opts.expected_key = Some(expected_key(&pinned.pem, &ws.display(&env.cert))?);
             }
         }
-        rendered_at = Some((
-            format!("kustomize {shown}"),
-            env.sealed_secret.clone(),
-            env.sealed_secret
+        // GitHub and SARIF need repository files: where kustomize read each object.
+        let origins = if annotations {
+            ws.kustomize()?
+                .origins(&env.dir, &shown)?
+                .into_iter()
+                .map(|o| {
+                    let shown = ws.display(&o.file);
+                    (o, shown)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        rendered_at = Some(RenderedAt {
+            origin: format!("kustomize {shown}"),
+            sealed: env.sealed_secret.clone(),
+            sealed_shown: env
+                .sealed_secret
                 .as_deref()
                 .map(|p| ws.display(p))
                 .unwrap_or_default(),
-            ws.display(&env.dir.join("kustomization.yaml")),
-        ));
+            kustomization: ws.display(&env.dir.join("kustomization.yaml")),
+            origins,
+        });
         inputs.push(Input::Bytes {
             origin: format!("kustomize {shown}"),
             bytes: rendered,
@@ -194,15 +213,11 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     report.findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
     });
-    let format: OutputFormat = a
-        .format
-        .parse()
-        .map_err(|_| empseal::Error::Input(format!("unknown --format {:?}", a.format)))?;
     let fail_on: Severity = a
         .fail_on
         .parse()
         .map_err(|_| empseal::Error::Input(format!("unknown --fail-on {:?}", a.fail_on)))?;
-    if matches!(format, OutputFormat::Github | OutputFormat::Sarif) {
+    if annotations {
         if let Some(at) = &rendered_at {
             point_at_source_files(&mut report, at);
         }
@@ -235,23 +250,30 @@ fn overlay_reads(dir: &std::path::Path, file: &std::path::Path) -> bool {
         })
 }
 
+/// What `--env` rendered, for pointing findings back at repository files.
+struct RenderedAt {
+    /// The findings' file name for the render (`kustomize k8s/overlays/ENV`).
+    origin: String,
+    /// The env's sealed file, and as shown.
+    sealed: Option<std::path::PathBuf>,
+    sealed_shown: String,
+    /// The overlay's kustomization.yaml as shown: where unmapped findings go.
+    kustomization: String,
+    /// Each rendered object's source file (kustomize's origin annotations), as shown.
+    origins: Vec<(empseal::overlay::RenderedOrigin, String)>,
+}
+
 /// GitHub annotations and SARIF results must name a file of the repository: a
-/// finding in the rendered overlay (`kustomize k8s/overlays/ENV`) about the env's
-/// SealedSecret points at its sealed file (the key's line there); any other at
-/// the overlay's kustomization.yaml, its rendered position kept in the message.
-fn point_at_source_files(
-    report: &mut check::Report,
-    (origin, sealed, sealed_shown, kustomization): &(
-        String,
-        Option<std::path::PathBuf>,
-        String,
-        String,
-    ),
-) {
-    let text = sealed
+/// finding in the rendered overlay about the env's SealedSecret points at its
+/// sealed file (the key's line there); any other at the file kustomize read the
+/// object from (its `kind:` line there), else at the overlay's kustomization.yaml;
+/// the rendered position is kept in the message.
+fn point_at_source_files(report: &mut check::Report, at: &RenderedAt) {
+    let text = at
+        .sealed
         .as_deref()
         .and_then(|p| std::fs::read_to_string(p).ok());
-    for f in report.findings.iter_mut().filter(|f| &f.file == origin) {
+    for f in report.findings.iter_mut().filter(|f| f.file == at.origin) {
         let is_sealed = f.object.as_ref().is_some_and(|o| o.kind == "SealedSecret");
         if let (true, Some(text)) = (is_sealed, &text) {
             let (line, column) = f
@@ -266,17 +288,59 @@ fn point_at_source_files(
                     })
                 })
                 .unwrap_or((1, 1));
-            f.file = sealed_shown.clone();
+            f.file = at.sealed_shown.clone();
             f.line = line;
             f.column = column;
-        } else {
-            f.message = format!(
-                "{} (rendered at {origin}:{}:{})",
-                f.message, f.line, f.column
-            );
-            f.file = kustomization.clone();
-            f.line = 1;
-            f.column = 1;
+            continue;
+        }
+        f.message = format!(
+            "{} (rendered at {}:{}:{})",
+            f.message, at.origin, f.line, f.column
+        );
+        let source = f.object.as_ref().and_then(|o| {
+            at.origins
+                .iter()
+                .find(|(r, _)| r.kind == o.kind && r.name == o.name && r.namespace == o.namespace)
+        });
+        match source {
+            Some((r, shown)) => {
+                f.line = kind_line(&r.file, &r.kind, r.name.as_deref());
+                f.file = shown.clone();
+            }
+            None => {
+                f.file = at.kustomization.clone();
+                f.line = 1;
+            }
+        }
+        f.column = 1;
+    }
+}
+
+/// The line of the `kind: KIND` that starts the object in `file` (of several, the
+/// one whose `name:` the rendered name begins with, since overlays add suffixes);
+/// 1 when the file cannot be read or names no such kind.
+fn kind_line(file: &std::path::Path, kind: &str, rendered_name: Option<&str>) -> usize {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return 1;
+    };
+    let want = format!("kind: {kind}");
+    let mut first = None;
+    let mut current: Option<usize> = None;
+    for (i, l) in text.lines().enumerate() {
+        if l == "---" {
+            current = None;
+        } else if l.trim_end() == want {
+            current = Some(i + 1);
+            first.get_or_insert(i + 1);
+        } else if let (Some(at), Some(name)) = (current, rendered_name) {
+            // `metadata.name` of a top-level object.
+            if let Some(n) = l.strip_prefix("  name:") {
+                let n = n.trim().trim_matches(|c| c == '"' || c == '\'');
+                if !n.is_empty() && name.starts_with(n) {
+                    return at;
+                }
+            }
         }
     }
+    first.unwrap_or(1)
 }
