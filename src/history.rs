@@ -445,6 +445,18 @@ pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Resul
         Err(e) => return Err(Error::io(ws.display(&env.state), e)),
     }
     fsio::write_atomic(&path, &plan.sealed, Sensitivity::Public)?;
+    // The next `seal --env` must not silently undo this: it refuses while the
+    // sealed file still holds these bytes, unless --overwrite-rollback.
+    fsio::write_atomic(
+        &overlay::rollback_marker(&env),
+        format!(
+            "# empseal rollback marker (local, gitignored)\nrev: {}\nsha256: {}\n",
+            plan.short,
+            overlay::sha256_hex(&plan.sealed)
+        )
+        .as_bytes(),
+        Sensitivity::Public,
+    )?;
     match &plan.record {
         Some(bytes) => {
             if let Some(dir) = env.record.parent() {

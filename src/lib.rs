@@ -15,6 +15,7 @@ pub mod emit;
 pub mod envfile;
 pub mod error;
 pub mod fsio;
+pub mod gate;
 pub mod gotemplate;
 pub mod history;
 pub mod manifest;

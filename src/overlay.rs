@@ -102,6 +102,10 @@ pub struct EnvConfig {
     /// `strict` (default), `namespace-wide` or `cluster-wide`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// A sealed environment even without a SealedSecret file: plaintext Secrets
+    /// in its overlay are errors for `check` (an env with a SealedSecret always is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<bool>,
 }
 
 /// Checks an environment name: an overlay directory's name (letters, digits,
@@ -257,6 +261,12 @@ impl Env {
 }
 
 impl Workspace {
+    /// Whether `env` is a sealed environment: it has a SealedSecret, or
+    /// `empseal.yaml` marks it `sealed: true`.
+    pub fn is_sealed_env(&self, env: &Env) -> bool {
+        env.is_sealed() || self.config.envs.get(&env.name).and_then(|c| c.sealed) == Some(true)
+    }
+
     /// Opens the workspace rooted at `root` (reads `empseal.yaml` if present).
     pub fn open(root: &Path) -> Result<Workspace> {
         let root = root.canonicalize().map_err(|e| Error::io(root, e))?;
@@ -588,6 +598,56 @@ impl Kustomize {
             )));
         }
         Ok(out.stdout)
+    }
+
+    /// Where each rendered object comes from: the overlay built once more through a
+    /// throwaway wrapper kustomization (in a temp dir, naming the overlay by a
+    /// relative path, as kustomize requires) with `buildMetadata: [originAnnotations]`.
+    /// Each entry is (kind, namespace, name, source file); objects a generator made
+    /// have no source file and are left out. Used to point findings in the render
+    /// at the repository file that produced them.
+    pub fn origins(&self, dir: &Path, shown: &str) -> Result<Vec<RenderedOrigin>> {
+        let wrapper = tempfile::tempdir().map_err(|e| {
+            Error::Overlay(format!("{shown}: cannot create a temporary directory: {e}"))
+        })?;
+        let abs_dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+        let wrapper_dir =
+            std::fs::canonicalize(wrapper.path()).map_err(|e| Error::io(wrapper.path(), e))?;
+        let rel = relative_path(
+            &wrapper_dir,
+            &std::fs::canonicalize(&abs_dir).map_err(|e| Error::io(dir, e))?,
+        );
+        let text = format!(
+            "resources:\n- {}\nbuildMetadata: [originAnnotations]\n",
+            rel.display()
+        );
+        std::fs::write(wrapper_dir.join("kustomization.yaml"), text)
+            .map_err(|e| Error::io(wrapper_dir.join("kustomization.yaml"), e))?;
+        let rendered = self.build(&wrapper_dir, shown)?;
+        let mut out = Vec::new();
+        for doc in serde_yaml::Deserializer::from_slice(&rendered) {
+            let Ok(v) = serde_yaml::Value::deserialize(doc) else {
+                continue;
+            };
+            let meta = &v["metadata"];
+            let Some(origin) = meta["annotations"]["config.kubernetes.io/origin"].as_str() else {
+                continue;
+            };
+            let Some(path) = origin
+                .lines()
+                .find_map(|l| l.strip_prefix("path: "))
+                .map(|p| p.trim().trim_matches('"'))
+            else {
+                continue;
+            };
+            out.push(RenderedOrigin {
+                kind: v["kind"].as_str().unwrap_or_default().to_string(),
+                namespace: meta["namespace"].as_str().map(str::to_string),
+                name: meta["name"].as_str().map(str::to_string),
+                file: lexical(&wrapper_dir.join(path)),
+            });
+        }
+        Ok(out)
     }
 
     /// `kustomize build` or `kubectl kustomize`, for messages.
@@ -1230,17 +1290,90 @@ pub fn seal_env<R: RngCore + CryptoRng + ?Sized>(
     rng: &mut R,
     now: i64,
 ) -> Result<SealOutcome> {
-    let (out, plan) = plan_seal_env(ws, env_name, reseal_all, rng, now)?;
+    seal_env_guarded(ws, env_name, reseal_all, &SealGuards::default(), rng, now)
+}
+
+/// What `seal --env` refuses unless told otherwise.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SealGuards {
+    /// Keys that rendered workloads reference but may be missing
+    /// (`--allow-missing KEY`).
+    pub allow_missing: Vec<String>,
+    /// Reseal over a sealed file restored by `rollback` (`--overwrite-rollback`).
+    pub overwrite_rollback: bool,
+}
+
+/// The local marker `rollback` leaves beside the seal state (gitignored like
+/// it): which revision the sealed file was restored from and its sha256.
+pub fn rollback_marker(env: &Env) -> PathBuf {
+    let name = env
+        .state
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".state").unwrap_or(&name);
+    env.state.with_file_name(format!("{stem}-rollback.state"))
+}
+
+/// The marker's content: `(revision, sha256)`, when present and readable.
+pub fn read_rollback_marker(env: &Env) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(rollback_marker(env)).ok()?;
+    let mut rev = None;
+    let mut sha = None;
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("rev: ") {
+            rev = Some(v.trim().to_string());
+        } else if let Some(v) = line.strip_prefix("sha256: ") {
+            sha = Some(v.trim().to_string());
+        }
+    }
+    Some((rev?, sha?))
+}
+
+/// Keys the rendered overlay's workloads need from the env's SealedSecret
+/// (named `secret`) that `have` lacks, minus `allowed`.
+pub fn missing_required_keys(
+    rendered: &[u8],
+    example: &[String],
+    secret: &str,
+    have: &BTreeSet<String>,
+    allowed: &[String],
+) -> Vec<String> {
+    let mut out: Vec<String> = crate::gate::referenced_keys(rendered, example)
+        .into_iter()
+        .filter(|r| r.secret == secret && !have.contains(&r.key) && !allowed.contains(&r.key))
+        .map(|r| r.key)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// [`seal_env`] with explicit [`SealGuards`]: refuses (nothing written) when the
+/// sealed file was restored by `rollback` (unless `overwrite_rollback`), when a
+/// key that rendered workloads reference is not in the env file (unless
+/// allowed), and, for a non-demo pin, values equal to the committed example's.
+pub fn seal_env_guarded<R: RngCore + CryptoRng + ?Sized>(
+    ws: &Workspace,
+    env_name: &str,
+    reseal_all: bool,
+    guards: &SealGuards,
+    rng: &mut R,
+    now: i64,
+) -> Result<SealOutcome> {
+    let (out, plan) = plan_seal_env(ws, env_name, reseal_all, guards, rng, now)?;
     plan.apply()?;
     Ok(out)
 }
 
-/// [`seal_env`] without writing: what it would do and the writes it would make
-/// (`seal --env E --dry-run` describes the plan; `seal_env` applies it).
+/// [`seal_env_guarded`] without writing: what it would do and the writes it
+/// would make, with the same refusals (`seal --env E --dry-run` describes the
+/// plan; `seal_env_guarded` applies it).
 pub fn plan_seal_env<R: RngCore + CryptoRng + ?Sized>(
     ws: &Workspace,
     env_name: &str,
     reseal_all: bool,
+    guards: &SealGuards,
     rng: &mut R,
     now: i64,
 ) -> Result<(SealOutcome, WritePlan)> {
@@ -1250,6 +1383,18 @@ pub fn plan_seal_env<R: RngCore + CryptoRng + ?Sized>(
     }
     let lock = lock_env(ws, &env)?;
     let values = read_env_values(ws, &env.env_file)?;
+    let sealed_path = env.sealed_secret.clone().unwrap_or_default();
+    if let Some((rev, sha)) = read_rollback_marker(&env) {
+        let current = std::fs::read(&sealed_path).map(|b| sha256_hex(&b)).ok();
+        if current.as_deref() == Some(sha.as_str()) && !guards.overwrite_rollback {
+            return Err(Error::Git(format!(
+                "{}: was restored from {rev} by `empseal rollback`, and the values in {} are not the ones sealed there (sealing would undo the rollback); nothing was written. Keep the rollback (commit it), or re-run with --overwrite-rollback to seal the env file's values",
+                ws.display(&sealed_path),
+                ws.display(&env.env_file)
+            )));
+        }
+    }
+    check_seal_inputs(ws, &env, &values, &guards.allow_missing, now)?;
     let mode = if reseal_all {
         Reseal::All
     } else {
@@ -1259,8 +1404,132 @@ pub fn plan_seal_env<R: RngCore + CryptoRng + ?Sized>(
     let (mut out, mut plan) = seal_prepared(ws, &env, ctx, &values, mode, rng, now)?;
     // Held until the plan is applied: reads and writes are one critical section.
     plan.hold(lock);
+    // Sealing settles a rollback: its marker goes.
+    plan.remove(&rollback_marker(&env), ws.display(&rollback_marker(&env)));
     out.warnings.extend(env_file_warnings(ws, &env.env_file));
     Ok((out, plan))
+}
+
+/// `empseal adopt --env E`: records the sealed file as it is now, as sealed with
+/// the env's pinned certificate. Offline nobody can verify that (OAEP hides the
+/// key): the caller vouches for it, and the record says so in `resealed: []`.
+/// Removes the local seal state (it described other bytes). Returns the record.
+pub fn adopt(ws: &Workspace, env_name: &str, now: i64) -> Result<Record> {
+    let env = ws.env(env_name)?;
+    let Some(path) = env.sealed_secret.clone() else {
+        return Err(not_sealed(ws, &env));
+    };
+    let _lock = lock_env(ws, &env)?;
+    let (pinned, _) = require_pin(&env.pin_files(ws), now)?;
+    let Some(current) = read_current_sealed(ws, &path)? else {
+        return Err(Error::Input(format!(
+            "{}: does not exist; nothing to adopt (seal it with `empseal seal --env {}`)",
+            ws.display(&path),
+            env.name
+        )));
+    };
+    let target = resolve_target(ws, &env, Some(&current.object))?;
+    let record = Record {
+        env: env.name.clone(),
+        sealed_secret: path
+            .strip_prefix(
+                env.record
+                    .parent()
+                    .and_then(Path::parent)
+                    .unwrap_or(&env.dir),
+            )
+            .unwrap_or(&path)
+            .display()
+            .to_string(),
+        cert_fingerprint: pinned.fingerprint().to_string(),
+        sealed_for: target,
+        sealed_at: format_utc(now),
+        sealed_sha256: sha256_hex(&current.bytes),
+        keys: current.object.encrypted_data.keys().cloned().collect(),
+        resealed: Vec::new(),
+    };
+    ensure_parent(ws, &env.record)?;
+    fsio::write_atomic(&env.record, &record.to_bytes(), Sensitivity::Public)?;
+    match std::fs::remove_file(&env.state) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(ws.display(&env.state), e)),
+    }
+    let _ = std::fs::remove_file(rollback_marker(&env));
+    Ok(record)
+}
+
+/// The refusals shared by `seal --env` and `rotate`: referenced keys missing
+/// from `values` (unless in `allow_missing`), and, unless the pin is demo
+/// material, values equal to the committed example's (named by key only).
+pub fn check_seal_inputs(
+    ws: &Workspace,
+    env: &Env,
+    values: &[(String, SecretBytes)],
+    allow_missing: &[String],
+    now: i64,
+) -> Result<()> {
+    // The pin's own errors first (missing, replaced, expired: exit 4).
+    let (pinned, _) = require_pin(&env.pin_files(ws), now)?;
+    let have: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
+    let shown = ws.display(&env.dir);
+    let rendered = ws.kustomize()?.build(&env.dir, &shown)?;
+    let example = crate::gate::example_keys(env);
+    let current = match &env.sealed_secret {
+        Some(p) => read_current_sealed(ws, p)?,
+        None => None,
+    };
+    let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
+    let missing = missing_required_keys(&rendered, &example, &target.name, &have, allow_missing);
+    if !missing.is_empty() {
+        return Err(Error::Input(format!(
+            "{}: has no {}, which workloads in {shown} reference from secret {} (pods would not start); nothing was sealed. Add {} to the env file, or re-run with --allow-missing {} if the reference is going away",
+            ws.display(&env.env_file),
+            missing.join(", "),
+            target.name,
+            if missing.len() == 1 { "it" } else { "them" },
+            missing.join(" --allow-missing ")
+        )));
+    }
+    refuse_example_values(ws, env, &pinned, values)
+}
+
+/// Refuses (exit 3, keys named, never values) values equal to the committed
+/// example's, unless `pinned` is demo material (the explicit demo path).
+fn refuse_example_values(
+    ws: &Workspace,
+    env: &Env,
+    pinned: &PinnedCert,
+    values: &[(String, SecretBytes)],
+) -> Result<()> {
+    let demo = pinned.is_demo()
+        || crate::source::pin::demo_fingerprints()
+            .iter()
+            .any(|d| d == pinned.fingerprint());
+    if !demo && env.example_env_file.exists() {
+        let example_values = read_env_values(ws, &env.example_env_file)?;
+        let same: Vec<String> = values
+            .iter()
+            .filter(|(k, v)| {
+                !v.is_empty()
+                    && example_values
+                        .iter()
+                        .any(|(ek, ev)| ek == k && ev.as_slice() == v.as_slice())
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !same.is_empty() {
+            return Err(Error::Input(format!(
+                "{}: {} still {} the example value from {}; nothing was sealed. Put the real credentials there (or `empseal rotate --env {} --generate --key KEY`)",
+                ws.display(&env.env_file),
+                same.join(", "),
+                if same.len() == 1 { "has" } else { "have" },
+                ws.display(&env.example_env_file),
+                env.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What kubectl reads silently but is likely a mistake in an env file (lines
@@ -1802,6 +2071,9 @@ pub fn replace_env_values(
 pub struct RotateOutcome {
     /// The keys rotated.
     pub rotated: Vec<String>,
+    /// Keys asked for whose env-file value is the one already sealed: their
+    /// ciphertext was kept.
+    pub unchanged: Vec<String>,
     /// Whether new values were generated and written to the env file.
     pub generated: bool,
     /// The env file, relative to the root.
@@ -1891,6 +2163,7 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
     // Held until the plan is applied: reads and writes are one critical section.
     plan.hold(lock);
     plan.cleanup(&[env.env_file.parent()]);
+    let mut unchanged: Vec<String> = Vec::new();
     if opts.generate {
         let original =
             Zeroizing::new(std::fs::read(&env.env_file).map_err(|e| Error::io(shown.clone(), e))?);
@@ -1913,6 +2186,30 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
         plan.write(&env.env_file, shown.clone(), &bytes, Sensitivity::Secret);
         values = check;
     } else {
+        // A value the env file holds already sealed (the local state vouches for
+        // it) is unchanged: its ciphertext is kept, and it is not "rotated".
+        if let (Some(st), Some(cur)) = (State::load(&env.state), ctx.current.as_ref()) {
+            if st.cert_fingerprint == ctx.pinned.fingerprint()
+                && st.sealed_for == ctx.target
+                && st.sealed_sha256 == sha256_hex(&cur.bytes)
+            {
+                for (k, v) in &values {
+                    if keys.contains(k)
+                        && cur.object.encrypted_data.contains_key(k)
+                        && st.values.get(k) == Some(&st.mac(v))
+                    {
+                        unchanged.push(k.clone());
+                    }
+                }
+            }
+        }
+        keys.retain(|k| !unchanged.contains(k));
+        let rotated: Vec<(String, SecretBytes)> = values
+            .iter()
+            .filter(|(k, _)| keys.contains(k))
+            .cloned()
+            .collect();
+        refuse_example_values(ws, &env, &ctx.pinned, &rotated)?;
         plan.chmod(&env.env_file, shown.clone(), 0o600);
     }
     let (mut seal, seal_plan) =
@@ -1921,6 +2218,7 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
     seal.warnings.extend(env_file_warnings(ws, &env.env_file));
     Ok((
         RotateOutcome {
+            unchanged,
             rotated: keys,
             generated: opts.generate,
             env_file: shown,
@@ -2593,4 +2891,32 @@ mod tests {
             Vec::<String>::new()
         );
     }
+}
+
+/// One rendered object and the repository file kustomize read it from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedOrigin {
+    /// The object's kind.
+    pub kind: String,
+    /// Its rendered namespace, when set.
+    pub namespace: Option<String>,
+    /// Its rendered name, when set.
+    pub name: Option<String>,
+    /// The source file (absolute, `..` resolved).
+    pub file: PathBuf,
+}
+
+/// `to` relative to `from` (both absolute, canonical).
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in common..from.len() {
+        rel.push("..");
+    }
+    for c in &to[common..] {
+        rel.push(c);
+    }
+    rel
 }

@@ -27,6 +27,8 @@ enum Step {
         shown: String,
         mode: u32,
     },
+    /// Remove the file if it exists (best effort: local markers only).
+    Remove { path: PathBuf, shown: String },
     /// Remove the stale temporary files of an interrupted run in this directory.
     Cleanup(PathBuf),
 }
@@ -42,6 +44,8 @@ pub enum FileChange {
     Unchanged,
     /// Only the file's permissions would change.
     Mode,
+    /// The file would be removed.
+    Remove,
 }
 
 impl FileChange {
@@ -52,6 +56,7 @@ impl FileChange {
             FileChange::Modify => "modify",
             FileChange::Unchanged => "unchanged",
             FileChange::Mode => "chmod",
+            FileChange::Remove => "remove",
         }
     }
 }
@@ -93,6 +98,15 @@ impl WritePlan {
             path: path.to_path_buf(),
             shown: shown.into(),
             mode,
+        });
+    }
+
+    /// Plans removing `path`, best effort (for local markers; nothing when it
+    /// does not exist).
+    pub fn remove(&mut self, path: &Path, shown: impl Into<String>) {
+        self.steps.push(Step::Remove {
+            path: path.to_path_buf(),
+            shown: shown.into(),
         });
     }
 
@@ -148,6 +162,12 @@ impl WritePlan {
                     }
                     (shown, FileChange::Mode)
                 }
+                Step::Remove { path, shown } => {
+                    if std::fs::symlink_metadata(path).is_err() {
+                        continue;
+                    }
+                    (shown, FileChange::Remove)
+                }
                 Step::Cleanup(_) => continue,
             };
             match out.iter_mut().find(|(s, _)| s == shown) {
@@ -180,6 +200,10 @@ impl WritePlan {
                 Step::Mode { path, shown, mode } => {
                     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
                         .map_err(|e| Error::io(shown, e))?;
+                }
+                Step::Remove { path, .. } => {
+                    // Best effort, as the markers it removes are advisory.
+                    let _ = std::fs::remove_file(&path);
                 }
                 Step::Cleanup(dir) => {
                     crate::overlay::remove_stale_temps(&[Some(&dir)]);

@@ -1,6 +1,7 @@
 //! `empseal check` through the real binary on this repository's own k8s/ tree:
-//! exactly the committed placeholders are reported; after `seal --env` (with the
-//! committed demo pins) the tree is clean, directly and as kustomize renders it;
+//! exactly the committed placeholders (and the demo pins, no records) are
+//! reported; after pinning a controller certificate and `seal --env` the tree is
+//! clean, directly and as kustomize renders it;
 //! and `render --all --demo` output passes the check against each env's cert.
 
 use std::path::{Path, PathBuf};
@@ -83,8 +84,25 @@ fn reports_exactly_the_committed_placeholders() {
         .into_iter()
         .map(|(f, l, c)| (f, l, c, "ES101".to_string()))
         .collect();
-    want.sort();
     assert_eq!(want.len(), 6, "three keys in paper and prod");
+    // The committed paper and prod are demo material without a seal record:
+    // the gate says so (a demo pin, ES702; no record, ES703) until the first
+    // day's `cert fetch --env ENV --accept-new` and `seal --env ENV`.
+    for env in ["paper", "prod"] {
+        want.push((
+            format!("k8s/overlays/{env}/sealing/cert.pem"),
+            1,
+            1,
+            "ES702".into(),
+        ));
+        want.push((
+            format!("k8s/overlays/{env}/sealedsecret.yaml"),
+            1,
+            1,
+            "ES703".into(),
+        ));
+    }
+    want.sort();
     assert_eq!(got, want);
 }
 
@@ -95,9 +113,23 @@ fn a_freshly_sealed_tree_is_clean_directly_and_rendered() {
     copy_tree(&repo().join("k8s"), &root.join("k8s"));
     for env in ["paper", "prod"] {
         let d = root.join(format!("k8s/overlays/{env}"));
-        std::fs::copy(
-            d.join(format!("{env}-secrets.env.example")),
+        // The committed pins are demo material, which the gate refuses for a
+        // sealed env (tests/gate_keys.rs): pin a (test) controller certificate
+        // as `cert fetch --env ENV --accept-new` does, and real values.
+        let crt = repo().join("testdata/keys/rsa4096.crt");
+        empseal::source::pin_certificate(
+            &empseal::source::PinFiles::in_overlay(&d),
+            &std::fs::read(&crt).unwrap(),
+            "https://controller.test/v1/cert.pem",
+            true,
+            1_800_000_000,
+        )
+        .unwrap();
+        std::fs::write(
             d.join(format!("{env}-secrets.env")),
+            format!(
+                "POSTGRES_PASSWORD={env}-pg-1\nREDIS_PASSWORD={env}-redis-1\nAPI_KEY={env}-api-1\n"
+            ),
         )
         .unwrap();
         let out = empseal(&["seal", "--env", env], root);

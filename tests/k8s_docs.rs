@@ -357,6 +357,8 @@ fn docs_use_only_empseals_commands_and_flags() {
             ][..],
         ),
         ("cert show", &[][..]),
+        ("cert retire", &["--env"][..]),
+        ("adopt", &["--env"][..]),
         (
             "seal",
             &[
@@ -373,9 +375,11 @@ fn docs_use_only_empseals_commands_and_flags() {
                 "--merge-into",
                 "--raw",
                 "--from-file",
+                "--allow-missing",
+                "--overwrite-rollback",
             ][..],
         ),
-        ("check", &["--env", "--format"][..]),
+        ("check", &["--env", "--format", "--fail-on"][..]),
         ("render", &["--all", "--demo", "--out-dir", "--env"][..]),
         ("rotate", &["--env", "--key", "--generate", "--length"][..]),
         ("history", &["--env"][..]),

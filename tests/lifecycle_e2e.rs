@@ -143,8 +143,14 @@ fn seal_commit_rotate_commit_then_history_and_rollback_restore_the_first_version
     let restored = read_sealed(&repo.read(PAPER_SEALED));
     assert_eq!(unseal(&restored, demo_key("paper")), first_values);
 
-    // 7. The next seal reseals every key (state was reset) with the current values.
-    let out = repo.ok(&["seal", "--env", "paper"]);
+    // 7. The usual seal would undo the rollback: refused, naming the revision.
+    let out = repo.run(&["seal", "--env", "paper"]);
+    assert_eq!(out.status.code(), Some(8), "{}", all_output(&out));
+    assert!(all_output(&out).contains("--overwrite-rollback"));
+    assert_eq!(repo.read(PAPER_SEALED), first_sealed);
+    // Asked for explicitly, it reseals every key (state was reset) with the
+    // current values.
+    let out = repo.ok(&["seal", "--env", "paper", "--overwrite-rollback"]);
     assert!(
         all_output(&out).contains("resealed every key"),
         "{}",
@@ -210,7 +216,9 @@ fn unchanged_keys_keep_their_ciphertext_all_reseals_and_a_fresh_clone_reseals() 
         .collect::<String>()
         + "EXTRA_TOKEN=extra-token-value\n";
     repo.write(PAPER_ENV, text.as_bytes());
-    repo.ok(&["seal", "--env", "paper"]);
+    // The app reads API_KEY (envFrom, the example's keys): removing it is explicit.
+    assert_eq!(repo.run(&["seal", "--env", "paper"]).status.code(), Some(3));
+    repo.ok(&["seal", "--env", "paper", "--allow-missing", "API_KEY"]);
     let o3 = read_sealed(&repo.read(PAPER_SEALED));
     assert_eq!(
         o3.encrypted_data.keys().collect::<Vec<_>>(),
@@ -221,7 +229,14 @@ fn unchanged_keys_keep_their_ciphertext_all_reseals_and_a_fresh_clone_reseals() 
     }
 
     // --all reseals every key.
-    repo.ok(&["seal", "--env", "paper", "--all"]);
+    repo.ok(&[
+        "seal",
+        "--env",
+        "paper",
+        "--all",
+        "--allow-missing",
+        "API_KEY",
+    ]);
     let o4 = read_sealed(&repo.read(PAPER_SEALED));
     for (k, v) in &o4.encrypted_data {
         assert_ne!(v, &o3.encrypted_data[k], "--all kept {k}");
@@ -247,7 +262,10 @@ fn unchanged_keys_keep_their_ciphertext_all_reseals_and_a_fresh_clone_reseals() 
         "the state must be gitignored"
     );
     std::fs::copy(repo.path(PAPER_ENV), &cloned_env).unwrap();
-    let out = empseal(clone.path(), &["seal", "--env", "paper"]);
+    let out = empseal(
+        clone.path(),
+        &["seal", "--env", "paper", "--allow-missing", "API_KEY"],
+    );
     assert!(out.status.success(), "{}", all_output(&out));
     assert!(
         all_output(&out).contains("resealed every key"),
@@ -260,9 +278,12 @@ fn unchanged_keys_keep_their_ciphertext_all_reseals_and_a_fresh_clone_reseals() 
     }
     // ... and from then on, the clone keeps unchanged values too.
     let s5 = std::fs::read(clone.path().join(PAPER_SEALED)).unwrap();
-    assert!(empseal(clone.path(), &["seal", "--env", "paper"])
-        .status
-        .success());
+    assert!(empseal(
+        clone.path(),
+        &["seal", "--env", "paper", "--allow-missing", "API_KEY"],
+    )
+    .status
+    .success());
     assert_eq!(std::fs::read(clone.path().join(PAPER_SEALED)).unwrap(), s5);
 }
 
@@ -426,14 +447,25 @@ fn bad_input_gives_one_line_errors_and_changes_nothing() {
         4,
         &["sealing/cert.pem", "empseal cert fetch --env paper"],
     );
+    // An expired certificate, pinned (pin.yaml records its fingerprint).
+    let good_pin = repo.read("k8s/overlays/paper/sealing/pin.yaml");
     repo.write(
         cert,
         &std::fs::read(project().join("testdata/keys/expired.crt")).unwrap(),
+    );
+    repo.write(
+        "k8s/overlays/paper/sealing/pin.yaml",
+        format!(
+            "fingerprint: {}\n",
+            openssl_fingerprint(&project().join("testdata/keys/expired.crt"))
+        )
+        .as_bytes(),
     );
     let h_exp = snapshot(&repo);
     assert_one_line_error(&repo.run(&["seal", "--env", "paper"]), 4, &["expired"]);
     assert_eq!(snapshot(&repo), h_exp);
     repo.write(cert, &good_cert);
+    repo.write("k8s/overlays/paper/sealing/pin.yaml", &good_pin);
     repo.write(
         "k8s/overlays/paper/sealing/pin.yaml",
         b"fingerprint: SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
@@ -443,7 +475,14 @@ fn bad_input_gives_one_line_errors_and_changes_nothing() {
         4,
         &["pin.yaml", "SHA256:AAAA"],
     );
+    // No pin.yaml: cert.pem alone is not a pin (it may have been replaced by hand).
     std::fs::remove_file(repo.path("k8s/overlays/paper/sealing/pin.yaml")).unwrap();
+    assert_one_line_error(
+        &repo.run(&["seal", "--env", "paper"]),
+        4,
+        &["pin.yaml", "cert fetch --env paper --accept-new"],
+    );
+    repo.write("k8s/overlays/paper/sealing/pin.yaml", &good_pin);
     assert_eq!(snapshot(&repo), h);
 
     // Git problems: not a repository yet has no history? (it is one, with no commits)
@@ -487,10 +526,14 @@ fn rollback_warns_when_the_version_was_sealed_for_another_certificate() {
     let mut repo = Repo::new();
     repo.ok(&["seal", "--env", "paper"]);
     let first = repo.commit("Alice", "sealed with the paper demo cert");
-    // The operator repins paper to another certificate and reseals.
-    std::fs::copy(
-        project().join("testdata/keys/demo-prod.crt"),
-        repo.path("k8s/overlays/paper/sealing/cert.pem"),
+    // The operator repins paper to another certificate (as `cert fetch --env
+    // paper --accept-new` does) and reseals.
+    empseal::source::pin_certificate(
+        &empseal::source::PinFiles::in_overlay(&repo.path("k8s/overlays/paper")),
+        &std::fs::read(project().join("testdata/keys/demo-prod.crt")).unwrap(),
+        "testdata/keys/demo-prod.crt",
+        true,
+        1_800_000_000,
     )
     .unwrap();
     let out = repo.ok(&["seal", "--env", "paper"]);

@@ -253,6 +253,7 @@ fn cert_fetch_env_pins_the_certificate_empseal_yaml_configures_which_seal_env_us
         b"envs:\n  paper:\n    cert: certs/paper.pem\n",
     );
     let overlay_cert = repo.read("k8s/overlays/paper/sealing/cert.pem");
+    let overlay_pin = repo.read("k8s/overlays/paper/sealing/pin.yaml");
     // The controller presents another key than the overlay's convention file holds.
     let prod_crt = project().join("testdata/keys/demo-prod.crt");
     let server = CertServer::start(&std::fs::read(&prod_crt).unwrap());
@@ -282,7 +283,11 @@ fn cert_fetch_env_pins_the_certificate_empseal_yaml_configures_which_seal_env_us
         overlay_cert,
         "the convention file is not the configured pin"
     );
-    assert!(!repo.path("k8s/overlays/paper/sealing/pin.yaml").exists());
+    assert_eq!(
+        repo.read("k8s/overlays/paper/sealing/pin.yaml"),
+        overlay_pin,
+        "the convention pin is not the configured pin"
+    );
 
     // Fetching again compares with that same pin: unchanged.
     let out = repo.run(&[
@@ -310,4 +315,56 @@ fn cert_fetch_env_pins_the_certificate_empseal_yaml_configures_which_seal_env_us
         plain,
         env_pairs(&repo.read("k8s/overlays/paper/paper-secrets.env"))
     );
+}
+
+/// The keyring lifecycle through the real commands: the controller's key is
+/// pinned, the controller renews it, `cert fetch --env --accept-new` keeps the
+/// old certificate in sealing/keyring/, `cert retire` removes it.
+#[test]
+fn cert_fetch_accept_new_keeps_the_previous_key_and_cert_retire_removes_it() {
+    let repo = Repo::new();
+    let fetch = |server: &CertServer, extra: &[&str]| {
+        let mut args = vec![
+            "cert",
+            "fetch",
+            "--env",
+            "paper",
+            "--controller-url",
+            server.url.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        repo.run(&args)
+    };
+    let first = project().join("testdata/keys/rsa2048.crt");
+    let renewed = project().join("testdata/keys/rsa4096.crt");
+    let s1 = CertServer::start(&std::fs::read(&first).unwrap());
+    let out = fetch(&s1, &["--accept-new"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let ring = repo.path("k8s/overlays/paper/sealing/keyring");
+    assert!(
+        !ring.exists(),
+        "the demo pin is not kept: no controller held it"
+    );
+    drop(s1);
+    let s2 = CertServer::start(&std::fs::read(&renewed).unwrap());
+    let out = fetch(&s2, &[]);
+    assert_eq!(out.status.code(), Some(4), "a new key needs --accept-new");
+    let out = fetch(&s2, &["--accept-new"]);
+    assert!(out.status.success(), "{}", all_output(&out));
+    let kept: Vec<_> = std::fs::read_dir(&ring).unwrap().flatten().collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        openssl_fingerprint(&kept[0].path()),
+        openssl_fingerprint(&first),
+        "the previous certificate is in the keyring"
+    );
+    let out = repo.ok(&[
+        "cert",
+        "retire",
+        "--env",
+        "paper",
+        &openssl_fingerprint(&first),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("retired"));
+    assert_eq!(std::fs::read_dir(&ring).unwrap().count(), 0);
 }

@@ -79,6 +79,10 @@ pub struct CheckOptions {
     pub check_git: bool,
     /// The name stdin input (`-`) gets in findings.
     pub stdin_name: String,
+    /// Overlay directories of sealed environments (canonical paths, from the
+    /// workspace configuration): files under them are checked as with
+    /// `sealed_only`, however the path was typed.
+    pub sealed_dirs: Vec<PathBuf>,
     /// Files matching these patterns (gitignore syntax, relative to the current
     /// directory) are not checked (`--exclude`).
     pub exclude: Vec<String>,
@@ -100,6 +104,7 @@ impl CheckOptions {
             expiry_warning_days: 30,
             check_git: true,
             stdin_name: "<stdin>".into(),
+            sealed_dirs: Vec::new(),
             exclude: Vec::new(),
             ignore_files: false,
         }
@@ -108,6 +113,13 @@ impl CheckOptions {
     fn in_sealed_context(&self, origin: &str) -> bool {
         if self.sealed_only {
             return true;
+        }
+        if !self.sealed_dirs.is_empty() {
+            if let Ok(p) = Path::new(origin).canonicalize() {
+                if self.sealed_dirs.iter().any(|d| p.starts_with(d)) {
+                    return true;
+                }
+            }
         }
         let parts: Vec<&str> = origin.split(['/', '\\']).collect();
         parts
@@ -332,6 +344,17 @@ fn format_utc(ts: i64) -> String {
     crate::cert::rfc3339(ts)
         .replacen('T', " ", 1)
         .replace('Z', " UTC")
+}
+
+/// Whether `path` (absolute) is left alone by `opts.exclude` and, when
+/// `opts.ignore_files`, the `.empsealignore` files above it: what path-mode
+/// findings outside the walked files (the provenance gate's) are filtered by.
+pub fn is_excluded(path: &Path, opts: &CheckOptions) -> Result<bool> {
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .map_err(|e| Error::io(".", e))?;
+    let mut x = exclude::Excluder::new(&opts.exclude, &cwd, opts.ignore_files)?;
+    x.excluded(path, false)
 }
 
 /// Checks files, directories and byte inputs: parallel across files, plus the

@@ -152,6 +152,28 @@ codes! {
     /// any value in spec.template.stringData: plaintext in the repository.
     TemplatePlaintext = "ES503", Error, "plaintext value in a SealedSecret's template",
         "seal the value into spec.encryptedData (`empseal seal --merge-into FILE`) and reference it from the template as `{{ .KEY }}`; rotate the exposed value";
+    /// A sealed environment has no usable pin: `pin.yaml` or `cert.pem` missing,
+    /// the two disagreeing, or an unreadable keyring.
+    PinMissing = "ES701", Error, "sealed environment without a consistent pinned certificate",
+        "restore sealing/cert.pem and pin.yaml from git, or pin the controller's certificate with `empseal cert fetch --env ENV --accept-new`";
+    /// A sealed environment's pin or keyring holds a demo certificate.
+    DemoKey = "ES702", Error, "demo certificate in a sealed environment",
+        "pin the controller's certificate (`empseal cert fetch --env ENV --accept-new`), reseal (`empseal seal --env ENV --all`) and retire the demo key";
+    /// A sealed environment's SealedSecret file has no seal record.
+    NoSealRecord = "ES703", Error, "sealed file without a seal record",
+        "reseal (`empseal seal --env ENV --all`), or record the file as sealed with the pinned certificate (`empseal adopt --env ENV`)";
+    /// The sealed file's bytes are not the ones its record describes.
+    RecordMismatch = "ES704", Error, "sealed file differs from its seal record",
+        "values were pasted in or sealed elsewhere: reseal (`empseal seal --env ENV --all`), or `empseal adopt --env ENV` if you know they were sealed with the pinned certificate";
+    /// The record names a key that is neither pinned nor in the keyring.
+    UnknownKey = "ES705", Error, "sealed for a key outside the environment's keyring",
+        "reseal with the pinned certificate (`empseal seal --env ENV --all`)";
+    /// Sealed for a previous key still in the keyring (the controller decrypts it).
+    PreviousKey = "ES706", Note, "sealed for a previous key of the keyring",
+        "reseal to the current key (`empseal seal --env ENV --all`), then `empseal cert retire --env ENV FINGERPRINT`";
+    /// A key referenced by a rendered workload is missing from the SealedSecret.
+    MissingKey = "ES707", Error, "referenced key missing from the SealedSecret",
+        "add the key to the env file and reseal (`empseal seal --env ENV`), or remove the reference";
     /// The certificate has expired.
     CertExpired = "ES601", Error, "certificate expired",
         "fetch the controller's current certificate (`empseal cert fetch --env ENV`) and reseal";

@@ -74,21 +74,66 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         let (pem, origin) = source::load_cert_bytes(spec)?;
         opts.expected_key = Some(expected_key(&pem, &origin)?);
     }
+    let format: OutputFormat = a
+        .format
+        .parse()
+        .map_err(|_| empseal::Error::Input(format!("unknown --format {:?}", a.format)))?;
+    let annotations = matches!(format, OutputFormat::Github | OutputFormat::Sarif);
     let mut inputs: Vec<Input> = Vec::new();
+    let mut gated: Vec<check::Finding> = Vec::new();
+    let mut rendered_at: Option<RenderedAt> = None;
     if let Some(env_name) = &a.env {
         let ws = super::lifecycle::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
         let shown = ws.display(&env.dir);
+        if !env.is_sealed()
+            && !env.env_file.exists()
+            && env.example_env_file.exists()
+            && overlay_reads(&env.dir, &env.env_file)
+        {
+            // A fresh clone: the env's secretGenerator input is untracked.
+            let file = ws.display(&env.env_file);
+            return Err(empseal::Error::Input(format!(
+                "{file} is missing (env files are untracked), so kustomize cannot render {shown}; create it from the committed example: `cp {} {file} && chmod 600 {file}` and put the {} credentials there",
+                ws.display(&env.example_env_file),
+                env.name
+            )));
+        }
         let kustomize = ws.kustomize()?;
         super::out::verbose!(
             "{env_name}: rendering {shown} with `{}`",
             kustomize.describe()
         );
         let rendered = kustomize.build(&env.dir, &shown)?;
-        if env.sealed_secret.is_some() || opts.sealed_envs.iter().any(|e| e == env_name) {
+        if ws.is_sealed_env(&env) || opts.sealed_envs.iter().any(|e| e == env_name) {
             opts.sealed_only = true;
         }
-        if opts.expected_key.is_none() {
+        if env.is_sealed() {
+            // Provenance: pin, keyring, demo keys, the sealed file against its record.
+            let gate = empseal::gate::check_env(&ws, &env);
+            if opts.expected_key.is_none() {
+                if let Some((pem, origin)) = &gate.sealing_cert {
+                    if super::out::verbose_on() {
+                        if let Ok(c) = Certificate::from_pem(pem, origin) {
+                            super::out::verbose!(
+                                "{env_name}: checking against {origin} (fingerprint {})",
+                                c.fingerprint()
+                            );
+                        }
+                    }
+                    opts.expected_key = Some(expected_key(pem, origin)?);
+                } else if let Ok(Some(pinned)) = source::load_pin(&env.pin_files(&ws)) {
+                    opts.expected_key = Some(expected_key(&pinned.pem, &ws.display(&env.cert))?);
+                }
+            }
+            gated.extend(gate.findings);
+            gated.extend(empseal::gate::missing_keys(
+                &ws,
+                &env,
+                &rendered,
+                &format!("kustomize {shown}"),
+            ));
+        } else if opts.expected_key.is_none() {
             if let Some(pinned) = source::load_pin(&env.pin_files(&ws))? {
                 let shown_cert = ws.display(&env.cert);
                 if super::out::verbose_on() {
@@ -102,6 +147,30 @@ pub fn check(a: CheckArgs) -> Result<i32> {
                 opts.expected_key = Some(expected_key(&pinned.pem, &shown_cert)?);
             }
         }
+        // GitHub and SARIF need repository files: where kustomize read each object.
+        let origins = if annotations {
+            ws.kustomize()?
+                .origins(&env.dir, &shown)?
+                .into_iter()
+                .map(|o| {
+                    let shown = ws.display(&o.file);
+                    (o, shown)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        rendered_at = Some(RenderedAt {
+            origin: format!("kustomize {shown}"),
+            sealed: env.sealed_secret.clone(),
+            sealed_shown: env
+                .sealed_secret
+                .as_deref()
+                .map(|p| ws.display(p))
+                .unwrap_or_default(),
+            kustomization: ws.display(&env.dir.join("kustomization.yaml")),
+            origins,
+        });
         inputs.push(Input::Bytes {
             origin: format!("kustomize {shown}"),
             bytes: rendered,
@@ -125,6 +194,44 @@ pub fn check(a: CheckArgs) -> Result<i32> {
             bytes: bytes.to_vec(),
         });
     }
+    // Path mode gates the empseal-managed sealed envs the paths are in or contain,
+    // and classifies files by the workspace's sealed envs, not directory names.
+    let mut seen: Vec<std::path::PathBuf> = Vec::new();
+    for p in &paths {
+        for d in empseal::gate::sealed_dirs_for_path(p) {
+            if !opts.sealed_dirs.contains(&d) {
+                opts.sealed_dirs.push(d);
+            }
+        }
+        for (ws, env) in empseal::gate::envs_for_path(p) {
+            if a.env.as_deref() == Some(env.name.as_str()) || seen.contains(&env.dir) {
+                continue;
+            }
+            seen.push(env.dir.clone());
+            let mut found = empseal::gate::check_env(&ws, &env).findings;
+            // What only the render shows (ES707): the overlay is rendered too,
+            // findings placed at its kustomization.yaml.
+            let shown = ws.display(&env.dir);
+            match ws.kustomize().and_then(|k| k.build(&env.dir, &shown)) {
+                Ok(rendered) => {
+                    let at = ws.display(&env.dir.join("kustomization.yaml"));
+                    found.extend(
+                        empseal::gate::missing_keys(&ws, &env, &rendered, &at),
+                    );
+                }
+                Err(e) => super::out::note!(
+                    "empseal: note: {shown} could not be rendered, so keys its workloads reference were not checked (run `empseal check --env {}`): {e}",
+                    env.name
+                ),
+            }
+            for f in found {
+                // Path mode honours --exclude and .empsealignore for these too.
+                if !check::is_excluded(&ws.root.join(&f.file), &opts)? {
+                    gated.push(f);
+                }
+            }
+        }
+    }
     inputs.extend(paths.into_iter().map(Input::Path));
     // A progress line on a terminal for large trees only (small runs finish
     // before it would be seen); never in CI logs or pipes.
@@ -142,15 +249,139 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         &|| bar.inc(1),
     );
     bar.finish_and_clear();
-    let report = report?;
-    let format: OutputFormat = a
-        .format
-        .parse()
-        .map_err(|_| empseal::Error::Input(format!("unknown --format {:?}", a.format)))?;
+    let mut report = report?;
+    report.findings.extend(gated);
+    report.findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
+    });
     let fail_on: Severity = a
         .fail_on
         .parse()
         .map_err(|_| empseal::Error::Input(format!("unknown --fail-on {:?}", a.fail_on)))?;
+    if annotations {
+        if let Some(at) = &rendered_at {
+            point_at_source_files(&mut report, at);
+        }
+    }
     super::out::stdout(check::render(&report, format).as_bytes())?;
     Ok(report.exit_code(fail_on))
+}
+
+/// Whether a YAML file of the overlay names `file` (a generator's `envs:` input),
+/// not only its `.example`.
+fn overlay_reads(dir: &std::path::Path, file: &std::path::Path) -> bool {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    rd.flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.ends_with(".yaml") || n.ends_with(".yml")
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .any(|text| {
+            text.match_indices(name).any(|(i, _)| {
+                !text[i + name.len()..].starts_with('.')
+                    && !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_')
+            })
+        })
+}
+
+/// What `--env` rendered, for pointing findings back at repository files.
+struct RenderedAt {
+    /// The findings' file name for the render (`kustomize k8s/overlays/ENV`).
+    origin: String,
+    /// The env's sealed file, and as shown.
+    sealed: Option<std::path::PathBuf>,
+    sealed_shown: String,
+    /// The overlay's kustomization.yaml as shown: where unmapped findings go.
+    kustomization: String,
+    /// Each rendered object's source file (kustomize's origin annotations), as shown.
+    origins: Vec<(empseal::overlay::RenderedOrigin, String)>,
+}
+
+/// GitHub annotations and SARIF results must name a file of the repository: a
+/// finding in the rendered overlay about the env's SealedSecret points at its
+/// sealed file (the key's line there); any other at the file kustomize read the
+/// object from (its `kind:` line there), else at the overlay's kustomization.yaml;
+/// the rendered position is kept in the message.
+fn point_at_source_files(report: &mut check::Report, at: &RenderedAt) {
+    let text = at
+        .sealed
+        .as_deref()
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    for f in report.findings.iter_mut().filter(|f| f.file == at.origin) {
+        let is_sealed = f.object.as_ref().is_some_and(|o| o.kind == "SealedSecret");
+        if let (true, Some(text)) = (is_sealed, &text) {
+            let (line, column) = f
+                .key
+                .as_deref()
+                .and_then(|k| {
+                    text.lines().enumerate().find_map(|(i, l)| {
+                        let t = l.trim_start();
+                        let t = t.strip_prefix('"').unwrap_or(t);
+                        (t.starts_with(k) && t[k.len()..].trim_start_matches('"').starts_with(':'))
+                            .then(|| (i + 1, l.len() - l.trim_start().len() + 1))
+                    })
+                })
+                .unwrap_or((1, 1));
+            f.file = at.sealed_shown.clone();
+            f.line = line;
+            f.column = column;
+            continue;
+        }
+        f.message = format!(
+            "{} (rendered at {}:{}:{})",
+            f.message, at.origin, f.line, f.column
+        );
+        let source = f.object.as_ref().and_then(|o| {
+            at.origins
+                .iter()
+                .find(|(r, _)| r.kind == o.kind && r.name == o.name && r.namespace == o.namespace)
+        });
+        match source {
+            Some((r, shown)) => {
+                f.line = kind_line(&r.file, &r.kind, r.name.as_deref());
+                f.file = shown.clone();
+            }
+            None => {
+                f.file = at.kustomization.clone();
+                f.line = 1;
+            }
+        }
+        f.column = 1;
+    }
+}
+
+/// The line of the `kind: KIND` that starts the object in `file` (of several, the
+/// one whose `name:` the rendered name begins with, since overlays add suffixes);
+/// 1 when the file cannot be read or names no such kind.
+fn kind_line(file: &std::path::Path, kind: &str, rendered_name: Option<&str>) -> usize {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return 1;
+    };
+    let want = format!("kind: {kind}");
+    let mut first = None;
+    let mut current: Option<usize> = None;
+    for (i, l) in text.lines().enumerate() {
+        if l == "---" {
+            current = None;
+        } else if l.trim_end() == want {
+            current = Some(i + 1);
+            first.get_or_insert(i + 1);
+        } else if let (Some(at), Some(name)) = (current, rendered_name) {
+            // `metadata.name` of a top-level object.
+            if let Some(n) = l.strip_prefix("  name:") {
+                let n = n.trim().trim_matches(|c| c == '"' || c == '\'');
+                if !n.is_empty() && name.starts_with(n) {
+                    return at;
+                }
+            }
+        }
+    }
+    first.unwrap_or(1)
 }

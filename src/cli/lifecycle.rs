@@ -88,10 +88,17 @@ fn demo_warning(env: &str) -> String {
 /// `empseal seal --env ENV [--all]`: the CLI's seal command calls this when
 /// `--env` is given (`reseal_all` = `--all`). Prints what was sealed (keys
 /// only) and returns the exit code.
-pub fn seal_env(root: Option<&Path>, env: &str, reseal_all: bool, dry_run: bool) -> Result<i32> {
+pub fn seal_env(
+    root: Option<&Path>,
+    env: &str,
+    reseal_all: bool,
+    guards: &overlay::SealGuards,
+    dry_run: bool,
+) -> Result<i32> {
     let ws = workspace(root)?;
     say_kustomize(&ws);
-    let (out, plan) = overlay::plan_seal_env(&ws, env, reseal_all, &mut rand::rng(), now())?;
+    let (out, plan) =
+        overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rand::rng(), now())?;
     say_cert(&ws, env, &out);
     if out.demo_cert {
         note!("{}", demo_warning(env));
@@ -335,6 +342,12 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
     }
     plan.apply()?;
     say!("rotated in {}: {}", a.env, list(&out.rotated));
+    if !out.unchanged.is_empty() {
+        say!(
+            "  unchanged: {} (the env file holds the value already sealed; ciphertext kept; use --generate for a new value)",
+            list(&out.unchanged)
+        );
+    }
     if out.generated {
         say!("  new values written to {} (mode 0600)", out.env_file);
     }
@@ -547,6 +560,65 @@ pub fn rollback(a: RollbackArgs) -> Result<i32> {
             "removed (that version had no record)"
         },
         a.env
+    );
+    Ok(0)
+}
+
+/// `empseal adopt`.
+#[derive(Debug, Clone, Args)]
+pub struct AdoptArgs {
+    /// The environment whose sealed file to record as it is.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// Repository root.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+/// Runs `empseal adopt`.
+pub fn adopt(a: AdoptArgs) -> Result<i32> {
+    let ws = workspace(a.root.root.as_deref())?;
+    let record = overlay::adopt(&ws, &a.env, now())?;
+    let env = ws.env(&a.env)?;
+    say!(
+        "adopted {}: recorded as sealed with the pinned certificate {} (keys {}) -> {}",
+        record.sealed_secret,
+        record.cert_fingerprint,
+        list(&record.keys),
+        ws.display(&env.record)
+    );
+    note!(
+        "empseal: note: adopt cannot verify offline that the values decrypt with {}: it records what you vouch for; `empseal validate` asks the controller",
+        record.cert_fingerprint
+    );
+    Ok(0)
+}
+
+/// `empseal cert retire`.
+#[derive(Debug, Clone, Args)]
+pub struct CertRetireArgs {
+    /// The environment.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// The previous key's fingerprint (`SHA256:...`), as `empseal check` names it.
+    #[arg(value_name = "FINGERPRINT")]
+    pub fingerprint: String,
+    /// Repository root.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+/// Runs `empseal cert retire`: removes a previous key from the env's keyring.
+pub fn cert_retire(a: CertRetireArgs) -> Result<i32> {
+    let ws = workspace(a.root.root.as_deref())?;
+    let env = ws.env(&a.env)?;
+    let _lock = overlay::lock_env(&ws, &env)?;
+    let entry = empseal::source::retire_key(&env.pin_files(&ws), &a.fingerprint)?;
+    say!(
+        "retired {} from env {}'s keyring ({} removed); values still sealed for it now fail `empseal check`",
+        entry.fingerprint,
+        env.name,
+        ws.display(&entry.path)
     );
     Ok(0)
 }

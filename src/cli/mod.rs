@@ -56,6 +56,8 @@ pub enum Command {
     /// Restore an env's sealed secret (and its record) from a git revision.
     #[command(after_help = examples::ROLLBACK)]
     Rollback(lifecycle::RollbackArgs),
+    /// Record an env's sealed file as sealed with its pinned certificate (values sealed elsewhere).
+    Adopt(lifecycle::AdoptArgs),
     /// Lint SealedSecrets for CI: placeholders, wrong key, inconsistent metadata, plaintext.
     #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
@@ -82,6 +84,8 @@ pub enum CertCommand {
     /// Fetch the controller's certificate (kubeseal --fetch-cert), or pin it for an env.
     #[command(after_help = examples::CERT_FETCH)]
     Fetch(Box<controller::CertFetchArgs>),
+    /// Remove a previous key from an env's keyring (the controller no longer holds it).
+    Retire(lifecycle::CertRetireArgs),
 }
 
 /// `--format` / `-o`.
@@ -330,6 +334,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rotate(a) => lifecycle::rotate(a),
         Command::History(a) => lifecycle::history(a),
         Command::Rollback(a) => lifecycle::rollback(a),
+        Command::Adopt(a) => lifecycle::adopt(a),
+        Command::Cert(CertCommand::Retire(a)) => lifecycle::cert_retire(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
     }

@@ -37,6 +37,12 @@ pub struct SealArgs {
     /// empseal.yaml or k8s/overlays).
     #[arg(long, value_name = "DIR", requires = "env")]
     pub root: Option<PathBuf>,
+    /// With --env: seal even though rendered workloads reference KEY and the env file lacks it (repeatable).
+    #[arg(long = "allow-missing", value_name = "KEY", requires = "env")]
+    pub allow_missing: Vec<String>,
+    /// With --env: seal the env file's values over a sealed file restored by `empseal rollback`.
+    #[arg(long = "overwrite-rollback", requires = "env")]
+    pub overwrite_rollback: bool,
     /// Read KEY=VALUE lines from an env file, as kubectl's --from-env-file (repeatable).
     #[arg(long = "from-env-file", value_name = "FILE")]
     pub from_env_file: Vec<PathBuf>,
@@ -312,7 +318,11 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
             }
             note!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
         }
-        return super::lifecycle::seal_env(a.root.as_deref(), env, a.all, a.dry_run);
+        let guards = empseal::overlay::SealGuards {
+            allow_missing: a.allow_missing.clone(),
+            overwrite_rollback: a.overwrite_rollback,
+        };
+        return super::lifecycle::seal_env(a.root.as_deref(), env, a.all, &guards, a.dry_run);
     }
     let now = now();
     let format: Format = match (a.format, &a.output) {

@@ -29,8 +29,8 @@ pub use cluster::{context_namespace, KubeOptions, Token};
 pub use controller::{Controller, ControllerEndpoint, FetchedCert};
 pub use net::{NetOptions, ProxyEnv};
 pub use pin::{
-    load_pin, pin_certificate, plan_pin_certificate, require_pin, Pin, PinFiles, PinOutcome,
-    PinnedCert,
+    demo_fingerprints, load_keyring, load_pin, pin_certificate, plan_pin_certificate, require_pin,
+    retire_key, KeyringEntry, Pin, PinFiles, PinOutcome, PinnedCert,
 };
 
 /// kubeseal's default controller (Service) name.

@@ -23,6 +23,9 @@ pub const PIN_DIR: &str = "sealing";
 pub const CERT_FILE: &str = "cert.pem";
 /// The pin record's file name.
 pub const PIN_FILE: &str = "pin.yaml";
+/// Directory beside `cert.pem` holding the environment's previous certificates:
+/// keys the controller renewed away from but still holds for decryption.
+pub const KEYRING_DIR: &str = "keyring";
 
 /// What `pin.yaml` records about the pinned certificate (only the fingerprint is
 /// required: a record written by hand may hold nothing else).
@@ -92,6 +95,14 @@ impl PinFiles {
             pin: pin_path(overlay_dir),
             base: PathBuf::new(),
         }
+    }
+
+    /// The keyring directory: `keyring/` beside the pinned certificate.
+    pub fn keyring_dir(&self) -> PathBuf {
+        self.cert
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(KEYRING_DIR)
     }
 
     /// `path` for messages (relative to [`PinFiles::base`] when under it).
@@ -183,6 +194,15 @@ pub fn require_pin(
             files.env
         )));
     };
+    if !files.pin.exists() {
+        return Err(crate::error::Error::Cert(format!(
+            "{}: missing, so {} is not a pinned certificate (placed or replaced by hand?); nothing was sealed. Restore {} from git, or pin the controller's certificate with `empseal cert fetch --env {} --accept-new`",
+            files.shown(&files.pin),
+            files.shown(&files.cert),
+            files.shown(&files.pin),
+            files.env
+        )));
+    }
     let cert = pinned.certificate(&files.shown(&files.cert), now)?;
     Ok((pinned, cert))
 }
@@ -239,7 +259,7 @@ pub fn pin_certificate(
     accept_new: bool,
     now: i64,
 ) -> Result<PinOutcome, SourceError> {
-    let outcome = plan_pin_certificate(files, pem, source, accept_new, now)?;
+    let (outcome, previous) = plan_pin(files, pem, source, accept_new, now)?;
     if matches!(outcome, PinOutcome::Unchanged(_)) {
         return Ok(outcome);
     }
@@ -247,6 +267,25 @@ pub fn pin_certificate(
     let (cpath, ppath) = (&files.cert, &files.pin);
     for dir in [cpath.parent(), ppath.parent()].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| crate_io(dir, e))?;
+    }
+    // The replaced key goes to the keyring (the controller keeps old keys for
+    // decryption), before the pin moves on; a key accepted back leaves it.
+    if let Some(der) = previous {
+        let kdir = files.keyring_dir();
+        std::fs::create_dir_all(&kdir).map_err(|e| crate_io(&kdir, e))?;
+        let old =
+            inspect(&der_to_pem(&der), "keyring").map_err(|e| SourceError::Cert(e.to_string()))?;
+        write_atomic(
+            &kdir.join(keyring_file_name(&old.fingerprint)),
+            canonical_pem(&old).as_bytes(),
+            Sensitivity::Public,
+        )
+        .map_err(to_pin_err)?;
+    }
+    for entry in load_keyring(files)? {
+        if entry.fingerprint == new_cert.fingerprint {
+            std::fs::remove_file(&entry.path).map_err(|e| crate_io(&entry.path, e))?;
+        }
     }
     write_atomic(
         cpath,
@@ -272,6 +311,18 @@ pub fn plan_pin_certificate(
     accept_new: bool,
     now: i64,
 ) -> Result<PinOutcome, SourceError> {
+    plan_pin(files, pem, source, accept_new, now).map(|(outcome, _)| outcome)
+}
+
+/// [`plan_pin_certificate`], plus the DER of a replaced (non-demo) key that
+/// belongs in the keyring.
+fn plan_pin(
+    files: &PinFiles,
+    pem: &[u8],
+    source: &str,
+    accept_new: bool,
+    now: i64,
+) -> Result<(PinOutcome, Option<Vec<u8>>), SourceError> {
     let new_cert = inspect(pem, source).map_err(|e| SourceError::Cert(e.to_string()))?;
     // Expired when `now` is after notAfter, as kubeseal (and `cert`) judge it.
     if now > new_cert.not_after {
@@ -295,13 +346,14 @@ pub fn plan_pin_certificate(
     let env = files.env.clone();
     let ppath = files.pin.clone();
 
+    let mut previous: Option<Vec<u8>> = None;
     let outcome = match read_existing(files)? {
         Existing::None => PinOutcome::Created(new_pin),
         Existing::Consistent { pin, der } => {
             if pin.fingerprint == new_cert.fingerprint {
                 if der == new_cert.der {
                     if ppath.exists() {
-                        return Ok(PinOutcome::Unchanged(pin));
+                        return Ok((PinOutcome::Unchanged(pin), None));
                     }
                     // A cert.pem placed by hand without its record: write the record.
                     PinOutcome::Created(new_pin)
@@ -312,6 +364,10 @@ pub fn plan_pin_certificate(
                     }
                 }
             } else if accept_new {
+                // A demo pin was never a controller's key: it is not kept.
+                if !pin.demo && !demo_fingerprints().contains(&pin.fingerprint) {
+                    previous = Some(der);
+                }
                 PinOutcome::Replaced {
                     old: pin,
                     new: new_pin,
@@ -340,7 +396,7 @@ pub fn plan_pin_certificate(
             }
         }
     };
-    Ok(outcome)
+    Ok((outcome, previous))
 }
 
 /// Reads the environment's pin, if there is one, checking that the certificate
@@ -509,4 +565,139 @@ fn render_pin(pin: &Pin, env: &str) -> String {
          # Written by `empseal cert fetch --env {env}`; sealing for {env} uses cert.pem beside it.\n\
          # A certificate with another key is refused unless fetched with --accept-new.\n{body}"
     )
+}
+
+fn der_to_pem(der: &[u8]) -> Vec<u8> {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out.into_bytes()
+}
+
+/// A previous certificate of an environment (in `sealing/keyring/`): a key the
+/// controller renewed away from but still holds, so values sealed for it still
+/// decrypt.
+#[derive(Debug, Clone)]
+pub struct KeyringEntry {
+    /// The key fingerprint, `SHA256:...`.
+    pub fingerprint: String,
+    /// The certificate's `notAfter`, RFC 3339 UTC.
+    pub not_after: String,
+    /// The certificate PEM.
+    pub pem: Vec<u8>,
+    /// Its file.
+    pub path: PathBuf,
+}
+
+/// The keyring file name for a fingerprint: 16 hex digits of its SHA-256 (the
+/// fingerprint itself holds `/` and `+`). Readers never rely on the name.
+pub fn keyring_file_name(fingerprint: &str) -> String {
+    use sha2::Digest as _;
+    let h = sha2::Sha256::digest(fingerprint.as_bytes());
+    format!("{}.pem", &hex::encode(h)[..16])
+}
+
+/// The environment's previous certificates (`sealing/keyring/*.pem`), sorted by
+/// fingerprint; none when the directory does not exist. An unreadable or
+/// unparseable file is an error naming it.
+pub fn load_keyring(files: &PinFiles) -> Result<Vec<KeyringEntry>, SourceError> {
+    let dir = files.keyring_dir();
+    let rd = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(SourceError::Pin {
+                path: PathBuf::from(files.shown(&dir)),
+                detail: format!("cannot read: {e}"),
+            })
+        }
+    };
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| SourceError::Pin {
+            path: PathBuf::from(files.shown(&dir)),
+            detail: format!("cannot read: {e}"),
+        })?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("pem") {
+            continue;
+        }
+        let pem = std::fs::read(&path).map_err(|e| SourceError::Pin {
+            path: PathBuf::from(files.shown(&path)),
+            detail: format!("cannot read: {e}"),
+        })?;
+        let c = inspect(&pem, &files.shown(&path)).map_err(|e| SourceError::Pin {
+            path: PathBuf::from(files.shown(&path)),
+            detail: format!(
+                "not a usable keyring certificate ({e}); restore it from git or retire it with `empseal cert retire --env {} FINGERPRINT`",
+                files.env
+            ),
+        })?;
+        out.push(KeyringEntry {
+            fingerprint: c.fingerprint,
+            not_after: rfc3339(c.not_after),
+            pem,
+            path,
+        });
+    }
+    out.sort_by(|a, b| a.fingerprint.cmp(&b.fingerprint));
+    Ok(out)
+}
+
+/// Removes a previous key from the environment's keyring (the controller no
+/// longer holds it: values sealed for it would not decrypt). Refuses the current
+/// key and a fingerprint that is not in the keyring.
+pub fn retire_key(files: &PinFiles, fingerprint: &str) -> Result<KeyringEntry, SourceError> {
+    if let Some(p) = load_pin(files)? {
+        if p.fingerprint() == fingerprint {
+            return Err(SourceError::Pin {
+                path: PathBuf::from(files.shown(&files.cert)),
+                detail: format!(
+                    "{fingerprint} is env {}'s current key, not a previous one; pin the controller's new key first (`empseal cert fetch --env {} --accept-new`)",
+                    files.env, files.env
+                ),
+            });
+        }
+    }
+    let ring = load_keyring(files)?;
+    let Some(entry) = ring.into_iter().find(|e| e.fingerprint == fingerprint) else {
+        return Err(SourceError::Pin {
+            path: PathBuf::from(files.shown(&files.keyring_dir())),
+            detail: format!(
+                "no previous key {fingerprint} in env {}'s keyring; `empseal history --env {}` and the files there list the fingerprints",
+                files.env, files.env
+            ),
+        });
+    };
+    std::fs::remove_file(&entry.path).map_err(|e| SourceError::Pin {
+        path: PathBuf::from(files.shown(&entry.path)),
+        detail: format!("cannot remove: {e}"),
+    })?;
+    Ok(entry)
+}
+
+/// Fingerprints of the demo certificates committed in `testdata/keys/`, whose
+/// private keys are public: computed from the certificates, never hard-coded.
+pub fn demo_fingerprints() -> Vec<String> {
+    const DEMO: &[(&str, &[u8])] = &[
+        (
+            "demo-dev.crt",
+            include_bytes!("../../testdata/keys/demo-dev.crt"),
+        ),
+        (
+            "demo-paper.crt",
+            include_bytes!("../../testdata/keys/demo-paper.crt"),
+        ),
+        (
+            "demo-prod.crt",
+            include_bytes!("../../testdata/keys/demo-prod.crt"),
+        ),
+    ];
+    DEMO.iter()
+        .filter_map(|(name, pem)| inspect(pem, name).ok().map(|c| c.fingerprint))
+        .collect()
 }

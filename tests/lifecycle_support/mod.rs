@@ -69,7 +69,7 @@ pub struct Repo {
 }
 
 impl Repo {
-    /// The fixture tree with every env's demo certificate pinned, the repository's
+    /// The fixture tree with every env's demo certificate pinned (cert.pem and pin.yaml), the repository's
     /// .gitignore, `git init`, and the env files for paper and prod copied from
     /// their examples. Nothing is committed yet.
     pub fn new() -> Repo {
@@ -81,9 +81,17 @@ impl Repo {
         for env in ["dev", "paper", "prod"] {
             let sealing = dir.path().join(format!("k8s/overlays/{env}/sealing"));
             std::fs::create_dir_all(&sealing).unwrap();
-            std::fs::copy(
-                project().join(format!("testdata/keys/demo-{env}.crt")),
-                sealing.join("cert.pem"),
+            // Pinned as `cert fetch --env` pins: cert.pem with its pin.yaml.
+            let crt = project().join(format!("testdata/keys/demo-{env}.crt"));
+            let files = empseal::source::PinFiles::in_overlay(
+                &dir.path().join(format!("k8s/overlays/{env}")),
+            );
+            empseal::source::pin_certificate(
+                &files,
+                &std::fs::read(&crt).unwrap(),
+                &format!("testdata/keys/demo-{env}.crt"),
+                false,
+                1_800_000_000,
             )
             .unwrap();
         }

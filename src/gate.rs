@@ -1,0 +1,452 @@
+//! The provenance gate of a sealed environment.
+//!
+//! Offline, nobody can tell which RSA key produced an OAEP ciphertext, so
+//! `check` does not guess: it trusts what empseal recorded when it sealed. For an
+//! environment with a SealedSecret it verifies that
+//! - the pin exists and is consistent (`sealing/cert.pem` with `pin.yaml`),
+//! - no certificate of the env's keyring is demo material (a key whose private
+//!   half is published in `testdata/keys/`),
+//! - the sealed file's bytes are exactly the ones `sealing/record.yaml`
+//!   describes (sha256): a value pasted in by hand or sealed elsewhere is caught
+//!   every time, whatever its ciphertext looks like,
+//! - the record's key is the current pinned key (clean), a previous key still in
+//!   the keyring (a note: reseal), or neither (an error).
+
+use std::path::Path;
+
+use crate::check::{Code, Finding};
+use crate::overlay::{sha256_hex, Env, Record, Workspace};
+use crate::source::pin::{demo_fingerprints, load_keyring, load_pin};
+
+/// What the gate found about one environment.
+#[derive(Debug, Clone, Default)]
+pub struct EnvGate {
+    /// Findings (provenance, pin, keyring, demo material).
+    pub findings: Vec<Finding>,
+    /// The certificate (PEM, shown path) of the key the record says sealed the
+    /// file, when the file matches its record and that key is in the keyring:
+    /// the key `check` compares values with.
+    pub sealing_cert: Option<(Vec<u8>, String)>,
+}
+
+fn finding(code: Code, file: String, message: String) -> Finding {
+    Finding {
+        code,
+        severity: code.severity(),
+        file,
+        line: 1,
+        column: 1,
+        message,
+        object: None,
+        key: None,
+    }
+}
+
+/// Whether empseal manages `env`'s sealing: it has a SealedSecret and any of
+/// its pin, keyring or record exists. Path-mode `check` gates such envs; `check
+/// --env` gates every env with a SealedSecret.
+pub fn is_managed(ws: &Workspace, env: &Env) -> bool {
+    let files = env.pin_files(ws);
+    env.is_sealed()
+        && (files.cert.exists()
+            || files.pin.exists()
+            || files.keyring_dir().exists()
+            || env.record.exists())
+}
+
+/// Runs the gate on `env` (nothing when it has no SealedSecret).
+pub fn check_env(ws: &Workspace, env: &Env) -> EnvGate {
+    let mut out = EnvGate::default();
+    let Some(sealed_path) = env.sealed_secret.as_deref() else {
+        return out;
+    };
+    let files = env.pin_files(ws);
+    let name = &env.name;
+    let cert_shown = ws.display(&files.cert);
+    let pin_shown = ws.display(&files.pin);
+    let refetch = format!("`empseal cert fetch --env {name} --accept-new`");
+
+    // The pin.
+    let pinned = match load_pin(&files) {
+        Ok(Some(p)) => {
+            if !files.pin.exists() {
+                out.findings.push(finding(
+                    Code::PinMissing,
+                    pin_shown.clone(),
+                    format!(
+                        "env {name}: {pin_shown} is missing, so {cert_shown} is not a pinned certificate (placed or replaced by hand?); restore {pin_shown} from git, or re-pin with {refetch}"
+                    ),
+                ));
+            }
+            Some(p)
+        }
+        Ok(None) => {
+            out.findings.push(finding(
+                Code::PinMissing,
+                cert_shown.clone(),
+                format!(
+                    "env {name} has no pinned certificate ({cert_shown} and {pin_shown} are missing), so its values cannot be checked; pin the controller's certificate with {refetch}"
+                ),
+            ));
+            None
+        }
+        Err(e) => {
+            out.findings.push(finding(
+                Code::PinMissing,
+                cert_shown.clone(),
+                format!("env {name}: {e}"),
+            ));
+            None
+        }
+    };
+    let keyring = match load_keyring(&files) {
+        Ok(k) => k,
+        Err(e) => {
+            out.findings.push(finding(
+                Code::PinMissing,
+                ws.display(&files.keyring_dir()),
+                format!("env {name}: {e}"),
+            ));
+            Vec::new()
+        }
+    };
+
+    // Demo material.
+    let demo = demo_fingerprints();
+    if let Some(p) = &pinned {
+        if demo.iter().any(|d| d == p.fingerprint()) {
+            out.findings.push(finding(
+                Code::DemoKey,
+                cert_shown.clone(),
+                format!(
+                    "env {name} is pinned to a demo certificate ({}) whose private key is published in testdata/keys: anyone can read what is sealed with it; pin the controller's certificate with {refetch} and reseal (`empseal seal --env {name} --all`)",
+                    p.fingerprint()
+                ),
+            ));
+        }
+    }
+    for k in &keyring {
+        if demo.iter().any(|d| d == &k.fingerprint) {
+            out.findings.push(finding(
+                Code::DemoKey,
+                ws.display(&k.path),
+                format!(
+                    "env {name}'s keyring holds a demo certificate ({}) whose private key is published in testdata/keys; reseal to the current key and retire it with `empseal cert retire --env {name} {}`",
+                    k.fingerprint, k.fingerprint
+                ),
+            ));
+        }
+    }
+
+    // The sealed file against its record.
+    let sealed_shown = ws.display(sealed_path);
+    let Ok(bytes) = std::fs::read(sealed_path) else {
+        // A missing sealed file breaks kustomize; `seal --env` creates it.
+        return out;
+    };
+    let record_shown = ws.display(&env.record);
+    let record = match std::fs::read(&env.record) {
+        Ok(b) => match Record::parse(&record_shown, &b) {
+            Ok(r) => r,
+            Err(e) => {
+                out.findings
+                    .push(finding(Code::NoSealRecord, record_shown, e.to_string()));
+                return out;
+            }
+        },
+        Err(_) => {
+            out.findings.push(finding(
+                Code::NoSealRecord,
+                sealed_shown.clone(),
+                format!(
+                    "env {name}: {sealed_shown} has no seal record ({record_shown} is missing), so nobody can tell which key sealed it; reseal with `empseal seal --env {name} --all`, or record the file as it is with `empseal adopt --env {name}`"
+                ),
+            ));
+            return out;
+        }
+    };
+    if record.sealed_sha256 != sha256_hex(&bytes) {
+        out.findings.push(finding(
+            Code::RecordMismatch,
+            sealed_shown.clone(),
+            format!(
+                "env {name}: {sealed_shown} is not the file {record_shown} describes (sha256 differs): values were pasted in by hand or sealed elsewhere, for a key nobody recorded; reseal with `empseal seal --env {name} --all`, or, if you know they were sealed with the pinned certificate, record them with `empseal adopt --env {name}`"
+            ),
+        ));
+        return out;
+    }
+    let Some(pinned) = pinned else {
+        return out;
+    };
+    if record.cert_fingerprint == pinned.fingerprint() {
+        out.sealing_cert = Some((pinned.pem.clone(), cert_shown));
+    } else if let Some(k) = keyring
+        .iter()
+        .find(|k| k.fingerprint == record.cert_fingerprint)
+    {
+        out.findings.push(finding(
+            Code::PreviousKey,
+            sealed_shown.clone(),
+            format!(
+                "env {name}: {sealed_shown} was sealed for the previous key {} (in the keyring: the controller still decrypts it); reseal to the current key {} with `empseal seal --env {name} --all`, then retire the old one with `empseal cert retire --env {name} {}`",
+                k.fingerprint,
+                pinned.fingerprint(),
+                k.fingerprint
+            ),
+        ));
+        out.sealing_cert = Some((k.pem.clone(), ws.display(&k.path)));
+    } else {
+        out.findings.push(finding(
+            Code::UnknownKey,
+            sealed_shown.clone(),
+            format!(
+                "env {name}: {record_shown} says {sealed_shown} was sealed for key {}, which is neither the pinned key {} nor in the keyring: the controller may not decrypt it; reseal with `empseal seal --env {name} --all`",
+                record.cert_fingerprint,
+                pinned.fingerprint()
+            ),
+        ));
+    }
+    out
+}
+
+/// The sealed envs of the workspace holding `path` whose overlay `path` is in
+/// or contains (for path-mode `check`); none when `path` is in no workspace.
+pub fn envs_for_path(path: &Path) -> Vec<(Workspace, Env)> {
+    let Ok(abs) = path.canonicalize() else {
+        return Vec::new();
+    };
+    let start = if abs.is_dir() {
+        abs.clone()
+    } else {
+        abs.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let Ok(ws) = Workspace::discover(&start) else {
+        return Vec::new();
+    };
+    let Ok(envs) = ws.envs() else {
+        return Vec::new();
+    };
+    envs.into_iter()
+        .filter(|e| {
+            let dir = e.dir.canonicalize().unwrap_or_else(|_| e.dir.clone());
+            dir.starts_with(&abs) || abs.starts_with(&dir)
+        })
+        .filter(|e| is_managed(&ws, e))
+        .map(|e| (ws.clone(), e))
+        .collect()
+}
+
+/// The keys of a committed example env file (`KEY=...` lines), empty when it is
+/// missing: the keys `envFrom.secretRef` consumers of the env's secret need.
+pub fn example_keys(env: &Env) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(&env.example_env_file) else {
+        return Vec::new();
+    };
+    let mut keys: Vec<String> = text
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_string()))
+        .filter(|k| !k.is_empty())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// A reference from a rendered object to a key of a secret.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KeyRef {
+    /// The secret's name.
+    pub secret: String,
+    /// The key.
+    pub key: String,
+    /// Who references it (`CronJob emp-cron`), and how.
+    pub by: String,
+}
+
+fn s(v: &serde_yaml::Value, k: &str) -> Option<String> {
+    v.get(k).and_then(|x| x.as_str()).map(str::to_string)
+}
+
+fn walk_refs(
+    v: &serde_yaml::Value,
+    by: &str,
+    example: &[String],
+    kind: &str,
+    out: &mut Vec<KeyRef>,
+) {
+    use serde_yaml::Value;
+    match v {
+        Value::Mapping(m) => {
+            if let Some(r) = m.get("secretKeyRef") {
+                let optional = r.get("optional").and_then(Value::as_bool) == Some(true);
+                if let (Some(n), Some(k), false) = (s(r, "name"), s(r, "key"), optional) {
+                    out.push(KeyRef {
+                        secret: n,
+                        key: k,
+                        by: format!("{by} (secretKeyRef)"),
+                    });
+                }
+            }
+            if let Some(r) = m.get("secretRef") {
+                let optional = r.get("optional").and_then(Value::as_bool) == Some(true);
+                if let (Some(n), false) = (s(r, "name"), optional) {
+                    for k in example {
+                        out.push(KeyRef {
+                            secret: n.clone(),
+                            key: k.clone(),
+                            by: format!("{by} (envFrom.secretRef; the example env file's keys)"),
+                        });
+                    }
+                }
+            }
+            if let Some(sec) = m.get("secret") {
+                if let (Some(n), Some(items)) = (
+                    s(sec, "secretName"),
+                    sec.get("items").and_then(Value::as_sequence),
+                ) {
+                    let optional = sec.get("optional").and_then(Value::as_bool) == Some(true);
+                    for it in items {
+                        if let (Some(k), false) = (s(it, "key"), optional) {
+                            out.push(KeyRef {
+                                secret: n.clone(),
+                                key: k,
+                                by: format!("{by} (volume items)"),
+                            });
+                        }
+                    }
+                }
+            }
+            if kind == "TriggerAuthentication" || kind == "ClusterTriggerAuthentication" {
+                if let Some(items) = m.get("secretTargetRef").and_then(Value::as_sequence) {
+                    for it in items {
+                        if let (Some(n), Some(k)) = (s(it, "name"), s(it, "key")) {
+                            out.push(KeyRef {
+                                secret: n,
+                                key: k,
+                                by: format!("{by} (secretTargetRef)"),
+                            });
+                        }
+                    }
+                }
+            }
+            for (_, x) in m {
+                walk_refs(x, by, example, kind, out);
+            }
+        }
+        Value::Sequence(items) => {
+            for x in items {
+                walk_refs(x, by, example, kind, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Keys referenced by rendered workloads (`secretKeyRef`, `envFrom.secretRef`
+/// with `example` as its required set, KEDA `secretTargetRef`, secret volumes'
+/// `items`) that the SealedSecret of the same name does not provide, as
+/// `(secret, key, referenced by)`. References to secrets no rendered
+/// SealedSecret provides are not judged (they come from elsewhere).
+pub fn missing_in_render(rendered: &[u8], example: &[String]) -> Vec<KeyRef> {
+    let (provided, refs) = scan_render(rendered, example);
+    let mut missing: Vec<KeyRef> = refs
+        .into_iter()
+        .filter(|r| provided.get(&r.secret).is_some_and(|k| !k.contains(&r.key)))
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
+/// Every key reference of the rendered workloads (see [`missing_in_render`]).
+pub fn referenced_keys(rendered: &[u8], example: &[String]) -> Vec<KeyRef> {
+    scan_render(rendered, example).1
+}
+
+type Provided = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+fn scan_render(rendered: &[u8], example: &[String]) -> (Provided, Vec<KeyRef>) {
+    use serde::Deserialize as _;
+    use std::collections::BTreeSet;
+    let mut provided = Provided::new();
+    let mut refs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_slice(rendered) {
+        let Ok(v) = serde_yaml::Value::deserialize(doc) else {
+            continue;
+        };
+        let kind = s(&v, "kind").unwrap_or_default();
+        let name = v
+            .get("metadata")
+            .and_then(|m| s(m, "name"))
+            .unwrap_or_default();
+        if kind == "SealedSecret" {
+            let spec = v.get("spec");
+            let mut keys = BTreeSet::new();
+            for field in [
+                spec.and_then(|x| x.get("encryptedData")),
+                spec.and_then(|x| x.get("template"))
+                    .and_then(|t| t.get("data")),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if let Some(m) = field.as_mapping() {
+                    keys.extend(m.keys().filter_map(|k| k.as_str().map(str::to_string)));
+                }
+            }
+            let tname = spec
+                .and_then(|x| x.get("template"))
+                .and_then(|t| t.get("metadata"))
+                .and_then(|m| s(m, "name"))
+                .unwrap_or_else(|| name.clone());
+            provided.entry(tname).or_default().extend(keys);
+            continue;
+        }
+        walk_refs(&v, &format!("{kind} {name}"), example, &kind, &mut refs);
+    }
+    (provided, refs)
+}
+
+/// [`missing_in_render`] for `env`'s rendered overlay, as ES707 findings at
+/// `origin`.
+pub fn missing_keys(_ws: &Workspace, env: &Env, rendered: &[u8], origin: &str) -> Vec<Finding> {
+    let example = example_keys(env);
+    missing_in_render(rendered, &example)
+        .into_iter()
+        .map(|r| {
+            finding(
+                Code::MissingKey,
+                origin.to_string(),
+                format!(
+                    "env {}: {} needs key {} of secret {}, which its SealedSecret does not hold: the pod will not start; add {} to the env file and reseal (`empseal seal --env {}`), or remove the reference",
+                    env.name, r.by, r.key, r.secret, r.key, env.name
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The canonical overlay directories of the sealed envs ([`Workspace::is_sealed_env`])
+/// of the workspace holding `path` (none outside a workspace).
+pub fn sealed_dirs_for_path(path: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(abs) = path.canonicalize() else {
+        return Vec::new();
+    };
+    let start = if abs.is_dir() {
+        abs
+    } else {
+        abs.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let Ok(ws) = Workspace::discover(&start) else {
+        return Vec::new();
+    };
+    let Ok(envs) = ws.envs() else {
+        return Vec::new();
+    };
+    envs.iter()
+        .filter(|e| ws.is_sealed_env(e))
+        .filter_map(|e| e.dir.canonicalize().ok())
+        .collect()
+}
