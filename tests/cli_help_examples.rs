@@ -1,10 +1,9 @@
 //! Every subcommand's `--help` ends with real examples, and every example runs:
 //! the examples are taken from the real binary's help output and executed, in
 //! the order the help lists them, in a temporary checkout of the stack (the
-//! lifecycle fixture with the demo certificates pinned and three commits). Those
-//! marked `(needs a cluster)` run against the fake (real-TLS) API server and
-//! controller of tests/source/, serving paper's demo key as the controller's, and
-//! must succeed too; against an API server that refuses connections they fail as
+//! lifecycle fixture, paper pinned to the fake controller's key and sealed, with
+//! commits). Those marked `(needs a cluster)` run against the fake (real-TLS)
+//! API server and controller of tests/source/ and must succeed too; against an API server that refuses connections they fail as
 //! the README's "cluster unreachable" (6), so they really use the cluster.
 
 mod lifecycle_support;
@@ -13,7 +12,7 @@ mod support;
 
 use std::process::Command;
 
-use lifecycle_support::{all_output, bin, project, Repo};
+use lifecycle_support::{all_output, bin, openssl_fingerprint, project, Repo};
 
 /// `empseal ARGS --help`'s text.
 fn help(args: &[&str]) -> String {
@@ -79,36 +78,55 @@ fn examples(text: &str) -> Vec<(bool, Vec<String>)> {
 #[test]
 fn every_subcommand_help_ends_with_examples_that_run() {
     let mut repo = Repo::new();
-    // Files the examples name.
-    std::fs::copy(
-        project().join("testdata/keys/demo-paper.key"),
-        repo.path("sealed-secrets-key.pem"),
-    )
-    .unwrap();
-    repo.write("api-key.txt", b"example-api-key");
-    repo.write(
-        ".git/info/exclude",
-        b"sealed-secrets-key.pem\napi-key.txt\n",
-    );
-    repo.commit("Alice", "initial stack");
-    repo.ok(&["seal", "--env", "paper"]);
-    repo.commit("Alice", "seal paper");
-    repo.ok(&["seal", "--env", "paper", "--all"]);
-    repo.commit("Bob", "reseal paper");
-    // The controller of the fake API server holds paper's demo key.
-    let paper_cert = project().join("testdata/keys/demo-paper.crt");
-    let paper_key = project().join("testdata/keys/demo-paper.key");
-    let fake = support::Fake::apiserver(&[
-        "--cert-pem",
-        paper_cert.to_str().unwrap(),
-        "--key",
-        paper_key.to_str().unwrap(),
-    ]);
+    // The fake API server's controller holds a real (non-demo) key; paper is
+    // pinned to it and sealed from values that are not the committed example's,
+    // as in a real checkout.
+    let fake = support::Fake::apiserver(&[]);
     let kubeconfig = support::fake_kubeconfig(
         &repo.path(".git"),
         &fake,
         &support::User::Token(support::TOKEN),
     );
+    // Files the examples name.
+    std::fs::copy(
+        &support::pki().controller1.key,
+        repo.path("sealed-secrets-key.pem"),
+    )
+    .unwrap();
+    repo.write("api-key.txt", b"example-api-key");
+    repo.write(
+        "k8s/overlays/paper/paper-secrets.env",
+        b"POSTGRES_PASSWORD=help-examples-pg-1\nREDIS_PASSWORD=help-examples-redis-2\nAPI_KEY=help-examples-api-3\n",
+    );
+    repo.write(
+        ".git/info/exclude",
+        b"sealed-secrets-key.pem\napi-key.txt\n",
+    );
+    repo.commit("Alice", "initial stack");
+    let out = Command::new(bin())
+        .current_dir(repo.root())
+        .args(["cert", "fetch", "--env", "paper", "--accept-new"])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("HOME", repo.root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    repo.ok(&["seal", "--env", "paper", "--all"]);
+    // Two previous keys in paper's keyring, for `cert retire`'s examples.
+    let keyring = repo.path("k8s/overlays/paper/sealing/keyring");
+    std::fs::create_dir_all(&keyring).unwrap();
+    for env in ["prod", "dev"] {
+        let cert = project().join(format!("testdata/keys/demo-{env}.crt"));
+        let fp = openssl_fingerprint(&cert);
+        std::fs::copy(
+            &cert,
+            keyring.join(empseal::source::pin::keyring_file_name(&fp)),
+        )
+        .unwrap();
+    }
+    repo.commit("Alice", "pin and seal paper");
+    repo.ok(&["rotate", "--env", "paper", "--key", "API_KEY", "--generate"]);
+    repo.commit("Bob", "rotate paper's API_KEY");
     // And an API server that refuses connections.
     let unreachable = support::write_kubeconfig(
         &repo.path(".git"),

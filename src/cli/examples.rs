@@ -102,3 +102,15 @@ Examples:
   # empseal.1 and one page per command, then: man -l man/empseal-seal.1
   empseal man --out-dir man
   empseal man --out-dir share/man/man1";
+
+pub const ADOPT: &str = "\
+Examples:
+  # paper's sealed file was sealed elsewhere with its pinned certificate: record it
+  empseal adopt --env paper
+  empseal adopt --env paper --root .";
+
+pub const CERT_RETIRE: &str = "\
+Examples:
+  # the controller no longer holds these previous keys of paper's
+  empseal cert retire --env paper SHA256:dWjtZ1lRISgUeyFvzomcH8ybYf7olanAy9oS59YBau0
+  empseal cert retire --env paper --root . SHA256:RVdh8IiFMAqDXrqOC0gl8FPXpw+GKWy8Gk06QSbQX1Q";

@@ -57,6 +57,7 @@ pub enum Command {
     #[command(after_help = examples::ROLLBACK)]
     Rollback(lifecycle::RollbackArgs),
     /// Record an env's sealed file as sealed with its pinned certificate (values sealed elsewhere).
+    #[command(after_help = examples::ADOPT)]
     Adopt(lifecycle::AdoptArgs),
     /// Lint SealedSecrets for CI: placeholders, wrong key, inconsistent metadata, plaintext.
     #[command(after_help = examples::CHECK)]
@@ -85,6 +86,7 @@ pub enum CertCommand {
     #[command(after_help = examples::CERT_FETCH)]
     Fetch(Box<controller::CertFetchArgs>),
     /// Remove a previous key from an env's keyring (the controller no longer holds it).
+    #[command(after_help = examples::CERT_RETIRE)]
     Retire(lifecycle::CertRetireArgs),
 }
 
