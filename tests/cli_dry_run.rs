@@ -91,7 +91,14 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
     let (repo, values) = edited_repo();
     let fp = openssl_fingerprint(&repo.path(PAPER_CERT));
     let before = snapshot(repo.root());
-    let out = repo.ok(&["seal", "--env", "paper", "--dry-run"]);
+    let out = repo.ok(&[
+        "seal",
+        "--env",
+        "paper",
+        "--allow-missing",
+        "REDIS_PASSWORD",
+        "--dry-run",
+    ]);
     assert_same(&before, &snapshot(repo.root()), "seal --env --dry-run");
     assert_no_values(&out, &values);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -107,8 +114,26 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
     ] {
         assert!(stdout.contains(&line), "missing {line:?} in\n{stdout}");
     }
+    // The real command's refusals hold in a dry run too (here: a key workloads
+    // reference is missing), and it still writes nothing.
+    let out = repo.run(&["seal", "--env", "paper", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no REDIS_PASSWORD"));
+    assert_same(
+        &before,
+        &snapshot(repo.root()),
+        "refused seal --env --dry-run",
+    );
     // -v says which certificate and kustomize, still without values or writes.
-    let out = repo.ok(&["-v", "seal", "--env", "paper", "--dry-run"]);
+    let out = repo.ok(&[
+        "-v",
+        "seal",
+        "--env",
+        "paper",
+        "--allow-missing",
+        "REDIS_PASSWORD",
+        "--dry-run",
+    ]);
     assert_same(&before, &snapshot(repo.root()), "seal -v --dry-run");
     assert_no_values(&out, &values);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -118,7 +143,13 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
     );
     assert!(err.contains("overlays are built with `"), "{err}");
     // The real run does what the dry run said.
-    let out = repo.ok(&["seal", "--env", "paper"]);
+    let out = repo.ok(&[
+        "seal",
+        "--env",
+        "paper",
+        "--allow-missing",
+        "REDIS_PASSWORD",
+    ]);
     assert_no_values(&out, &values);
     assert_ne!(before, snapshot(repo.root()));
     let sealed = read_sealed(&repo.read("k8s/overlays/paper/sealedsecret.yaml"));
@@ -127,7 +158,14 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
         ["API_KEY", "NEW_TOKEN", "POSTGRES_PASSWORD"]
     );
     // Nothing left to do: the dry run says no file would change.
-    let out = repo.ok(&["seal", "--env", "paper", "--dry-run"]);
+    let out = repo.ok(&[
+        "seal",
+        "--env",
+        "paper",
+        "--allow-missing",
+        "REDIS_PASSWORD",
+        "--dry-run",
+    ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("none would change"));
 }
 
@@ -215,12 +253,31 @@ fn seal_takes_root_like_the_other_env_commands() {
     let root = repo.root().to_str().unwrap().to_string();
     let out = empseal(
         elsewhere.path(),
-        &["seal", "--env", "paper", "--root", &root, "--dry-run"],
+        &[
+            "seal",
+            "--env",
+            "paper",
+            "--allow-missing",
+            "REDIS_PASSWORD",
+            "--root",
+            &root,
+            "--dry-run",
+        ],
     );
     assert!(out.status.success(), "{}", all_output(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("added:    NEW_TOKEN"));
     // Without --root, from elsewhere: no repository.
-    let out = empseal(elsewhere.path(), &["seal", "--env", "paper", "--dry-run"]);
+    let out = empseal(
+        elsewhere.path(),
+        &[
+            "seal",
+            "--env",
+            "paper",
+            "--allow-missing",
+            "REDIS_PASSWORD",
+            "--dry-run",
+        ],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", all_output(&out));
 }
 
@@ -273,7 +330,14 @@ fn kubeseal_variables_that_the_overlay_decides_are_ignored_with_env_but_flags_ar
     let before = snapshot(repo.root());
     let out = std::process::Command::new(bin())
         .current_dir(repo.root())
-        .args(["seal", "--env", "paper", "--dry-run"])
+        .args([
+            "seal",
+            "--env",
+            "paper",
+            "--allow-missing",
+            "REDIS_PASSWORD",
+            "--dry-run",
+        ])
         .env("SEALED_SECRETS_SCOPE", "cluster-wide")
         .env("SEALED_SECRETS_NAME", "other")
         .env_remove("SEALED_SECRETS_CERT")
