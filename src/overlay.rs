@@ -607,6 +607,17 @@ impl Kustomize {
     /// have no source file and are left out. Used to point findings in the render
     /// at the repository file that produced them.
     pub fn origins(&self, dir: &Path, shown: &str) -> Result<Vec<RenderedOrigin>> {
+        Ok(self.build_with_origins(dir, shown)?.1)
+    }
+
+    /// [`Kustomize::build`] with each object's `config.kubernetes.io/origin`
+    /// annotation kept in the bytes, and the origins read from it (see
+    /// [`Kustomize::origins`]).
+    pub fn build_with_origins(
+        &self,
+        dir: &Path,
+        shown: &str,
+    ) -> Result<(Vec<u8>, Vec<RenderedOrigin>)> {
         let wrapper = tempfile::tempdir().map_err(|e| {
             Error::Overlay(format!("{shown}: cannot create a temporary directory: {e}"))
         })?;
@@ -647,7 +658,7 @@ impl Kustomize {
                 file: lexical(&wrapper_dir.join(path)),
             });
         }
-        Ok(out)
+        Ok((rendered, out))
     }
 
     /// `kustomize build` or `kubectl kustomize`, for messages.

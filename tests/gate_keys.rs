@@ -621,3 +621,49 @@ fn github_annotations_point_at_the_file_kustomize_read_the_object_from() {
         .collect();
     assert!(uris.contains(&"k8s/base/leaked.yaml"), "{uris:?}");
 }
+
+/// Path mode and `--env` agree: what only kustomize's render shows (here a
+/// secretGenerator's plaintext Secret in prod) is reported by `check` on the repo's
+/// files too, at the overlay's kustomization.yaml; a finding the files already
+/// show (the committed placeholders) is not repeated from the render.
+#[test]
+fn path_mode_reports_what_only_the_render_shows() {
+    let repo = stack();
+    let runs: [&[&str]; 2] = [
+        &["--no-ignore-file", "k8s/overlays/prod"],
+        &["--no-ignore-file", "."],
+    ];
+    let mut placeholders = Vec::new();
+    for args in runs {
+        let before = check(&repo, args);
+        assert!(
+            !stdout(&before).contains("emp-extra"),
+            "{}",
+            stdout(&before)
+        );
+        placeholders.push(count(&before, "ES101"));
+    }
+    assert!(placeholders[0] > 0, "the committed placeholders are found");
+    let k = String::from_utf8(repo.read("k8s/overlays/prod/kustomization.yaml")).unwrap();
+    let k = format!(
+        "{k}\nsecretGenerator:\n  - name: emp-extra\n    literals:\n      - TOKEN=not-a-real-token-7f3a\n"
+    );
+    repo.write("k8s/overlays/prod/kustomization.yaml", k.as_bytes());
+    for (args, placeholders) in runs.into_iter().zip(placeholders) {
+        let o = check(&repo, args);
+        let out = stdout(&o);
+        assert_eq!(code(&o), 1, "{out}");
+        let line = out
+            .lines()
+            .find(|l| l.contains("emp-extra"))
+            .unwrap_or_else(|| panic!("{args:?}: the generated Secret is not reported: {out}"));
+        assert!(
+            line.trim_start_matches("./")
+                .starts_with("k8s/overlays/prod/kustomization.yaml:1:1:"),
+            "{line}"
+        );
+        assert!(line.contains("only in the render"), "{line}");
+        assert!(!out.contains("not-a-real-token-7f3a"), "{out}");
+        assert_eq!(count(&o, "ES101"), placeholders, "{out}");
+    }
+}

@@ -197,6 +197,9 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     // Path mode gates the empseal-managed sealed envs the paths are in or contain,
     // and classifies files by the workspace's sealed envs, not directory names.
     let mut seen: Vec<std::path::PathBuf> = Vec::new();
+    // What only kustomize's render shows (patches, generators) is checked after
+    // the files.
+    let mut renders: Vec<Render> = Vec::new();
     for p in &paths {
         for d in empseal::gate::sealed_dirs_for_path(p) {
             if !opts.sealed_dirs.contains(&d) {
@@ -212,12 +215,29 @@ pub fn check(a: CheckArgs) -> Result<i32> {
             // What only the render shows (ES707): the overlay is rendered too,
             // findings placed at its kustomization.yaml.
             let shown = ws.display(&env.dir);
-            match ws.kustomize().and_then(|k| k.build(&env.dir, &shown)) {
-                Ok(rendered) => {
+            match ws
+                .kustomize()
+                .and_then(|k| k.build_with_origins(&env.dir, &shown))
+            {
+                Ok((rendered, origins)) => {
                     let at = ws.display(&env.dir.join("kustomization.yaml"));
                     found.extend(
                         empseal::gate::missing_keys(&ws, &env, &rendered, &at),
                     );
+                    let origins = origins
+                        .into_iter()
+                        .map(|o| {
+                            let shown = ws.display(&o.file);
+                            (o, shown)
+                        })
+                        .collect();
+                    renders.push(Render {
+                        origin: format!("kustomize {shown}"),
+                        kustomization: at,
+                        bytes: rendered,
+                        sealed: ws.is_sealed_env(&env),
+                        origins,
+                    });
                 }
                 Err(e) => super::out::note!(
                     "empseal: note: {shown} could not be rendered, so keys its workloads reference were not checked (run `empseal check --env {}`): {e}",
@@ -251,6 +271,9 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     bar.finish_and_clear();
     let mut report = report?;
     report.findings.extend(gated);
+    report
+        .findings
+        .extend(render_only_findings(renders, &opts, &report.findings)?);
     report.findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
     });
@@ -384,4 +407,92 @@ fn kind_line(file: &std::path::Path, kind: &str, rendered_name: Option<&str>) ->
         }
     }
     first.unwrap_or(1)
+}
+
+/// An overlay rendered in path mode.
+struct Render {
+    /// The findings' file name for the render (`kustomize k8s/overlays/ENV`).
+    origin: String,
+    /// The overlay's kustomization.yaml as shown.
+    kustomization: String,
+    /// The render, origin annotations included.
+    bytes: Vec<u8>,
+    /// Whether the env is sealed (plaintext Secrets are errors).
+    sealed: bool,
+    /// Each object's source file, as shown.
+    origins: Vec<(empseal::overlay::RenderedOrigin, String)>,
+}
+
+/// Path mode and `--env` agree: the overlays the walked paths belong to are checked
+/// as kustomize renders them too, and what only the render shows (an inline patch
+/// writing a placeholder, a secretGenerator's plaintext Secret in a sealed env) is
+/// reported at the file kustomize read the object from (its `kind:` line), or at
+/// the overlay's kustomization.yaml for generated objects, the rendered position in
+/// the message. A rendered finding that a walked file already reports (same code,
+/// key and object; overlays may add a suffix to the name), or whose source file
+/// `--exclude`/.empsealignore leaves out, is not repeated.
+fn render_only_findings(
+    renders: Vec<Render>,
+    opts: &CheckOptions,
+    found: &[check::Finding],
+) -> Result<Vec<check::Finding>> {
+    let same_object = |a: &Option<check::ObjectRef>, b: &Option<check::ObjectRef>| match (a, b) {
+        (Some(a), Some(b)) => {
+            a.kind == b.kind
+                && a.namespace == b.namespace
+                && match (&a.name, &b.name) {
+                    (Some(x), Some(y)) => x.starts_with(y.as_str()) || y.starts_with(x.as_str()),
+                    (x, y) => x == y,
+                }
+        }
+        (None, None) => true,
+        _ => false,
+    };
+    let mut out = Vec::new();
+    for r in renders {
+        let mut o = opts.clone();
+        o.sealed_only = o.sealed_only || r.sealed;
+        let rendered = check::check_inputs(
+            vec![Input::Bytes {
+                origin: r.origin.clone(),
+                bytes: r.bytes,
+            }],
+            &o,
+        )?;
+        for mut f in rendered.findings {
+            let known = found
+                .iter()
+                .chain(out.iter())
+                .any(|g| g.code == f.code && g.key == f.key && same_object(&g.object, &f.object));
+            if known {
+                continue;
+            }
+            let source = f.object.as_ref().and_then(|obj| {
+                r.origins.iter().find(|(o, _)| {
+                    o.kind == obj.kind && o.name == obj.name && o.namespace == obj.namespace
+                })
+            });
+            let (file, line) = match source {
+                Some((o, shown)) => {
+                    if check::is_excluded(&o.file, opts)? {
+                        continue;
+                    }
+                    (
+                        shown.clone(),
+                        kind_line(&o.file, &o.kind, o.name.as_deref()),
+                    )
+                }
+                None => (r.kustomization.clone(), 1),
+            };
+            f.message = format!(
+                "{} (only in the render: {}:{}:{}; `empseal check --env` shows it in place)",
+                f.message, r.origin, f.line, f.column
+            );
+            f.file = file;
+            f.line = line;
+            f.column = 1;
+            out.push(f);
+        }
+    }
+    Ok(out)
 }
