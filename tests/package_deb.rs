@@ -157,6 +157,63 @@ fn deb_builds_installs_and_runs() {
         .unwrap();
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
 
+    // The README's seal example with the installed binary (no kubectl, no git on
+    // PATH), then check against the same certificate, then unseal with its key.
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/keys");
+    std::fs::copy(keys.join("demo-paper.crt"), work.join("cert.pem")).unwrap();
+    std::fs::write(
+        work.join("paper-secrets.env"),
+        "API_KEY=pkg-canary-3e1f\nREDIS_PASSWORD=pkg-canary-9b2c\n",
+    )
+    .unwrap();
+    let sealed = Command::new(&installed)
+        .args([
+            "seal",
+            "--from-env-file",
+            "paper-secrets.env",
+            "--name",
+            "emp-secrets-paper",
+            "-n",
+            "emp-system-paper",
+            "--cert",
+            "cert.pem",
+            "-w",
+            "k8s/sealedsecret.yaml",
+        ])
+        .current_dir(&work)
+        .env("PATH", &bin_dir)
+        .env_remove("SEALED_SECRETS_CERT")
+        .output()
+        .unwrap();
+    assert_eq!(
+        sealed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sealed.stderr)
+    );
+    let checked = Command::new(&installed)
+        .args(["check", "--cert", "cert.pem", "k8s"])
+        .current_dir(&work)
+        .env("PATH", &bin_dir)
+        .env_remove("SEALED_SECRETS_CERT")
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked));
+    let unsealed = text(&run(Command::new(&installed)
+        .arg("unseal")
+        .arg("--private-key")
+        .arg(keys.join("demo-paper.key"))
+        .args(["-f", "k8s/sealedsecret.yaml", "-o", "json"])
+        .current_dir(&work)
+        .env("PATH", &bin_dir)));
+    let secret: serde_json::Value = serde_json::from_str(&unsealed).unwrap();
+    assert_eq!(secret["metadata"]["name"], "emp-secrets-paper");
+    assert_eq!(
+        secret["data"]["API_KEY"],
+        base64_of("pkg-canary-3e1f"),
+        "{unsealed}"
+    );
+
     // man finds the installed pages by name.
     let man = text(&run(Command::new("man")
         .arg("-M")
@@ -182,4 +239,10 @@ printf '%s\n' "${COMPREPLY[@]}""#,
         .arg(&completion)
         .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))));
     assert_eq!(out, "seal\n");
+}
+
+/// Standard base64 of `s` (what a Secret's `data` holds).
+fn base64_of(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
 }
