@@ -212,18 +212,7 @@ pub fn check_env(ws: &Workspace, env: &Env) -> EnvGate {
 /// The sealed envs of the workspace holding `path` whose overlay `path` is in
 /// or contains (for path-mode `check`); none when `path` is in no workspace.
 pub fn envs_for_path(path: &Path) -> Vec<(Workspace, Env)> {
-    let Ok(abs) = path.canonicalize() else {
-        return Vec::new();
-    };
-    let start = if abs.is_dir() {
-        abs.clone()
-    } else {
-        abs.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    let Ok(ws) = Workspace::discover(&start) else {
-        return Vec::new();
-    };
-    let Ok(envs) = ws.envs() else {
+    let Some((abs, ws, envs)) = workspace_around(path) else {
         return Vec::new();
     };
     envs.into_iter()
@@ -431,22 +420,26 @@ pub fn missing_keys(_ws: &Workspace, env: &Env, rendered: &[u8], origin: &str) -
 /// The canonical overlay directories of the sealed envs ([`Workspace::is_sealed_env`])
 /// of the workspace holding `path` (none outside a workspace).
 pub fn sealed_dirs_for_path(path: &Path) -> Vec<std::path::PathBuf> {
-    let Ok(abs) = path.canonicalize() else {
-        return Vec::new();
-    };
-    let start = if abs.is_dir() {
-        abs
-    } else {
-        abs.parent().map(Path::to_path_buf).unwrap_or_default()
-    };
-    let Ok(ws) = Workspace::discover(&start) else {
-        return Vec::new();
-    };
-    let Ok(envs) = ws.envs() else {
+    let Some((_, ws, envs)) = workspace_around(path) else {
         return Vec::new();
     };
     envs.iter()
         .filter(|e| ws.is_sealed_env(e))
         .filter_map(|e| e.dir.canonicalize().ok())
         .collect()
+}
+
+/// `path` made canonical, the workspace holding it (found from the path's directory)
+/// and that workspace's envs; `None` when the path does not exist or is in no
+/// workspace.
+fn workspace_around(path: &Path) -> Option<(std::path::PathBuf, Workspace, Vec<Env>)> {
+    let abs = path.canonicalize().ok()?;
+    let start = if abs.is_dir() {
+        abs.clone()
+    } else {
+        abs.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let ws = Workspace::discover(&start).ok()?;
+    let envs = ws.envs().ok()?;
+    Some((abs, ws, envs))
 }

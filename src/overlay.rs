@@ -1442,16 +1442,7 @@ pub fn adopt(ws: &Workspace, env_name: &str, now: i64) -> Result<Record> {
     let target = resolve_target(ws, &env, Some(&current.object))?;
     let record = Record {
         env: env.name.clone(),
-        sealed_secret: path
-            .strip_prefix(
-                env.record
-                    .parent()
-                    .and_then(Path::parent)
-                    .unwrap_or(&env.dir),
-            )
-            .unwrap_or(&path)
-            .display()
-            .to_string(),
+        sealed_secret: record_sealed_path(&env, &path),
         cert_fingerprint: pinned.fingerprint().to_string(),
         sealed_for: target,
         sealed_at: format_utc(now),
@@ -1802,16 +1793,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     let keys: Vec<String> = object.encrypted_data.keys().cloned().collect();
     let record = Record {
         env: env.name.clone(),
-        sealed_secret: path
-            .strip_prefix(
-                env.record
-                    .parent()
-                    .and_then(Path::parent)
-                    .unwrap_or(&env.dir),
-            )
-            .unwrap_or(&path)
-            .display()
-            .to_string(),
+        sealed_secret: record_sealed_path(&env, &path),
         cert_fingerprint: pinned.fingerprint().to_string(),
         sealed_for: target.clone(),
         sealed_at: format_utc(now),
@@ -2930,4 +2912,18 @@ fn relative_path(from: &Path, to: &Path) -> PathBuf {
         rel.push(c);
     }
     rel
+}
+
+/// How a record names its sealed file: relative to the directory that holds the
+/// record's `sealing/` directory (the overlay, by default), else as given.
+fn record_sealed_path(env: &Env, path: &Path) -> String {
+    path.strip_prefix(
+        env.record
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(&env.dir),
+    )
+    .unwrap_or(path)
+    .display()
+    .to_string()
 }
