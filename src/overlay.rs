@@ -1793,7 +1793,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     let keys: Vec<String> = object.encrypted_data.keys().cloned().collect();
     let record = Record {
         env: env.name.clone(),
-        sealed_secret: record_sealed_path(&env, &path),
+        sealed_secret: record_sealed_path(env, &path),
         cert_fingerprint: pinned.fingerprint().to_string(),
         sealed_for: target.clone(),
         sealed_at: format_utc(now),
