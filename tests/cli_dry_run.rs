@@ -7,35 +7,10 @@
 
 mod lifecycle_support;
 
-use std::path::Path;
-
 use lifecycle_support::*;
 
 const PAPER_ENV: &str = "k8s/overlays/paper/paper-secrets.env";
 const PAPER_CERT: &str = "k8s/overlays/paper/sealing/cert.pem";
-
-/// Every file under `dir` with its mode and bytes, and every directory with its mode.
-fn snapshot(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let rel = p.strip_prefix(dir).unwrap().display().to_string();
-            if m.is_dir() {
-                out.push((rel + "/", m.permissions().mode(), Vec::new()));
-                stack.push(p);
-            } else {
-                out.push((rel, m.permissions().mode(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 fn assert_same(before: &[(String, u32, Vec<u8>)], after: &[(String, u32, Vec<u8>)], what: &str) {
     if before != after {
@@ -90,7 +65,7 @@ fn edited_repo() -> (Repo, Vec<String>) {
 fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
     let (repo, values) = edited_repo();
     let fp = openssl_fingerprint(&repo.path(PAPER_CERT));
-    let before = snapshot(repo.root());
+    let before = tree_snapshot(repo.root());
     let out = repo.ok(&[
         "seal",
         "--env",
@@ -99,7 +74,7 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
         "REDIS_PASSWORD",
         "--dry-run",
     ]);
-    assert_same(&before, &snapshot(repo.root()), "seal --env --dry-run");
+    assert_same(&before, &tree_snapshot(repo.root()), "seal --env --dry-run");
     assert_no_values(&out, &values);
     let stdout = String::from_utf8_lossy(&out.stdout);
     for line in [
@@ -121,7 +96,7 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no REDIS_PASSWORD"));
     assert_same(
         &before,
-        &snapshot(repo.root()),
+        &tree_snapshot(repo.root()),
         "refused seal --env --dry-run",
     );
     // -v says which certificate and kustomize, still without values or writes.
@@ -134,7 +109,7 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
         "REDIS_PASSWORD",
         "--dry-run",
     ]);
-    assert_same(&before, &snapshot(repo.root()), "seal -v --dry-run");
+    assert_same(&before, &tree_snapshot(repo.root()), "seal -v --dry-run");
     assert_no_values(&out, &values);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -151,7 +126,7 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
         "REDIS_PASSWORD",
     ]);
     assert_no_values(&out, &values);
-    assert_ne!(before, snapshot(repo.root()));
+    assert_ne!(before, tree_snapshot(repo.root()));
     let sealed = read_sealed(&repo.read("k8s/overlays/paper/sealedsecret.yaml"));
     assert_eq!(
         sealed.encrypted_data.keys().cloned().collect::<Vec<_>>(),
@@ -172,7 +147,7 @@ fn seal_env_dry_run_lists_keys_files_and_certificate_and_writes_nothing() {
 #[test]
 fn rotate_render_and_rollback_dry_runs_write_nothing() {
     let (repo, values) = edited_repo();
-    let before = snapshot(repo.root());
+    let before = tree_snapshot(repo.root());
 
     let out = repo.ok(&[
         "rotate",
@@ -183,7 +158,7 @@ fn rotate_render_and_rollback_dry_runs_write_nothing() {
         "--generate",
         "--dry-run",
     ]);
-    assert_same(&before, &snapshot(repo.root()), "rotate --dry-run");
+    assert_same(&before, &tree_snapshot(repo.root()), "rotate --dry-run");
     assert_no_values(&out, &values);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -211,7 +186,7 @@ fn rotate_render_and_rollback_dry_runs_write_nothing() {
         "rendered",
         "--dry-run",
     ]);
-    assert_same(&before, &snapshot(repo.root()), "render --dry-run");
+    assert_same(&before, &tree_snapshot(repo.root()), "render --dry-run");
     assert!(!repo.path("rendered").exists());
     let stdout = String::from_utf8_lossy(&out.stdout);
     for env in ["dev", "paper", "prod"] {
@@ -226,14 +201,14 @@ fn rotate_render_and_rollback_dry_runs_write_nothing() {
     }
 
     let out = repo.ok(&["rollback", "--env", "paper", "--to", "HEAD~1", "--dry-run"]);
-    assert_same(&before, &snapshot(repo.root()), "rollback --dry-run");
+    assert_same(&before, &tree_snapshot(repo.root()), "rollback --dry-run");
     assert_no_values(&out, &values);
     assert!(String::from_utf8_lossy(&out.stdout).contains("(dry run: nothing written)"));
 
     // Without --dry-run each of them writes.
     repo.ok(&["render", "--all", "--demo", "--out-dir", "rendered"]);
     assert!(repo.path("rendered/paper.yaml").is_file());
-    let mid = snapshot(repo.root());
+    let mid = tree_snapshot(repo.root());
     let out = repo.ok(&[
         "rotate",
         "--env",
@@ -243,7 +218,7 @@ fn rotate_render_and_rollback_dry_runs_write_nothing() {
         "--generate",
     ]);
     assert_no_values(&out, &values);
-    assert_ne!(mid, snapshot(repo.root()));
+    assert_ne!(mid, tree_snapshot(repo.root()));
 }
 
 #[test]
@@ -327,7 +302,7 @@ fn unknown_environments_and_config_keys_are_named_with_a_suggestion() {
 #[test]
 fn kubeseal_variables_that_the_overlay_decides_are_ignored_with_env_but_flags_are_refused() {
     let (repo, values) = edited_repo();
-    let before = snapshot(repo.root());
+    let before = tree_snapshot(repo.root());
     let out = std::process::Command::new(bin())
         .current_dir(repo.root())
         .args([
@@ -367,7 +342,7 @@ fn kubeseal_variables_that_the_overlay_decides_are_ignored_with_env_but_flags_ar
         let out = repo.run(&args);
         assert_eq!(out.status.code(), Some(2), "{flag:?}: {}", all_output(&out));
     }
-    assert_same(&before, &snapshot(repo.root()), "refused seal --env");
+    assert_same(&before, &tree_snapshot(repo.root()), "refused seal --env");
     // -v on check --env says which kustomize and certificate.
     let out = repo.run(&["-v", "check", "--env", "paper"]);
     let err = String::from_utf8_lossy(&out.stderr);

@@ -3,6 +3,7 @@
 //! the dry runs of `cert fetch --env` and `reencrypt --in-place`, through the
 //! real binary against the fake (real-TLS) API server of tests/source/.
 
+mod lifecycle_support;
 #[path = "source/support.rs"]
 mod support;
 
@@ -38,29 +39,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-/// Every file under `dir` with its mode and bytes, and every directory.
-fn snapshot(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let rel = p.strip_prefix(dir).unwrap().display().to_string();
-            if m.is_dir() {
-                out.push((rel + "/", m.permissions().mode(), Vec::new()));
-                stack.push(p);
-            } else {
-                out.push((rel, m.permissions().mode(), std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// A kubeconfig whose context points at a dead port and whose user has a wrong
@@ -259,14 +237,18 @@ fn cert_fetch_dry_run_shows_the_change_and_writes_nothing() {
     let fake2 = Fake::apiserver(&["--cert-pem", &path(&p.controller2.cert)]);
     let kc2 = fake_kubeconfig(dir.path(), &fake2, &User::Token(TOKEN));
     let kc2 = kc2.to_str().unwrap();
-    let before = snapshot(&root);
+    let before = lifecycle_support::tree_snapshot(&root);
     for accept in [false, true] {
         let mut args = vec!["cert", "fetch", "--env", "paper", "--dry-run"];
         if accept {
             args.push("--accept-new");
         }
         let out = empseal_env(&args, &root, &[("KUBECONFIG", kc2)]);
-        assert_eq!(snapshot(&root), before, "--dry-run wrote something");
+        assert_eq!(
+            lifecycle_support::tree_snapshot(&root),
+            before,
+            "--dry-run wrote something"
+        );
         if !accept {
             // The refusal is the real command's: a changed key needs --accept-new.
             assert_eq!(out.status.code(), Some(4), "{}", text(&out));
@@ -299,7 +281,7 @@ fn cert_fetch_dry_run_shows_the_change_and_writes_nothing() {
         &[("KUBECONFIG", kc2)],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_ne!(snapshot(&root), before);
+    assert_ne!(lifecycle_support::tree_snapshot(&root), before);
 }
 
 #[test]
@@ -334,14 +316,18 @@ fn reencrypt_dry_run_names_keys_and_writes_nothing() {
         &[],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let before = snapshot(dir.path());
+    let before = lifecycle_support::tree_snapshot(dir.path());
     let out = empseal_env(
         &["reencrypt", "-f", "sealed.yaml", "--in-place", "--dry-run"],
         dir.path(),
         &[("KUBECONFIG", kc)],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(snapshot(dir.path()), before, "--dry-run wrote something");
+    assert_eq!(
+        lifecycle_support::tree_snapshot(dir.path()),
+        before,
+        "--dry-run wrote something"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("SealedSecret paper/broker-creds:"),

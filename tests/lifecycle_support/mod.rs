@@ -321,6 +321,30 @@ pub fn all_output(o: &Output) -> String {
     )
 }
 
+/// Every file under `dir` with its mode and bytes, and every directory with its mode,
+/// sorted: a dry run must leave this unchanged.
+pub fn tree_snapshot(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            if m.is_dir() {
+                out.push((rel + "/", m.permissions().mode(), Vec::new()));
+                stack.push(p);
+            } else {
+                out.push((rel, m.permissions().mode(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// SHA-256 over every file under `dir` (paths and contents, sorted), skipping `skip` names.
 pub fn tree_hash(dir: &Path, skip: &[&str]) -> String {
     use sha2::Digest;
