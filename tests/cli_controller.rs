@@ -108,14 +108,7 @@ fn cert_fetch_prints_writes_and_pins_per_env() {
 #[test]
 fn validate_and_reencrypt_in_place_keep_the_file_layout() {
     let p = pki();
-    let fake = Fake::apiserver(&[
-        "--key",
-        &path(&p.controller1.key),
-        "--key",
-        &path(&p.controller2.key),
-        "--cert-pem",
-        &path(&p.controller2.cert),
-    ]);
+    let fake = Fake::apiserver_after_key_renewal();
     let dir = tempfile::tempdir().unwrap();
     let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     // Seal with empseal for the old key, in the legacy YAML layout.

@@ -287,14 +287,7 @@ fn cert_fetch_dry_run_shows_the_change_and_writes_nothing() {
 #[test]
 fn reencrypt_dry_run_names_keys_and_writes_nothing() {
     let p = pki();
-    let fake = Fake::apiserver(&[
-        "--key",
-        &path(&p.controller1.key),
-        "--key",
-        &path(&p.controller2.key),
-        "--cert-pem",
-        &path(&p.controller2.cert),
-    ]);
+    let fake = Fake::apiserver_after_key_renewal();
     let dir = tempfile::tempdir().unwrap();
     let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let kc = kc.to_str().unwrap();

@@ -245,14 +245,7 @@ fn verify_accepts_what_the_controller_can_decrypt_and_409_otherwise() {
 #[test]
 fn rotate_reencrypts_with_the_latest_key() {
     let p = pki();
-    let fake = Fake::apiserver(&[
-        "--key",
-        &path(&p.controller1.key),
-        "--key",
-        &path(&p.controller2.key),
-        "--cert-pem",
-        &path(&p.controller2.cert),
-    ]);
+    let fake = Fake::apiserver_after_key_renewal();
     let dir = tempfile::tempdir().unwrap();
     let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
     let c = connect(&kc, net()).unwrap();

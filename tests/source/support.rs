@@ -419,6 +419,20 @@ impl Fake {
         }
     }
 
+    /// [`Fake::apiserver`] whose controller has renewed its key: it decrypts with
+    /// `controller1`'s and `controller2`'s keys and serves `controller2`'s certificate.
+    pub fn apiserver_after_key_renewal() -> Fake {
+        let p = pki();
+        Fake::apiserver(&[
+            "--key",
+            &path(&p.controller1.key),
+            "--key",
+            &path(&p.controller2.key),
+            "--cert-pem",
+            &path(&p.controller2.cert),
+        ])
+    }
+
     /// The fake API server with TLS (server cert from the test CA), demanding a bearer
     /// token (`TOKEN`) or a client certificate from the test CA, serving the
     /// controller with `controller1`'s key (and `controller2` as latest when `rotate_keys`).
