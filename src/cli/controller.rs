@@ -287,22 +287,8 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
                 .map(|(k, _)| k.as_str())
                 .collect();
             say!("  SealedSecret {}:", object_name(old));
-            say!(
-                "    changed: {}",
-                if changed.is_empty() {
-                    "-".into()
-                } else {
-                    changed.join(", ")
-                }
-            );
-            say!(
-                "    kept:    {}",
-                if kept.is_empty() {
-                    "-".into()
-                } else {
-                    kept.join(", ")
-                }
-            );
+            say!("    changed: {}", super::lifecycle::list(&changed));
+            say!("    kept:    {}", super::lifecycle::list(&kept));
         }
         say!("  {change:<9} {origin}", change = format!("{change}:"));
         say!("  (dry run: nothing written)");

@@ -15,6 +15,7 @@ use empseal::overlay::{self, RenderEvent, RenderOptions, RotateOptions, Workspac
 use empseal::plan::WritePlan;
 
 use super::out::{note, say, verbose};
+use super::seal::now;
 
 /// Where the repository is: `--root`, else the nearest parent of the current
 /// directory holding `empseal.yaml` or `k8s/overlays`.
@@ -64,18 +65,15 @@ pub fn print_plan(plan: &WritePlan) {
     say!("  (dry run: nothing written)");
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-fn list(keys: &[String]) -> String {
+/// Key names for a summary line: comma-separated, `-` for none.
+pub(super) fn list<S: AsRef<str>>(keys: &[S]) -> String {
     if keys.is_empty() {
         "-".to_string()
     } else {
-        keys.join(", ")
+        keys.iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
