@@ -10,7 +10,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use empseal::check::{check_bytes, check_inputs, CheckOptions, ExpectedKey, Input};
+use empseal_lint::{check_bytes, check_inputs, CheckOptions, ExpectedKey, Input};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 

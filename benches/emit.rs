@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use empseal::emit;
-use empseal::secret::{Layout, SealedSecret};
+use kubeseal_core::emit;
+use kubeseal_core::secret::{Layout, SealedSecret};
 
 fn sealed(keys: usize) -> SealedSecret {
     let mut s = SealedSecret::default();

@@ -6,11 +6,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use empseal::cert::Certificate;
-use empseal::crypto::{hybrid_encrypt, seal_values_parallel, RsaPublicKey};
-use empseal::emit::{sealed_secret_node, to_json, to_yaml};
-use empseal::envfile::parse_env_bytes;
-use empseal::secret::{Layout, ObjectMeta, SealedSecret, SecretBytes};
+use kubeseal_core::cert::Certificate;
+use kubeseal_core::crypto::{hybrid_encrypt, seal_values_parallel, RsaPublicKey};
+use kubeseal_core::emit::{sealed_secret_node, to_json, to_yaml};
+use kubeseal_core::envfile::parse_env_bytes;
+use kubeseal_core::secret::{Layout, ObjectMeta, SealedSecret, SecretBytes};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -101,7 +101,7 @@ fn emitter(c: &mut Criterion) {
     let encrypted_data: BTreeMap<String, String> = wires
         .iter()
         .enumerate()
-        .map(|(i, w)| (format!("KEY_{i:02}"), empseal::crypto::b64_encode(w)))
+        .map(|(i, w)| (format!("KEY_{i:02}"), kubeseal_core::crypto::b64_encode(w)))
         .collect();
     let meta = ObjectMeta {
         name: "emp-secrets-paper".into(),
@@ -110,7 +110,7 @@ fn emitter(c: &mut Criterion) {
     };
     let sealed = SealedSecret {
         metadata: meta.clone(),
-        template: empseal::secret::SecretTemplate {
+        template: kubeseal_core::secret::SecretTemplate {
             metadata: meta,
             type_: Some("Opaque".into()),
             ..Default::default()

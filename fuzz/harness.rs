@@ -6,12 +6,12 @@
 // Each fuzz target uses one of these functions.
 #![allow(dead_code)]
 
-use empseal::cert::Certificate;
-use empseal::check::{check_bytes, CheckOptions};
-use empseal::crypto::{b64_decode, hybrid_decrypt, parse_wire, RsaPrivateKey};
-use empseal::envfile::parse_env_bytes;
-use empseal::manifest::{detect_style, read_sealed_secrets, read_secrets};
-use empseal::secret::SecretBytes;
+use empseal_lint::{check_bytes, CheckOptions};
+use kubeseal_core::cert::Certificate;
+use kubeseal_core::crypto::{b64_decode, hybrid_decrypt, parse_wire, RsaPrivateKey};
+use kubeseal_core::envfile::parse_env_bytes;
+use kubeseal_core::manifest::{detect_style, read_sealed_secrets, read_secrets};
+use kubeseal_core::secret::SecretBytes;
 
 /// `envfile`: parses with kubectl's rules; lines without `=` look a variable up, which
 /// is answered for names of even length so both branches run. Ok = parsed.

@@ -1,5 +1,5 @@
 //! The `empseal` binary: parses the command line, runs the command, and maps
-//! typed errors to exit codes (see `empseal::error::exit`).
+//! typed errors to exit codes (see `cli::exit`).
 
 mod cli;
 

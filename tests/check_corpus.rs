@@ -7,7 +7,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use empseal::check::{check_inputs, Code, Input};
+use empseal_lint::{check_inputs, Code, Input};
 use support::*;
 
 #[test]

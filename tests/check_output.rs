@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use empseal::check::{check_inputs, render, Code, Input, OutputFormat, Report};
+use empseal_lint::{check_inputs, render, Code, Input, OutputFormat, Report};
 use support::*;
 
 /// Corpus files without tokens, usable in place with relative paths.
@@ -233,8 +233,8 @@ fn sarif_output_validates_against_the_official_schema() {
     let mut opts = options(Some(certs().expected_key(4096)));
     opts.now = opts.expected_key.as_ref().unwrap().not_after.unwrap() - 86_400;
     let report = check_inputs(vec![Input::Path(bad.path().to_path_buf())], &opts).unwrap();
-    assert!(report.count(empseal::check::Severity::Warning) == 1);
-    assert!(report.count(empseal::check::Severity::Note) >= 1);
+    assert!(report.count(empseal_lint::Severity::Warning) == 1);
+    assert!(report.count(empseal_lint::Severity::Note) >= 1);
     let out = render(&report, OutputFormat::Sarif);
     validate("sarif", &out);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use empseal::check::{check_inputs, check_paths_with_stdin, Code, Input};
+use empseal_lint::{check_inputs, check_paths_with_stdin, Code, Input};
 use support::*;
 
 const ENVS: [&str; 2] = ["paper", "prod"];
@@ -27,7 +27,7 @@ fn committed_placeholders(prefix: &str) -> BTreeSet<(String, String, usize, usiz
     set
 }
 
-fn located(report: &empseal::check::Report) -> BTreeSet<(String, String, usize, usize)> {
+fn located(report: &empseal_lint::Report) -> BTreeSet<(String, String, usize, usize)> {
     report
         .findings
         .iter()
@@ -70,7 +70,7 @@ fn k8s_tree_reports_exactly_the_committed_placeholders() {
     assert_eq!(located(&report), committed_placeholders(k8s));
     assert_eq!(report.sealed_secrets, 2);
     assert_eq!(report.values, 6);
-    assert_eq!(report.exit_code(empseal::check::Severity::Error), 1);
+    assert!(report.fails(empseal_lint::Severity::Error));
     for f in &report.findings {
         assert_eq!(
             f.key
@@ -121,7 +121,7 @@ fn a_freshly_sealed_tree_is_clean() {
 }
 
 /// Pipes `kubectl kustomize DIR` into `check -` (stdin), as a sealed env or not.
-fn kustomize_check(dir: &Path, sealed_only: bool) -> empseal::check::Report {
+fn kustomize_check(dir: &Path, sealed_only: bool) -> empseal_lint::Report {
     require("kubectl", &["version", "--client"]);
     let mut child = Command::new("kubectl")
         .arg("kustomize")
@@ -310,7 +310,7 @@ fn a_missing_path_is_an_io_error_not_a_finding() {
         &options(None),
     )
     .unwrap_err();
-    assert!(matches!(err, empseal::Error::Io { .. }));
+    assert!(matches!(err, empseal_lint::Error::Io { .. }));
     assert!(err.to_string().contains("testdata/check/no-such-dir"));
 }
 

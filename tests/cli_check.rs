@@ -117,8 +117,8 @@ fn a_freshly_sealed_tree_is_clean_directly_and_rendered() {
         // sealed env (tests/gate_keys.rs): pin a (test) controller certificate
         // as `cert fetch --env ENV --accept-new` does, and real values.
         let crt = repo().join("testdata/keys/rsa4096.crt");
-        empseal::source::pin_certificate(
-            &empseal::source::PinFiles::in_overlay(&d),
+        empseal_env::pin::pin_certificate(
+            &empseal_env::pin::PinFiles::in_overlay(&d),
             &std::fs::read(&crt).unwrap(),
             "https://controller.test/v1/cert.pem",
             true,

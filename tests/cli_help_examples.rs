@@ -120,7 +120,7 @@ fn every_subcommand_help_ends_with_examples_that_run() {
         let fp = openssl_fingerprint(&cert);
         std::fs::copy(
             &cert,
-            keyring.join(empseal::source::pin::keyring_file_name(&fp)),
+            keyring.join(empseal_env::pin::keyring_file_name(&fp)),
         )
         .unwrap();
     }

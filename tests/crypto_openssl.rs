@@ -6,8 +6,8 @@ mod crypto_support;
 use std::process::Command;
 
 use crypto_support::*;
-use empseal::cert::Certificate;
-use empseal::crypto::{hybrid_encrypt, oaep_encrypt, parse_wire, CryptoError};
+use kubeseal_core::cert::Certificate;
+use kubeseal_core::crypto::{hybrid_encrypt, oaep_encrypt, parse_wire, CryptoError};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 

@@ -4,8 +4,8 @@
 mod crypto_support;
 
 use crypto_support::*;
-use empseal::cert::Certificate;
-use empseal::crypto::{hybrid_decrypt, hybrid_encrypt, parse_wire, CryptoError};
+use kubeseal_core::cert::Certificate;
+use kubeseal_core::crypto::{hybrid_decrypt, hybrid_encrypt, parse_wire, CryptoError};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -47,7 +47,7 @@ proptest! {
                                                pem in any::<bool>()) {
         let input = if pem {
             let mut v = b"-----BEGIN CERTIFICATE-----\n".to_vec();
-            v.extend(empseal::crypto::b64_encode(&bytes).into_bytes());
+            v.extend(kubeseal_core::crypto::b64_encode(&bytes).into_bytes());
             v.extend(b"\n-----END CERTIFICATE-----\n");
             v
         } else {

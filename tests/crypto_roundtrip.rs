@@ -3,7 +3,7 @@
 mod crypto_support;
 
 use crypto_support::*;
-use empseal::crypto::{
+use kubeseal_core::crypto::{
     hybrid_decrypt, hybrid_encrypt, oaep_encrypt, parse_wire, seal_values_parallel, CryptoError,
     RsaPrivateKey,
 };
@@ -357,10 +357,12 @@ fn parallel_sealing_is_deterministic_and_matches_per_item_streams() {
 #[test]
 fn public_key_forms_agree() {
     let from_cert = public_key(2048);
-    let spki = empseal::crypto::RsaPublicKey::from_pem(&read_key_file("rsa2048.pub.pem")).unwrap();
+    let spki =
+        kubeseal_core::crypto::RsaPublicKey::from_pem(&read_key_file("rsa2048.pub.pem")).unwrap();
     let pkcs1 =
-        empseal::crypto::RsaPublicKey::from_pem(&read_key_file("rsa2048.pkcs1.pub.pem")).unwrap();
-    let der = empseal::crypto::RsaPublicKey::from_der(&spki.to_spki_der()).unwrap();
+        kubeseal_core::crypto::RsaPublicKey::from_pem(&read_key_file("rsa2048.pkcs1.pub.pem"))
+            .unwrap();
+    let der = kubeseal_core::crypto::RsaPublicKey::from_der(&spki.to_spki_der()).unwrap();
     assert_eq!(from_cert, spki);
     assert_eq!(from_cert, pkcs1);
     assert_eq!(from_cert, der);
@@ -378,7 +380,8 @@ fn public_key_forms_agree() {
         assert_eq!(k.modulus().len(), bits / 8);
         assert_eq!(k.exponent(), vec![1, 0, 1]);
         let rebuilt =
-            empseal::crypto::RsaPublicKey::from_components(&k.modulus(), &k.exponent()).unwrap();
+            kubeseal_core::crypto::RsaPublicKey::from_components(&k.modulus(), &k.exponent())
+                .unwrap();
         assert_eq!(rebuilt, k);
         // RSA blocks: right length and below n are plausible; n itself is not.
         let wire = hybrid_encrypt(&mut ChaCha20Rng::seed_from_u64(11), &k, b"x", b"").unwrap();
@@ -387,17 +390,17 @@ fn public_key_forms_agree() {
         assert!(!k.accepts_rsa_block(&vec![0xff; bits / 8]));
         assert!(!k.accepts_rsa_block(&vec![0x01; bits / 8 - 1]));
     }
-    assert!(empseal::crypto::RsaPublicKey::from_pem(b"garbage").is_err());
-    assert!(empseal::crypto::RsaPublicKey::from_pem(&read_key_file("ec.crt")).is_err());
+    assert!(kubeseal_core::crypto::RsaPublicKey::from_pem(b"garbage").is_err());
+    assert!(kubeseal_core::crypto::RsaPublicKey::from_pem(&read_key_file("ec.crt")).is_err());
 }
 
 #[test]
 fn base64_helpers_round_trip() {
     for len in 0..70 {
         let bytes = plaintext(len, 3);
-        let s = empseal::crypto::b64_encode(&bytes);
+        let s = kubeseal_core::crypto::b64_encode(&bytes);
         assert_eq!(s.len() % 4, 0);
-        assert_eq!(empseal::crypto::b64_decode(&s).unwrap(), bytes);
+        assert_eq!(kubeseal_core::crypto::b64_decode(&s).unwrap(), bytes);
     }
 }
 
@@ -484,7 +487,7 @@ fn aes_128_and_192_session_keys_from_another_sealer_unseal() {
     let wires = seal_with_session_keys("ns/app", &all);
     let keys = [private_key(2048)];
     for ((n, plain), b64) in all.iter().zip(&wires) {
-        let wire = empseal::crypto::b64_decode(b64).unwrap();
+        let wire = kubeseal_core::crypto::b64_decode(b64).unwrap();
         let r = hybrid_decrypt(&keys, &wire, b"ns/app");
         if bad.contains(n) {
             assert_eq!(
@@ -551,7 +554,7 @@ fn aes_128_and_192_session_keys_from_another_sealer_unseal() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.code(),
-        Some(empseal::error::exit::DECRYPT),
+        Some(empseal_testkit::exit::DECRYPT),
         "{stderr}"
     );
     assert!(
@@ -561,9 +564,9 @@ fn aes_128_and_192_session_keys_from_another_sealer_unseal() {
 }
 
 #[test]
-fn key_errors_exit_4_and_decryption_errors_exit_5() {
-    use empseal::error::exit;
-    let code = |e: CryptoError| empseal::Error::from(e).exit_code();
+fn key_errors_are_certificate_errors_and_the_rest_decryption_errors() {
+    // The kinds the CLI maps to exit 4 and exit 5.
+    use kubeseal_core::Error;
     let key = private_key(2048);
     let wire = hybrid_encrypt(
         &mut ChaCha20Rng::seed_from_u64(5),
@@ -578,8 +581,8 @@ fn key_errors_exit_4_and_decryption_errors_exit_5() {
     for e in [ec, none] {
         assert!(matches!(e, CryptoError::Key(_)), "{e:?}");
         let msg = e.to_string();
-        let err = empseal::Error::from(e);
-        assert_eq!(err.exit_code(), exit::CERT, "{msg}");
+        let err = Error::from(e);
+        assert!(matches!(err, Error::Cert(_)), "{msg}");
         assert!(err.to_string().contains(&msg), "{err} / {msg}");
     }
     // Values that do not open: the decryption exit code.
@@ -591,7 +594,7 @@ fn key_errors_exit_4_and_decryption_errors_exit_5() {
         hybrid_decrypt(std::slice::from_ref(&key), &wire[..3], b"l").unwrap_err(),
     ] {
         assert!(!matches!(e, CryptoError::Key(_)), "{e:?}");
-        assert_eq!(code(e), exit::DECRYPT);
+        assert!(matches!(Error::from(e), Error::Decrypt(_)));
     }
 }
 
@@ -640,8 +643,8 @@ fn keys_of_other_algorithms_are_named_in_the_refusal() {
                 "the private key is {name}, not RSA; sealed-secrets only uses RSA keys"
             ))
         );
-        let e =
-            empseal::crypto::RsaPublicKey::from_pem(&key.public_key_to_pem().unwrap()).unwrap_err();
+        let e = kubeseal_core::crypto::RsaPublicKey::from_pem(&key.public_key_to_pem().unwrap())
+            .unwrap_err();
         assert_eq!(
             e,
             CryptoError::Key(format!("the public key is {name}, not RSA"))

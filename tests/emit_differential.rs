@@ -12,7 +12,7 @@ use emit_support::{
     compare, goref, long_line, tricky_doc, tricky_key, tricky_string, tricky_value, Stats, NUMBERS,
     PIECES, REFUSED, RESOLVE_WORDS, TIMESTAMPS,
 };
-use empseal::emit::{self, Node};
+use kubeseal_core::emit::{self, Node};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

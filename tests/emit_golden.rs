@@ -13,8 +13,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use emit_support::{diff, goref, node_json};
-use empseal::emit::{self, Node};
-use empseal::secret::{Layout, ObjectMeta, SealedSecret, Secret, SecretTemplate};
+use kubeseal_core::emit::{self, Node};
+use kubeseal_core::secret::{Layout, ObjectMeta, SealedSecret, Secret, SecretTemplate};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use zeroize::Zeroizing;

@@ -9,8 +9,8 @@ mod emit_support;
 use std::collections::BTreeMap;
 
 use emit_support::{compare, goref, show, tricky_key, tricky_string, Mismatches};
-use empseal::emit::{self, Node};
-use empseal::secret::{Format, Layout, ObjectMeta, SealedSecret, Secret, SecretTemplate};
+use kubeseal_core::emit::{self, Node};
+use kubeseal_core::secret::{Format, Layout, ObjectMeta, SealedSecret, Secret, SecretTemplate};
 use rand::seq::IndexedRandom;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -15,7 +15,7 @@ mod emit_support;
 use std::collections::BTreeMap;
 
 use emit_support::{NUMBERS, PIECES, RESOLVE_WORDS, TIMESTAMPS};
-use empseal::emit::{self, Node};
+use kubeseal_core::emit::{self, Node};
 use proptest::prelude::*;
 
 fn pieces() -> Vec<&'static str> {

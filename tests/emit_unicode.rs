@@ -8,7 +8,7 @@
 mod emit_support;
 
 use emit_support::GoUnicode;
-use empseal::emit::{self, Node};
+use kubeseal_core::emit::{self, Node};
 
 /// Whether `to_yaml` prints key `a` before key `b`.
 fn a_first(a: &str, b: &str) -> bool {

@@ -13,10 +13,10 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use base64::Engine;
-use empseal::envfile::{
+use kubeseal_core::envfile::{
     parse_env_bytes, split_list_flag, EnvFileError, KeyRule, SecretSources, MAX_LINE_BYTES,
 };
-use empseal::secret::SecretBytes;
+use kubeseal_core::secret::SecretBytes;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -502,7 +502,7 @@ fn build_env_case(
     dir: &Path,
     paths: &[PathBuf],
     env: &dyn Fn(&str) -> Option<SecretBytes>,
-) -> Result<empseal::secret::Secret, EnvFileError> {
+) -> Result<kubeseal_core::secret::Secret, EnvFileError> {
     // Paths relative to the case directory, as given to kubectl, so errors name them alike.
     let mut sources = SecretSources::new();
     for p in paths {

@@ -9,7 +9,7 @@ mod harness;
 
 use std::path::{Path, PathBuf};
 
-use empseal::crypto::RsaPrivateKey;
+use kubeseal_core::crypto::RsaPrivateKey;
 
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

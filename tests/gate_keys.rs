@@ -38,9 +38,9 @@ fn stack() -> Repo {
 /// Pins `crt` (a testdata/keys certificate standing in for the controller's)
 /// for `env` exactly as `cert fetch --env ENV --accept-new` does.
 fn pin(repo: &Repo, env: &str, crt: &str) {
-    let files = empseal::source::PinFiles::in_overlay(&repo.path(&format!("k8s/overlays/{env}")));
+    let files = empseal_env::pin::PinFiles::in_overlay(&repo.path(&format!("k8s/overlays/{env}")));
     let pem = std::fs::read(project().join("testdata/keys").join(crt)).unwrap();
-    empseal::source::pin_certificate(
+    empseal_env::pin::pin_certificate(
         &files,
         &pem,
         "https://controller.test/v1/cert.pem",

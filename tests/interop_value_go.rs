@@ -11,8 +11,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use crypto_support::*;
-use empseal::cert::{CertError, Certificate};
-use empseal::crypto::{b64_decode, hybrid_decrypt, hybrid_encrypt, seal_values_parallel};
+use kubeseal_core::cert::{CertError, Certificate};
+use kubeseal_core::crypto::{b64_decode, hybrid_decrypt, hybrid_encrypt, seal_values_parallel};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
@@ -258,7 +258,7 @@ fn certificate_fields_match_go_x509() {
             der[i] = 0x04;
         }
         let path = dir.path().join("octet.crt");
-        let b64 = empseal::crypto::b64_encode(&der);
+        let b64 = kubeseal_core::crypto::b64_encode(&der);
         let mut text = String::from("-----BEGIN CERTIFICATE-----\n");
         for line in b64.as_bytes().chunks(64) {
             text.push_str(std::str::from_utf8(line).unwrap());

@@ -6,10 +6,10 @@ mod crypto_support;
 use std::process::Command;
 
 use crypto_support::*;
-use empseal::crypto::{
+use kubeseal_core::crypto::{
     b64_decode, b64_encode, hybrid_decrypt, hybrid_encrypt, seal_values_parallel, CryptoError,
 };
-use empseal::secret::Scope;
+use kubeseal_core::secret::Scope;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
@@ -132,8 +132,10 @@ fn we_unseal_what_kubesealpy_seals() {
     for bits in SIZES {
         let keys = [private_key(bits)];
         let pk8 = [
-            empseal::crypto::RsaPrivateKey::from_pem(&read_key_file(&format!("rsa{bits}.pk8.key")))
-                .unwrap(),
+            kubeseal_core::crypto::RsaPrivateKey::from_pem(&read_key_file(&format!(
+                "rsa{bits}.pk8.key"
+            )))
+            .unwrap(),
         ];
         for scope in SCOPES {
             let sealed = answers[i]["values"].as_array().unwrap();

@@ -6,8 +6,8 @@ mod crypto_support;
 use std::process::Command;
 
 use crypto_support::*;
-use empseal::crypto::{b64_decode, hybrid_decrypt, parse_wire, CryptoError};
-use empseal::secret::Scope;
+use kubeseal_core::crypto::{b64_decode, hybrid_decrypt, parse_wire, CryptoError};
+use kubeseal_core::secret::Scope;
 use serde_json::{json, Value};
 
 fn npm_root() -> String {
@@ -77,7 +77,8 @@ fn linode_values_open_with_our_decrypt() {
         &["demo"],
     );
     let wire = b64_decode(answer[0].as_str().unwrap()).unwrap();
-    let demo = empseal::crypto::RsaPrivateKey::from_pem(&read_key_file("demo-paper.key")).unwrap();
+    let demo =
+        kubeseal_core::crypto::RsaPrivateKey::from_pem(&read_key_file("demo-paper.key")).unwrap();
     assert_eq!(
         &hybrid_decrypt(&[demo], &wire, b"emp-system-paper").unwrap()[..],
         b"demo"

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use empseal::overlay::{sha256_hex, Record, State};
+use empseal_env::overlay::{sha256_hex, Record, State};
 use lifecycle_support::*;
 use rand::{Rng, SeedableRng};
 
@@ -225,9 +225,9 @@ fn is_old(repo: &Repo, pre: &Snapshot, file: &str) -> bool {
 
 /// A complete sealed file: all keys, template metadata, every value unsealing
 /// with the demo key to the env file's current value.
-fn assert_complete_sealed(repo: &Repo, ctx: &str) -> empseal::secret::SealedSecret {
+fn assert_complete_sealed(repo: &Repo, ctx: &str) -> kubeseal_core::secret::SealedSecret {
     let bytes = repo.read(SEALED);
-    let s = empseal::overlay::read_one_sealed("sealed", &bytes)
+    let s = empseal_env::overlay::read_one_sealed("sealed", &bytes)
         .unwrap_or_else(|e| panic!("{ctx}: torn sealed file: {e}"))
         .0;
     assert_eq!(s.encrypted_data.keys().collect::<Vec<_>>(), KEYS, "{ctx}");
@@ -326,7 +326,7 @@ fn sigkill_during_rotate_leaves_each_file_old_or_new() {
     let files = [ENV, SEALED, RECORD, STATE];
     let pre = snapshot(&repo, &files);
     let old_env = String::from_utf8(pre.0[0].1.clone().unwrap()).unwrap();
-    let old_sealed = empseal::overlay::read_one_sealed("old", pre.0[1].1.as_ref().unwrap())
+    let old_sealed = empseal_env::overlay::read_one_sealed("old", pre.0[1].1.as_ref().unwrap())
         .unwrap()
         .0;
     let args = ["rotate", "--env", "paper", "--key", "API_KEY", "--generate"];

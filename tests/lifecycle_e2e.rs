@@ -296,7 +296,7 @@ fn prod_values_are_sealed_for_the_name_kustomize_renders() {
     assert_eq!(sealed.metadata.name, "emp-secrets");
     // ... but the values are bound to the rendered name: as committed they do not
     // decrypt, as rendered they do.
-    assert!(empseal::unseal::unseal(&sealed, &[demo_key("prod")]).is_err());
+    assert!(kubeseal_core::unseal::unseal(&sealed, &[demo_key("prod")]).is_err());
     let rendered = as_rendered(&sealed, "emp-secrets-prod", "emp-system-prod");
     assert_eq!(
         unseal(&rendered, demo_key("prod")),
@@ -308,7 +308,7 @@ fn prod_values_are_sealed_for_the_name_kustomize_renders() {
     assert_eq!(record["sealedFor"]["namespace"], "emp-system-prod");
     assert_eq!(record["sealedFor"]["scope"], "strict");
     // The paper key cannot open prod's values.
-    assert!(empseal::unseal::unseal(&rendered, &[demo_key("paper")]).is_err());
+    assert!(kubeseal_core::unseal::unseal(&rendered, &[demo_key("paper")]).is_err());
 }
 
 #[test]
@@ -528,8 +528,8 @@ fn rollback_warns_when_the_version_was_sealed_for_another_certificate() {
     let first = repo.commit("Alice", "sealed with the paper demo cert");
     // The operator repins paper to another certificate (as `cert fetch --env
     // paper --accept-new` does) and reseals.
-    empseal::source::pin_certificate(
-        &empseal::source::PinFiles::in_overlay(&repo.path("k8s/overlays/paper")),
+    empseal_env::pin::pin_certificate(
+        &empseal_env::pin::PinFiles::in_overlay(&repo.path("k8s/overlays/paper")),
         &std::fs::read(project().join("testdata/keys/demo-prod.crt")).unwrap(),
         "testdata/keys/demo-prod.crt",
         true,
@@ -695,10 +695,10 @@ fn an_existing_file_keeps_its_format_and_kubeseal_layout() {
     repo.ok(&["seal", "--env", "paper"]);
     let bytes = repo.read(PAPER_SEALED);
     assert_eq!(
-        empseal::manifest::detect_style(&bytes),
+        kubeseal_core::manifest::detect_style(&bytes),
         (
-            empseal::secret::Format::Json,
-            empseal::secret::Layout::Legacy
+            kubeseal_core::secret::Format::Json,
+            kubeseal_core::secret::Layout::Legacy
         )
     );
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();

@@ -269,7 +269,7 @@ fn cert_fetch_env_pins_the_certificate_empseal_yaml_configures_which_seal_env_us
     assert!(String::from_utf8_lossy(&out.stderr).contains("certs/paper.pem"));
     let fp = openssl_fingerprint(&prod_crt);
     assert!(repo.path("certs/pin.yaml").is_file());
-    let pinned = empseal::source::load_pin(&empseal::source::PinFiles {
+    let pinned = empseal_env::pin::load_pin(&empseal_env::pin::PinFiles {
         env: "paper".into(),
         cert: repo.path("certs/paper.pem"),
         pin: repo.path("certs/pin.yaml"),

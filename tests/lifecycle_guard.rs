@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use empseal::overlay::{sha256_hex, Record, State};
+use empseal_env::overlay::{sha256_hex, Record, State};
 use lifecycle_support::*;
 
 const SEALED: &str = "k8s/overlays/paper/sealedsecret.yaml";

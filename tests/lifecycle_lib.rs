@@ -5,8 +5,8 @@ mod lifecycle_support;
 
 use std::path::Path;
 
-use empseal::overlay::{self, Workspace};
-use empseal::secret::Scope;
+use empseal_env::overlay::{self, Workspace};
+use kubeseal_core::secret::Scope;
 use lifecycle_support::*;
 use rand::SeedableRng;
 
@@ -120,7 +120,7 @@ fn conventions_resolve_and_empseal_yaml_overrides_them() {
 
     repo.write("empseal.yaml", b"envs:\n  paper:\n    scope: everywhere\n");
     let e = Workspace::open(repo.root()).unwrap_err();
-    assert_eq!(e.exit_code(), 3);
+    assert!(matches!(e, empseal_env::Error::Input(_)), "{e}");
     assert!(
         e.to_string().starts_with("empseal.yaml: envs.paper.scope"),
         "{e}"
@@ -136,7 +136,7 @@ fn the_committed_demo_pins_are_the_demo_certificates_and_say_so() {
             std::fs::read(project().join(format!("testdata/keys/demo-{env}.crt"))).unwrap(),
             "{env}: the pinned certificate is not testdata/keys/demo-{env}.crt"
         );
-        let pinned = empseal::source::load_pin(&empseal::source::PinFiles::in_overlay(&overlay))
+        let pinned = empseal_env::pin::load_pin(&empseal_env::pin::PinFiles::in_overlay(&overlay))
             .unwrap_or_else(|e| panic!("{env}: {e}"))
             .unwrap_or_else(|| panic!("{env}: no pin"));
         assert!(pinned.pin.demo, "{env}: pin.yaml must say demo: true");
@@ -154,7 +154,7 @@ fn the_committed_demo_pins_are_the_demo_certificates_and_say_so() {
         // And sealing for the env accepts it and reports it as demo material.
         let ws = Workspace::open(&project()).unwrap();
         let e = ws.env(env).unwrap();
-        let (p, cert) = empseal::source::require_pin(&e.pin_files(&ws), NOW).unwrap();
+        let (p, cert) = empseal_env::pin::require_pin(&e.pin_files(&ws), NOW).unwrap();
         assert!(p.is_demo());
         assert_eq!(p.fingerprint(), pinned.pin.fingerprint);
         assert_eq!(cert.fingerprint(), pinned.pin.fingerprint);

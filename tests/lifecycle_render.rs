@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine as _;
-use empseal::overlay::{parse_rendered, RenderedObject};
-use empseal::secret::{ObjectMeta, SealedSecret};
+use empseal_env::overlay::{parse_rendered, RenderedObject};
+use kubeseal_core::secret::{ObjectMeta, SealedSecret};
 use lifecycle_support::*;
 
 /// Every object of a rendered file, as generic YAML.
@@ -328,7 +328,7 @@ fn render_all_demo_on_this_repository_as_the_readme_says() {
         before,
         "render --demo modified the repository's k8s/ tree"
     );
-    let ws = empseal::overlay::Workspace::open(&root).unwrap();
+    let ws = empseal_env::overlay::Workspace::open(&root).unwrap();
     let envs = ws.envs().unwrap();
     assert!(envs.len() >= 3, "{envs:?}");
     for env in &envs {

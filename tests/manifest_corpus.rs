@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::Engine;
-use empseal::manifest::{detect_style, read_sealed_secrets, read_secrets};
-use empseal::secret::{Format, Layout};
+use kubeseal_core::manifest::{detect_style, read_sealed_secrets, read_secrets};
+use kubeseal_core::secret::{Format, Layout};
 use serde_json::Value as J;
 
 fn good(name: &str) -> PathBuf {
@@ -124,7 +124,9 @@ fn sealed_secret_samples_read_like_python() {
             );
             assert_eq!(
                 o.scope(),
-                empseal::secret::Scope::from_annotations(&str_map(&t["metadata"]["annotations"]))
+                kubeseal_core::secret::Scope::from_annotations(&str_map(
+                    &t["metadata"]["annotations"]
+                ))
             );
         }
     }

@@ -11,7 +11,7 @@
 //! - where Go fails, empseal fails.
 
 use base64::Engine;
-use empseal::manifest::{read_secrets, ManifestError};
+use kubeseal_core::manifest::{read_secrets, ManifestError};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -396,7 +396,7 @@ fn go_str_map(v: &J, path: &[&str]) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-fn ours_as_json(s: &empseal::secret::Secret) -> J {
+fn ours_as_json(s: &kubeseal_core::secret::Secret) -> J {
     let b64 = |v: &[u8]| base64::engine::general_purpose::STANDARD.encode(v);
     json!({
         "name": s.metadata.name,

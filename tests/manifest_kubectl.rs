@@ -10,10 +10,10 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine;
-use empseal::manifest::{
+use kubeseal_core::manifest::{
     detect_style, parse_documents, read_private_key_backup, read_sealed_secrets, read_secrets,
 };
-use empseal::secret::{Format, Layout, Secret};
+use kubeseal_core::secret::{Format, Layout, Secret};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

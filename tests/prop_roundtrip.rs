@@ -12,13 +12,13 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
-use empseal::cert::Certificate;
-use empseal::crypto::RsaPrivateKey;
-use empseal::emit::{document, sealed_secret_node, secret_document};
-use empseal::manifest::{read_sealed_secrets, read_secrets};
-use empseal::seal::new_sealed_secret;
-use empseal::secret::{Format, Layout, ObjectMeta, Scope, Secret, SecretBytes};
-use empseal::unseal::unseal;
+use kubeseal_core::cert::Certificate;
+use kubeseal_core::crypto::RsaPrivateKey;
+use kubeseal_core::emit::{document, sealed_secret_node, secret_document};
+use kubeseal_core::manifest::{read_sealed_secrets, read_secrets};
+use kubeseal_core::seal::new_sealed_secret;
+use kubeseal_core::secret::{Format, Layout, ObjectMeta, Scope, Secret, SecretBytes};
+use kubeseal_core::unseal::unseal;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;

@@ -10,9 +10,9 @@
 //! draws), finds an rng seed whose first draw has the prefix, and feeds that
 //! seed to `seal` through a scripted rng.
 
-use empseal::crypto::{self, RsaPrivateKey, RsaPublicKey};
-use empseal::overlay::is_placeholder;
-use empseal::secret::Scope;
+use empseal_env::overlay::is_placeholder;
+use kubeseal_core::crypto::{self, RsaPrivateKey, RsaPublicKey};
+use kubeseal_core::secret::Scope;
 use openssl::rsa::Rsa;
 use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -120,7 +120,8 @@ fn a_ciphertext_that_reads_as_the_placeholder_is_drawn_again() {
 
     // `seal --raw` with that seed scripted: the value is drawn again.
     let mut rng = Scripted::new(&[seed]);
-    let sealed = empseal::seal::seal_raw(&mut rng, key, Scope::Strict, NS, NAME, VALUE).unwrap();
+    let sealed =
+        kubeseal_core::seal::seal_raw(&mut rng, key, Scope::Strict, NS, NAME, VALUE).unwrap();
     assert_eq!(rng.at, 32, "one seed per value, whatever the redraws");
     assert!(!sealed.starts_with("AgAAAA"), "{sealed:.12}");
     assert!(!is_placeholder(&sealed));
@@ -149,7 +150,7 @@ fn only_the_value_that_reads_as_a_placeholder_is_redrawn() {
         ("REDIS_PASSWORD", b"example-redis-password"),
     ];
     let mut rng = Scripted::new(&[ordinary, forced, ordinary]);
-    let sealed = empseal::seal::encrypt_items(&mut rng, key, &label, &items).unwrap();
+    let sealed = kubeseal_core::seal::encrypt_items(&mut rng, key, &label, &items).unwrap();
     assert_eq!(rng.at, 96);
     for (i, ((_, plain), value)) in items.iter().zip(&sealed).enumerate() {
         assert!(!is_placeholder(value), "item {i}: {value:.12}");

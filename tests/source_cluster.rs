@@ -7,9 +7,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use empseal::error::exit;
-use empseal::source::{
-    Controller, ControllerEndpoint, ControllerRef, KubeOptions, NetOptions, SourceError, Step,
+use empseal_controller::{
+    Controller, ControllerEndpoint, ControllerRef, Kind, KubeOptions, NetOptions, SourceError, Step,
 };
 use support::*;
 
@@ -221,7 +220,7 @@ fn verify_accepts_what_the_controller_can_decrypt_and_409_otherwise() {
     let msg = e.to_string();
     assert!(msg.contains("paper/other") && msg.contains("409"), "{msg}");
     assert_clean(&msg, &["plain-value-1"]);
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::DECRYPT);
+    assert_eq!(e.kind(), Kind::Decrypt);
     // Sealed with a key the controller does not have.
     let foreign = seal(
         &pki().controller2.cert,
@@ -348,7 +347,7 @@ fn wrong_ca_is_a_tls_error_naming_the_kubeconfig_ca() {
     );
     assert_clean(&msg, &[]);
     assert!(fake.requests().is_empty(), "no request got through");
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::NETWORK);
+    assert_eq!(e.kind(), Kind::Network);
 }
 
 #[test]
@@ -650,7 +649,7 @@ fn kubeconfig_problems_are_kubeconfig_errors_without_secrets() {
 
 #[test]
 fn https_proxy_is_used_no_proxy_honoured_and_kubeconfig_proxy_url_wins() {
-    use empseal::source::ProxyEnv;
+    use empseal_controller::ProxyEnv;
     let fake = Fake::apiserver(&[]);
     let proxy = Fake::start(&[
         "--role".to_string(),

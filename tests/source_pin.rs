@@ -7,11 +7,10 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use empseal::error::exit;
-use empseal::source::pin::{cert_path, pin_path};
-use empseal::source::{
-    load_pin as load_pin_files, pin_certificate as pin_files, Controller, ControllerEndpoint,
-    ControllerRef, KubeOptions, Pin, PinFiles, PinOutcome, SourceError,
+use empseal_controller::{Controller, ControllerEndpoint, ControllerRef, KubeOptions};
+use empseal_env::pin::{
+    cert_path, load_pin as load_pin_files, pin_certificate as pin_files, pin_path, Pin, PinError,
+    PinFiles, PinOutcome,
 };
 use support::*;
 
@@ -23,7 +22,7 @@ fn now() -> i64 {
 }
 
 /// The overlay's conventional pin files (`sealing/cert.pem`, `sealing/pin.yaml`).
-fn load_pin(overlay: &Path) -> Result<Option<empseal::source::PinnedCert>, SourceError> {
+fn load_pin(overlay: &Path) -> Result<Option<empseal_env::pin::PinnedCert>, PinError> {
     load_pin_files(&PinFiles::in_overlay(overlay))
 }
 
@@ -33,7 +32,7 @@ fn pin_certificate(
     source: &str,
     accept_new: bool,
     now: i64,
-) -> Result<PinOutcome, SourceError> {
+) -> Result<PinOutcome, PinError> {
     pin_files(&PinFiles::in_overlay(overlay), pem, source, accept_new, now)
 }
 
@@ -188,7 +187,7 @@ fn another_key_is_refused_with_both_fingerprints_and_nothing_written() {
     let before = snapshot(root.path());
     let e = pin_certificate(&env, &p.controller2.cert_pem, "second", false, now()).unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, SourceError::PinMismatch { .. }), "{msg}");
+    assert!(matches!(e, PinError::PinMismatch { .. }), "{msg}");
     assert!(msg.starts_with("pin: environment paper: "), "{msg}");
     for needle in [
         ssh_fingerprint(&p.controller1.cert),
@@ -201,7 +200,7 @@ fn another_key_is_refused_with_both_fingerprints_and_nothing_written() {
         assert!(msg.contains(&needle), "missing {needle}: {msg}");
     }
     assert!(!msg.contains('\n'));
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::CERT);
+    assert!(matches!(e, PinError::PinMismatch { .. }));
     assert_eq!(
         snapshot(root.path()),
         before,
@@ -226,7 +225,7 @@ fn unusable_certificates_are_refused_before_anything_is_written() {
     let env = overlay(root.path());
     let e = pin_certificate(&env, &p.controller_expired.cert_pem, "x", false, now()).unwrap_err();
     assert!(
-        matches!(e, SourceError::Cert(_)) && e.to_string().contains("expired"),
+        matches!(e, PinError::Cert(_)) && e.to_string().contains("expired"),
         "{e}"
     );
     let e = pin_certificate(
@@ -237,11 +236,11 @@ fn unusable_certificates_are_refused_before_anything_is_written() {
         now(),
     )
     .unwrap_err();
-    assert!(matches!(e, SourceError::Cert(_)), "{e}");
+    assert!(matches!(e, PinError::Cert(_)), "{e}");
     // The TLS server certificate has an ECDSA key: not usable for sealing.
     let e = pin_certificate(&env, &p.server.cert_pem, "x", false, now()).unwrap_err();
     assert!(e.to_string().contains("not RSA"), "{e}");
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::CERT);
+    assert!(matches!(e, PinError::Cert(_)), "{e}");
     assert!(!env.join("sealing").exists(), "nothing written");
     assert!(load_pin(&env).unwrap().is_none());
 }
@@ -256,7 +255,7 @@ fn load_pin_refuses_files_that_disagree() {
     std::fs::write(cert_path(&env), &p.controller2.cert_pem).unwrap();
     let e = load_pin(&env).unwrap_err();
     let msg = e.to_string();
-    assert!(matches!(e, SourceError::Pin { .. }), "{msg}");
+    assert!(matches!(e, PinError::Pin { .. }), "{msg}");
     assert!(
         msg.contains(&ssh_fingerprint(&p.controller1.cert))
             && msg.contains(&ssh_fingerprint(&p.controller2.cert)),
@@ -272,7 +271,7 @@ fn load_pin_refuses_files_that_disagree() {
     assert_eq!(load_pin(&env).unwrap().unwrap().pem, p.controller1.cert_pem);
 
     std::fs::remove_file(cert_path(&env)).unwrap();
-    assert!(matches!(load_pin(&env), Err(SourceError::Pin { .. })));
+    assert!(matches!(load_pin(&env), Err(PinError::Pin { .. })));
     std::fs::write(pin_path(&env), "fingerprint: [\n").unwrap();
     std::fs::write(cert_path(&env), &p.controller1.cert_pem).unwrap();
     let e = load_pin(&env).unwrap_err();
@@ -324,7 +323,7 @@ fn a_controller_whose_key_changed_under_the_pin_is_refused() {
     ]);
     let got = fetch(&second, "kc2");
     let e = pin_certificate(&env, &got.pem, &got.origin, false, now()).unwrap_err();
-    assert!(matches!(e, SourceError::PinMismatch { .. }), "{e}");
+    assert!(matches!(e, PinError::PinMismatch { .. }), "{e}");
     assert_eq!(snapshot(root.path()), before, "old pin intact");
     assert_eq!(load_pin(&env).unwrap().unwrap().pem, p.controller1.cert_pem);
 }
@@ -356,7 +355,7 @@ fn a_demo_pin_is_read_and_replaced_only_on_purpose() {
     let before = snapshot(root.path());
     assert!(matches!(
         pin_certificate(&env, &p.controller2.cert_pem, "cluster", false, now()),
-        Err(SourceError::PinMismatch { .. })
+        Err(PinError::PinMismatch { .. })
     ));
     assert_eq!(snapshot(root.path()), before);
     let out = pin_certificate(&env, &p.controller2.cert_pem, "cluster", true, now()).unwrap();

@@ -6,8 +6,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use empseal::error::exit;
-use empseal::source::{load_cert_bytes_with, Controller, ControllerEndpoint, SourceError, Step};
+use empseal_controller::{
+    load_cert_bytes_with, Controller, ControllerEndpoint, Kind, SourceError, Step,
+};
 use support::*;
 
 fn controller_fake(extra: &[&str]) -> Fake {
@@ -232,7 +233,7 @@ fn refused_and_silent_controllers() {
         "{e}"
     );
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::NETWORK);
+    assert_eq!(e.kind(), Kind::Network);
 }
 
 #[test]
@@ -283,7 +284,7 @@ fn cert_spec_reads_files_file_urls_and_http_urls() {
         e.to_string().contains("absent.pem") && e.to_string().contains("SEALED_SECRETS_CERT"),
         "{e}"
     );
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::CERT);
+    assert_eq!(e.kind(), Kind::Cert);
 
     let e = load_cert_bytes_with("s3://bucket/cert.pem", &net()).unwrap_err();
     assert!(matches!(e, SourceError::Input(_)), "{e}");
@@ -315,8 +316,8 @@ fn oversized_answers_are_refused() {
     let kc = fake_kubeconfig(dir.path(), &api, &User::Token(TOKEN));
     let e = Controller::connect(
         ControllerEndpoint::Cluster {
-            kube: empseal::source::KubeOptions::file(&kc, None),
-            controller: empseal::source::ControllerRef::default(),
+            kube: empseal_controller::KubeOptions::file(&kc, None),
+            controller: empseal_controller::ControllerRef::default(),
         },
         net(),
     )
@@ -397,7 +398,7 @@ fn https_redirect_to_plain_http_is_refused_never_downgraded() {
         msg.contains("refused a redirect from https:// to http://127.0.0.1"),
         "{msg}"
     );
-    assert_eq!(empseal::Error::from(e).exit_code(), exit::NETWORK);
+    assert_eq!(e.kind(), Kind::Network);
     let sealed = seal(&p.controller1.cert, "dev", "db", "strict", &[("K", "v")]);
     assert!(matches!(
         c.verify(&sealed).unwrap_err(),
@@ -449,8 +450,8 @@ fn plain_http_to_another_machine_counts_as_unverified_for_pins() {
         );
         let c = Controller::connect(
             ControllerEndpoint::Cluster {
-                kube: empseal::source::KubeOptions::file(&kc, None),
-                controller: empseal::source::ControllerRef::default(),
+                kube: empseal_controller::KubeOptions::file(&kc, None),
+                controller: empseal_controller::ControllerRef::default(),
             },
             net(),
         )

@@ -4,7 +4,7 @@
 #![no_main]
 use std::sync::OnceLock;
 
-use empseal::crypto::RsaPrivateKey;
+use kubeseal_core::crypto::RsaPrivateKey;
 
 #[path = "../harness.rs"]
 mod harness;

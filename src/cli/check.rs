@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use empseal::cert::Certificate;
-use empseal::check::{self, CheckOptions, ExpectedKey, Input, OutputFormat, Severity};
-use empseal::error::Result;
-use empseal::source;
+use crate::cli::exit::Result;
+use empseal_controller as source;
+use empseal_lint::{self as check, CheckOptions, ExpectedKey, Input, OutputFormat, Severity};
+use kubeseal_core::cert::Certificate;
 
 use super::seal::now;
 
@@ -77,7 +77,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     let format: OutputFormat = a
         .format
         .parse()
-        .map_err(|_| empseal::Error::Input(format!("unknown --format {:?}", a.format)))?;
+        .map_err(|_| crate::cli::exit::Error::Input(format!("unknown --format {:?}", a.format)))?;
     let annotations = matches!(format, OutputFormat::Github | OutputFormat::Sarif);
     let mut inputs: Vec<Input> = Vec::new();
     let mut gated: Vec<check::Finding> = Vec::new();
@@ -93,7 +93,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         {
             // A fresh clone: the env's secretGenerator input is untracked.
             let file = ws.display(&env.env_file);
-            return Err(empseal::Error::Input(format!(
+            return Err(crate::cli::exit::Error::Input(format!(
                 "{file} is missing (env files are untracked), so kustomize cannot render {shown}; create it from the committed example: `cp {} {file} && chmod 600 {file}` and put the {} credentials there",
                 ws.display(&env.example_env_file),
                 env.name
@@ -110,7 +110,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         }
         if env.is_sealed() {
             // Provenance: pin, keyring, demo keys, the sealed file against its record.
-            let gate = empseal::gate::check_env(&ws, &env);
+            let gate = empseal_env::gate::check_env(&ws, &env);
             if opts.expected_key.is_none() {
                 if let Some((pem, origin)) = &gate.sealing_cert {
                     if super::out::verbose_on() {
@@ -122,19 +122,19 @@ pub fn check(a: CheckArgs) -> Result<i32> {
                         }
                     }
                     opts.expected_key = Some(expected_key(pem, origin)?);
-                } else if let Ok(Some(pinned)) = source::load_pin(&env.pin_files(&ws)) {
+                } else if let Ok(Some(pinned)) = empseal_env::pin::load_pin(&env.pin_files(&ws)) {
                     opts.expected_key = Some(expected_key(&pinned.pem, &ws.display(&env.cert))?);
                 }
             }
             gated.extend(gate.findings);
-            gated.extend(empseal::gate::missing_keys(
+            gated.extend(empseal_env::gate::missing_keys(
                 &ws,
                 &env,
                 &rendered,
                 &format!("kustomize {shown}"),
             ));
         } else if opts.expected_key.is_none() {
-            if let Some(pinned) = source::load_pin(&env.pin_files(&ws))? {
+            if let Some(pinned) = empseal_env::pin::load_pin(&env.pin_files(&ws))? {
                 let shown_cert = ws.display(&env.cert);
                 if super::out::verbose_on() {
                     if let Ok(c) = Certificate::from_pem(&pinned.pem, &shown_cert) {
@@ -183,12 +183,12 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         .filter(|p| p.as_os_str() != "-")
         .collect();
     if paths.is_empty() && inputs.is_empty() && !stdin_wanted {
-        return Err(empseal::Error::Usage(
+        return Err(crate::cli::exit::Error::Usage(
             "nothing to check: give files or directories, `-` for stdin, or --env ENV".into(),
         ));
     }
     if stdin_wanted {
-        let (_, bytes) = empseal::manifest::read_input("-")?;
+        let (_, bytes) = kubeseal_core::manifest::read_input("-")?;
         inputs.push(Input::Bytes {
             origin: opts.stdin_name.clone(),
             bytes: bytes.to_vec(),
@@ -201,17 +201,17 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     // the files.
     let mut renders: Vec<Render> = Vec::new();
     for p in &paths {
-        for d in empseal::gate::sealed_dirs_for_path(p) {
+        for d in empseal_env::gate::sealed_dirs_for_path(p) {
             if !opts.sealed_dirs.contains(&d) {
                 opts.sealed_dirs.push(d);
             }
         }
-        for (ws, env) in empseal::gate::envs_for_path(p) {
+        for (ws, env) in empseal_env::gate::envs_for_path(p) {
             if a.env.as_deref() == Some(env.name.as_str()) || seen.contains(&env.dir) {
                 continue;
             }
             seen.push(env.dir.clone());
-            let mut found = empseal::gate::check_env(&ws, &env).findings;
+            let mut found = empseal_env::gate::check_env(&ws, &env).findings;
             // What only the render shows (ES707): the overlay is rendered too,
             // findings placed at its kustomization.yaml.
             let shown = ws.display(&env.dir);
@@ -222,7 +222,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
                 Ok((rendered, origins)) => {
                     let at = ws.display(&env.dir.join("kustomization.yaml"));
                     found.extend(
-                        empseal::gate::missing_keys(&ws, &env, &rendered, &at),
+                        empseal_env::gate::missing_keys(&ws, &env, &rendered, &at),
                     );
                     let origins = origins
                         .into_iter()
@@ -277,17 +277,20 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     report.findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
     });
-    let fail_on: Severity = a
-        .fail_on
-        .parse()
-        .map_err(|_| empseal::Error::Input(format!("unknown --fail-on {:?}", a.fail_on)))?;
+    let fail_on: Severity = a.fail_on.parse().map_err(|_| {
+        crate::cli::exit::Error::Input(format!("unknown --fail-on {:?}", a.fail_on))
+    })?;
     if annotations {
         if let Some(at) = &rendered_at {
             point_at_source_files(&mut report, at);
         }
     }
     super::out::stdout(check::render(&report, format).as_bytes())?;
-    Ok(report.exit_code(fail_on))
+    Ok(if report.fails(fail_on) {
+        crate::cli::exit::code::FINDINGS
+    } else {
+        crate::cli::exit::code::OK
+    })
 }
 
 /// Whether a YAML file of the overlay names `file` (a generator's `envs:` input),
@@ -324,7 +327,7 @@ struct RenderedAt {
     /// The overlay's kustomization.yaml as shown: where unmapped findings go.
     kustomization: String,
     /// Each rendered object's source file (kustomize's origin annotations), as shown.
-    origins: Vec<(empseal::overlay::RenderedOrigin, String)>,
+    origins: Vec<(empseal_env::overlay::RenderedOrigin, String)>,
 }
 
 /// GitHub annotations and SARIF results must name a file of the repository: a
@@ -420,7 +423,7 @@ struct Render {
     /// Whether the env is sealed (plaintext Secrets are errors).
     sealed: bool,
     /// Each object's source file, as shown.
-    origins: Vec<(empseal::overlay::RenderedOrigin, String)>,
+    origins: Vec<(empseal_env::overlay::RenderedOrigin, String)>,
 }
 
 /// Path mode and `--env` agree: the overlays the walked paths belong to are checked

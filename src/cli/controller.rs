@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use empseal::cert::Certificate;
-use empseal::error::{Error, Result};
-use empseal::fsio::Sensitivity;
-use empseal::overlay;
-use empseal::secret::{Layout, SealedSecret};
-use empseal::source::{self, PinOutcome};
-use empseal::{emit, manifest};
+use crate::cli::exit::{Error, Result};
+use empseal_env::fsio::Sensitivity;
+use empseal_env::overlay;
+use empseal_env::pin::{self, PinOutcome};
+use kubeseal_core::cert::Certificate;
+use kubeseal_core::secret::{Layout, SealedSecret};
+use kubeseal_core::{emit, manifest};
 
 use super::out::{note, say, verbose};
 use super::seal::{emit_output, now, read_input, render_sealed};
@@ -121,7 +121,7 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
         // The env's pin as configured (empseal.yaml's `cert:` included).
         let files = env.pin_files(&ws);
         if a.dry_run {
-            let outcome = source::plan_pin_certificate(
+            let outcome = pin::plan_pin_certificate(
                 &files,
                 &fetched.pem,
                 &fetched.origin,
@@ -161,7 +161,7 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
         // Written under the env's lock.
         let _lock = overlay::lock_env(&ws, &env)?;
         let outcome =
-            source::pin_certificate(&files, &fetched.pem, &fetched.origin, a.accept_new, now)?;
+            pin::pin_certificate(&files, &fetched.pem, &fetched.origin, a.accept_new, now)?;
         let pin = outcome.pin();
         let what = match &outcome {
             PinOutcome::Created(_) => "pinned".to_string(),

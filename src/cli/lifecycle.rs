@@ -1,6 +1,6 @@
 //! The environment lifecycle commands: `seal --env`, `render`, `rotate`,
 //! `history`, `rollback` (arguments and handlers; the work is in
-//! `empseal::overlay` and `empseal::history`). Printing happens here: results on
+//! `empseal_env::overlay` and `empseal_env::history`). Printing happens here: results on
 //! stdout, warnings and the progress bar on stderr; never a secret value.
 
 use std::io::IsTerminal;
@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{ArgGroup, Args, ValueEnum};
 
-use empseal::error::{Error, Result};
-use empseal::history::{self, KeyDiff};
-use empseal::overlay::{self, RenderEvent, RenderOptions, RotateOptions, Workspace};
+use crate::cli::exit::{Error, Result};
+use empseal_env::history::{self, KeyDiff};
+use empseal_env::overlay::{self, RenderEvent, RenderOptions, RotateOptions, Workspace};
 
-use empseal::plan::WritePlan;
+use empseal_env::plan::WritePlan;
 
 use super::out::{note, say, verbose};
 use super::seal::now;
@@ -55,7 +55,7 @@ pub fn print_plan(plan: &WritePlan) {
     let files = plan.files();
     if files
         .iter()
-        .all(|(_, c)| *c == empseal::plan::FileChange::Unchanged)
+        .all(|(_, c)| *c == empseal_env::plan::FileChange::Unchanged)
     {
         say!("  files:    none would change");
     }
@@ -247,7 +247,7 @@ pub fn render(a: RenderArgs) -> Result<i32> {
     for r in &done {
         let sealed: Vec<String> = r.sealed.iter().map(|t| t.to_string()).collect();
         if let Ok(e) = ws.env(&r.env) {
-            if let Ok(Some(pinned)) = empseal::source::load_pin(&e.pin_files(&ws)) {
+            if let Ok(Some(pinned)) = empseal_env::pin::load_pin(&e.pin_files(&ws)) {
                 verbose!(
                     "{}: sealed with {} (fingerprint {})",
                     r.env,
@@ -611,7 +611,7 @@ pub fn cert_retire(a: CertRetireArgs) -> Result<i32> {
     let ws = workspace(a.root.root.as_deref())?;
     let env = ws.env(&a.env)?;
     let _lock = overlay::lock_env(&ws, &env)?;
-    let entry = empseal::source::retire_key(&env.pin_files(&ws), &a.fingerprint)?;
+    let entry = empseal_env::pin::retire_key(&env.pin_files(&ws), &a.fingerprint)?;
     say!(
         "retired {} from env {}'s keyring ({} removed); values still sealed for it now fail `empseal check`",
         entry.fingerprint,

@@ -3,6 +3,7 @@
 mod check;
 mod controller;
 mod examples;
+pub mod exit;
 mod lifecycle;
 pub(crate) mod out;
 mod seal;
@@ -14,8 +15,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use empseal::error::Result;
-use empseal::secret::{Format, Layout, Scope};
+use crate::cli::exit::Result;
+use kubeseal_core::secret::{Format, Layout, Scope};
 
 /// Seal, check, render, rotate and roll back Bitnami SealedSecrets for the EMP stack.
 ///
@@ -254,8 +255,8 @@ pub struct ClusterArgs {
 
 impl ClusterArgs {
     /// The kubeconfig selection these flags make.
-    pub fn kube(&self) -> empseal::source::KubeOptions {
-        let mut k = empseal::source::KubeOptions::from_process(
+    pub fn kube(&self) -> empseal_controller::KubeOptions {
+        let mut k = empseal_controller::KubeOptions::from_process(
             self.kubeconfig.clone(),
             self.context.clone(),
         );
@@ -265,21 +266,21 @@ impl ClusterArgs {
         k.token = self
             .token
             .clone()
-            .map(|t| empseal::source::Token(zeroize::Zeroizing::new(t)));
+            .map(|t| empseal_controller::Token(zeroize::Zeroizing::new(t)));
         k
     }
 
     /// The controller these flags designate, as kubeseal resolves it.
-    pub fn endpoint(&self) -> Result<empseal::source::ControllerEndpoint> {
+    pub fn endpoint(&self) -> Result<empseal_controller::ControllerEndpoint> {
         if let Some(url) = &self.controller_url {
-            return Ok(empseal::source::ControllerEndpoint::Url(url.clone()));
+            return Ok(empseal_controller::ControllerEndpoint::Url(url.clone()));
         }
-        let controller = empseal::source::ControllerRef::resolve(
+        let controller = empseal_controller::ControllerRef::resolve(
             self.controller_name.as_deref(),
             self.controller_namespace.as_deref(),
             |k| std::env::var(k).ok(),
         )?;
-        Ok(empseal::source::ControllerEndpoint::Cluster {
+        Ok(empseal_controller::ControllerEndpoint::Cluster {
             kube: self.kube(),
             controller,
         })
@@ -288,12 +289,12 @@ impl ClusterArgs {
     /// Prepares a client for the controller (no request is sent yet). Says so on
     /// stderr when the kubeconfig turns TLS verification off: that is never followed
     /// silently.
-    pub fn controller(&self) -> Result<empseal::source::Controller> {
-        let mut net = empseal::source::NetOptions::default();
+    pub fn controller(&self) -> Result<empseal_controller::Controller> {
+        let mut net = empseal_controller::NetOptions::default();
         if let Some(t) = self.request_timeout.filter(|t| !t.is_zero()) {
             net.request_timeout = t;
         }
-        let c = empseal::source::Controller::connect(self.endpoint()?, net)?;
+        let c = empseal_controller::Controller::connect(self.endpoint()?, net)?;
         out::verbose!("controller: {}", c.describe());
         if let Some(why) = c.unverified_tls() {
             out::note!("empseal: warning: {why}; anyone on the network path can answer in its place (use https:// with a verified certificate)");

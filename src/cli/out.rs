@@ -11,7 +11,7 @@
 
 use std::io::{ErrorKind, Write};
 
-use empseal::error::{Error, Result};
+use crate::cli::exit::{Error, Result};
 
 /// Exit code after a broken pipe on stdout: 128 + SIGPIPE.
 pub const BROKEN_PIPE: i32 = 141;

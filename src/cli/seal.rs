@@ -6,12 +6,13 @@ use clap::Args;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use empseal::cert::Certificate;
-use empseal::error::{Error, Result};
-use empseal::fsio::{write_atomic, Sensitivity};
-use empseal::seal::SealOptions;
-use empseal::secret::{Format, Layout, SealedSecret};
-use empseal::{emit, envfile, manifest, seal as sealing, source, unseal as unsealing};
+use crate::cli::exit::{Error, Result};
+use empseal_controller as source;
+use empseal_env::fsio::{write_atomic, Sensitivity};
+use kubeseal_core::cert::Certificate;
+use kubeseal_core::seal::SealOptions;
+use kubeseal_core::secret::{Format, Layout, SealedSecret};
+use kubeseal_core::{emit, envfile, manifest, seal as sealing, unseal as unsealing};
 
 use super::out::{note, say};
 use super::{ClusterArgs, FormatArg, LayoutArg, ScopeArg};
@@ -162,7 +163,7 @@ pub fn now() -> i64 {
 }
 
 /// Reads a file, or stdin for `None`/`-`; returns (origin for messages, bytes).
-pub fn read_input(file: Option<&Path>) -> Result<(String, empseal::secret::SecretBytes)> {
+pub fn read_input(file: Option<&Path>) -> Result<(String, kubeseal_core::secret::SecretBytes)> {
     let spec = file.map(|p| p.to_string_lossy().into_owned());
     if spec.as_deref().is_none_or(|s| s == "-") {
         use std::io::IsTerminal;
@@ -171,7 +172,7 @@ pub fn read_input(file: Option<&Path>) -> Result<(String, empseal::secret::Secre
             note!("(tty detected: expecting json/yaml k8s resource in stdin)");
         }
     }
-    manifest::read_input(spec.as_deref().unwrap_or("-"))
+    Ok(manifest::read_input(spec.as_deref().unwrap_or("-"))?)
 }
 
 /// Loads and checks the sealing certificate from --cert / $SEALED_SECRETS_CERT, or
@@ -204,7 +205,7 @@ pub fn warn_about(c: &Certificate, now: i64) {
 /// Writes `bytes` to `path` atomically, or to stdout (no path, or `-`).
 pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
     match path.filter(|p| p.as_os_str() != "-") {
-        Some(p) => write_atomic(p, bytes, sensitivity),
+        Some(p) => Ok(write_atomic(p, bytes, sensitivity)?),
         None => super::out::stdout(bytes),
     }
 }
@@ -305,7 +306,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
             }
             if std::env::var_os(var).is_none() {
                 note!("empseal: error: {flag} cannot be used with --env: {env}'s overlay decides it (see `empseal seal --help`)");
-                return Ok(empseal::error::exit::USAGE);
+                return Ok(crate::cli::exit::code::USAGE);
             }
             note!("empseal: note: {var} is ignored with --env ({env}'s overlay decides it)");
         }
@@ -318,7 +319,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
             }
             note!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
         }
-        let guards = empseal::overlay::SealGuards {
+        let guards = empseal_env::overlay::SealGuards {
             allow_missing: a.allow_missing.clone(),
             overwrite_rollback: a.overwrite_rollback,
         };
@@ -351,7 +352,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
             Ok(RawSource::Literal(lit)) => envfile::parse_literal_source("--from-literal", lit)?.1,
             Err(usage) => {
                 note!("empseal: error: {usage}");
-                return Ok(empseal::error::exit::USAGE);
+                return Ok(crate::cli::exit::code::USAGE);
             }
         };
         let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
@@ -428,14 +429,14 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
         // New items get the target's scope (kubeseal seals them with the input's,
         // so a strict item lands in a namespace-wide file and cannot decrypt).
         let target_scope = original.scope();
-        if let Some(asked) = a.scope.map(empseal::secret::Scope::from) {
+        if let Some(asked) = a.scope.map(kubeseal_core::secret::Scope::from) {
             if asked != target_scope {
                 note!(
                     "empseal: error: --scope {} conflicts with {origin}, which is {}: every value of one SealedSecret has its scope; drop --scope, or seal into another file",
                     asked.as_str(),
                     target_scope.as_str()
                 );
-                return Ok(empseal::error::exit::USAGE);
+                return Ok(crate::cli::exit::code::USAGE);
             }
         }
         let mut secrets = secrets;
@@ -456,7 +457,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
         // Keep the file's comments: splice the change into its text.
         let out = match std::str::from_utf8(&original_bytes)
             .ok()
-            .and_then(|text| empseal::splice::keep_comments(text, &before, &after))
+            .and_then(|text| kubeseal_core::splice::keep_comments(text, &before, &after))
         {
             Some(kept) => kept,
             None => {
@@ -512,10 +513,13 @@ pub fn cert_show(a: CertShowArgs) -> Result<i32> {
     say!("certificate: {origin}");
     say!("subject:     {}", super::printable(&c.subject));
     say!("issuer:      {}", super::printable(&c.issuer));
-    say!("not before:  {}", empseal::cert::rfc3339(c.not_before));
+    say!(
+        "not before:  {}",
+        kubeseal_core::cert::rfc3339(c.not_before)
+    );
     say!(
         "not after:   {} ({state})",
-        empseal::cert::rfc3339(c.not_after)
+        kubeseal_core::cert::rfc3339(c.not_after)
     );
     say!("key:         RSA {} bits", c.bits);
     say!("fingerprint: {}", c.fingerprint());

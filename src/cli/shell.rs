@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use clap_complete::Shell;
 
-use empseal::error::{Error, Result};
-use empseal::fsio::{write_atomic, Sensitivity};
+use crate::cli::exit::{Error, Result};
+use empseal_env::fsio::{write_atomic, Sensitivity};
 
 /// `empseal completions`.
 #[derive(Debug, Args)]
@@ -169,7 +169,7 @@ pub const COMPLETE_ENVS: &str = "__complete-envs";
 /// a completion never prints an error into the command line. Returns the exit code.
 pub fn complete_envs() -> i32 {
     let names = super::lifecycle::workspace(None)
-        .and_then(|ws| ws.env_names())
+        .and_then(|ws| Ok(ws.env_names()?))
         .unwrap_or_default();
     let mut text = String::new();
     for n in names {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use empseal::check::{CheckOptions, ExpectedKey, Finding};
+use empseal_lint::{CheckOptions, ExpectedKey, Finding};
 use tempfile::TempDir;
 
 /// Key sizes the corpus uses.

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use empseal::crypto::{RsaPrivateKey, RsaPublicKey};
+use kubeseal_core::crypto::{RsaPrivateKey, RsaPublicKey};
 use rand::{CryptoRng, RngCore};
 
 /// The key sizes every test covers.
@@ -38,7 +38,7 @@ pub fn private_key(bits: usize) -> RsaPrivateKey {
 /// The public key of the given size, from its certificate.
 pub fn public_key(bits: usize) -> RsaPublicKey {
     let bytes = read_key_file(&format!("rsa{bits}.crt"));
-    empseal::cert::Certificate::from_pem(&bytes, &format!("rsa{bits}.crt"))
+    kubeseal_core::cert::Certificate::from_pem(&bytes, &format!("rsa{bits}.crt"))
         .unwrap()
         .public_key
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use empseal::emit::{self, Node, YamlError};
+use kubeseal_core::emit::{self, Node, YamlError};
 use rand::seq::IndexedRandom;
 use rand::{Rng, RngCore};
 use serde::Deserialize;

@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use empseal::crypto::RsaPrivateKey;
-use empseal::overlay;
-use empseal::secret::{ObjectMeta, SealedSecret};
+use empseal_env::overlay;
+use kubeseal_core::crypto::RsaPrivateKey;
+use kubeseal_core::secret::{ObjectMeta, SealedSecret};
 
 /// The project's root (where Cargo.toml is).
 pub fn project() -> PathBuf {
@@ -83,10 +83,10 @@ impl Repo {
             std::fs::create_dir_all(&sealing).unwrap();
             // Pinned as `cert fetch --env` pins: cert.pem with its pin.yaml.
             let crt = project().join(format!("testdata/keys/demo-{env}.crt"));
-            let files = empseal::source::PinFiles::in_overlay(
+            let files = empseal_env::pin::PinFiles::in_overlay(
                 &dir.path().join(format!("k8s/overlays/{env}")),
             );
-            empseal::source::pin_certificate(
+            empseal_env::pin::pin_certificate(
                 &files,
                 &std::fs::read(&crt).unwrap(),
                 &format!("testdata/keys/demo-{env}.crt"),
@@ -228,7 +228,7 @@ pub fn read_sealed(bytes: &[u8]) -> SealedSecret {
 
 /// Unseals `s` with `key`, returning key → plaintext (UTF-8).
 pub fn unseal(s: &SealedSecret, key: RsaPrivateKey) -> BTreeMap<String, String> {
-    let secret = empseal::unseal::unseal(s, &[key]).unwrap_or_else(|e| panic!("unseal: {e}"));
+    let secret = kubeseal_core::unseal::unseal(s, &[key]).unwrap_or_else(|e| panic!("unseal: {e}"));
     secret
         .data
         .iter()

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use empseal::source::{NetOptions, ProxyEnv};
+use empseal_controller::{NetOptions, ProxyEnv};
 use openssl::asn1::{Asn1Integer, Asn1Time};
 use openssl::bn::BigNum;
 use openssl::hash::MessageDigest;

@@ -13,6 +13,7 @@
 
 mod analyze;
 mod doc;
+pub mod error;
 mod exclude;
 mod git;
 mod output;
@@ -32,7 +33,7 @@ pub use output::{render, OutputFormat};
 /// Finding codes and severities, re-exported for the CLI.
 pub use rules::{Code, Severity};
 
-use crate::error::{exit, Error, Result};
+pub use crate::error::{Error, Result};
 use analyze::{FileChecker, Stats};
 
 /// The key sealed values must have been made with: filled by the CLI from the
@@ -203,14 +204,9 @@ impl Report {
             .count()
     }
 
-    /// The process exit code: 0 when no finding reaches `fail_on`, 1 otherwise.
-    /// (Usage and I/O errors are the CLI's to map, to 2.)
-    pub fn exit_code(&self, fail_on: Severity) -> i32 {
-        if self.findings.iter().any(|f| f.severity >= fail_on) {
-            exit::FINDINGS
-        } else {
-            exit::OK
-        }
+    /// Whether any finding reaches `fail_on` (the CLI then exits 1).
+    pub fn fails(&self, fail_on: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= fail_on)
     }
 
     fn sort(&mut self) {
@@ -341,7 +337,7 @@ pub fn check_certificate(key: &ExpectedKey, opts: &CheckOptions) -> Vec<Finding>
 /// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds (civil-from-days, no time crate).
 fn format_utc(ts: i64) -> String {
     // `2036-11-19T04:51:54Z` → `2036-11-19 04:51:54 UTC`.
-    crate::cert::rfc3339(ts)
+    kubeseal_core::cert::rfc3339(ts)
         .replacen('T', " ", 1)
         .replace('Z', " UTC")
 }

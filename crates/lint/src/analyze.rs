@@ -7,7 +7,7 @@ use super::doc::{Node, Pos};
 use super::rules::Code;
 use super::wire::{self, KeyInfo};
 use super::{Finding, ObjectRef};
-use crate::secret::{Scope, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION};
+use kubeseal_core::secret::{Scope, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION};
 
 /// Counters for the report summary.
 #[derive(Debug, Default, Clone, Copy)]

@@ -108,7 +108,7 @@ pub(crate) fn analyze(
             format!("RSA block length prefix is {prefix_len}, not 256, 384 or 512"),
         ));
     }
-    let parts = match crate::crypto::parse_wire(bytes) {
+    let parts = match kubeseal_core::crypto::parse_wire(bytes) {
         Ok(p) if p.aes_block.len() >= GCM_TAG => p,
         _ => {
             return Some((

@@ -342,7 +342,7 @@ pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<Rollba
         .map(|id| blob_bytes(&repo, id))
         .transpose()?;
     let fingerprint = record_fingerprint(record.as_deref(), &sealed);
-    let pinned = crate::source::load_pin(&env.pin_files(ws))
+    let pinned = crate::pin::load_pin(&env.pin_files(ws))
         .ok()
         .flatten()
         .map(|p| p.pin.fingerprint);

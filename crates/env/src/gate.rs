@@ -14,9 +14,9 @@
 
 use std::path::Path;
 
-use crate::check::{Code, Finding};
 use crate::overlay::{sha256_hex, Env, Record, Workspace};
-use crate::source::pin::{demo_fingerprints, load_keyring, load_pin};
+use crate::pin::{demo_fingerprints, load_keyring, load_pin};
+use empseal_lint::{Code, Finding};
 
 /// What the gate found about one environment.
 #[derive(Debug, Clone, Default)]

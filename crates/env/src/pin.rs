@@ -7,15 +7,48 @@
 //! presents another key (a different cluster, a restored backup, a
 //! man-in-the-middle) is refused until someone accepts it on purpose.
 
-use crate::cert::rfc3339;
+use kubeseal_core::cert::rfc3339;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::certinfo::{inspect, CertSummary};
-use super::SourceError;
 use crate::fsio::{write_atomic, Sensitivity};
+use kubeseal_core::cert::{CertError, Certificate};
+
+/// Why a pin could not be read, written or trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum PinError {
+    /// The certificate itself is unusable (not PEM, not RSA, too small, expired).
+    #[error("certificate: {0}")]
+    Cert(String),
+    /// A fetched certificate carries a different key than the environment's pin.
+    #[error("pin: environment {env}: the fetched certificate has a different key than the pinned one: pinned {old} but fetched {new}; nothing was written. If the controller's key was replaced on purpose, re-run with --accept-new and reseal this environment's secrets")]
+    PinMismatch {
+        /// The environment (overlay directory name).
+        env: String,
+        /// The pinned certificate: fingerprint, validity, source.
+        old: String,
+        /// The fetched certificate: fingerprint, validity, source.
+        new: String,
+    },
+    /// The pin files are unreadable or disagree with each other.
+    #[error("pin: {}: {detail}", path.display())]
+    Pin {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        detail: String,
+    },
+}
+
+/// Parses the first certificate of `pem` and refuses keys too small to seal for
+/// (expiry is checked by the caller, which knows `now`).
+fn inspect(pem: &[u8], origin: &str) -> Result<Certificate, CertError> {
+    let c = Certificate::from_pem(pem, origin)?;
+    c.check_key()?;
+    Ok(c)
+}
 
 /// Directory under the overlay holding the pin.
 pub const PIN_DIR: &str = "sealing";
@@ -171,8 +204,8 @@ impl PinnedCert {
         &self,
         origin: &str,
         now: i64,
-    ) -> crate::error::Result<crate::cert::Certificate> {
-        let cert = crate::cert::Certificate::from_pem(&self.pem, origin)
+    ) -> crate::error::Result<kubeseal_core::cert::Certificate> {
+        let cert = kubeseal_core::cert::Certificate::from_pem(&self.pem, origin)
             .map_err(|e| crate::error::Error::Cert(e.to_string()))?;
         cert.check_usable(now)
             .map_err(|e| crate::error::Error::Cert(e.to_string()))?;
@@ -185,7 +218,7 @@ impl PinnedCert {
 pub fn require_pin(
     files: &PinFiles,
     now: i64,
-) -> crate::error::Result<(PinnedCert, crate::cert::Certificate)> {
+) -> crate::error::Result<(PinnedCert, kubeseal_core::cert::Certificate)> {
     let Some(pinned) = load_pin(files)? else {
         return Err(crate::error::Error::Cert(format!(
             "{}: no pinned certificate for env {}; run `empseal cert fetch --env {}`",
@@ -244,7 +277,7 @@ fn env_name(overlay_dir: &Path) -> String {
 /// - no pin yet: writes `cert.pem` and `pin.yaml` ([`PinOutcome::Created`]);
 /// - same certificate: writes nothing ([`PinOutcome::Unchanged`]);
 /// - same key, another certificate: rewrites both ([`PinOutcome::Renewed`]);
-/// - another key: refuses with [`SourceError::PinMismatch`] (old and new
+/// - another key: refuses with [`PinError::PinMismatch`] (old and new
 ///   fingerprint and validity; nothing written) unless `accept_new`
 ///   ([`PinOutcome::Replaced`]).
 ///
@@ -258,12 +291,12 @@ pub fn pin_certificate(
     source: &str,
     accept_new: bool,
     now: i64,
-) -> Result<PinOutcome, SourceError> {
+) -> Result<PinOutcome, PinError> {
     let (outcome, previous) = plan_pin(files, pem, source, accept_new, now)?;
     if matches!(outcome, PinOutcome::Unchanged(_)) {
         return Ok(outcome);
     }
-    let new_cert = inspect(pem, source).map_err(|e| SourceError::Cert(e.to_string()))?;
+    let new_cert = inspect(pem, source).map_err(|e| PinError::Cert(e.to_string()))?;
     let (cpath, ppath) = (&files.cert, &files.pin);
     for dir in [cpath.parent(), ppath.parent()].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| crate_io(dir, e))?;
@@ -274,16 +307,16 @@ pub fn pin_certificate(
         let kdir = files.keyring_dir();
         std::fs::create_dir_all(&kdir).map_err(|e| crate_io(&kdir, e))?;
         let old =
-            inspect(&der_to_pem(&der), "keyring").map_err(|e| SourceError::Cert(e.to_string()))?;
+            inspect(&der_to_pem(&der), "keyring").map_err(|e| PinError::Cert(e.to_string()))?;
         write_atomic(
-            &kdir.join(keyring_file_name(&old.fingerprint)),
+            &kdir.join(keyring_file_name(&old.fingerprint())),
             canonical_pem(&old).as_bytes(),
             Sensitivity::Public,
         )
         .map_err(to_pin_err)?;
     }
     for entry in load_keyring(files)? {
-        if entry.fingerprint == new_cert.fingerprint {
+        if entry.fingerprint == new_cert.fingerprint() {
             std::fs::remove_file(&entry.path).map_err(|e| crate_io(&entry.path, e))?;
         }
     }
@@ -310,7 +343,7 @@ pub fn plan_pin_certificate(
     source: &str,
     accept_new: bool,
     now: i64,
-) -> Result<PinOutcome, SourceError> {
+) -> Result<PinOutcome, PinError> {
     plan_pin(files, pem, source, accept_new, now).map(|(outcome, _)| outcome)
 }
 
@@ -322,12 +355,12 @@ fn plan_pin(
     source: &str,
     accept_new: bool,
     now: i64,
-) -> Result<(PinOutcome, Option<Vec<u8>>), SourceError> {
-    let new_cert = inspect(pem, source).map_err(|e| SourceError::Cert(e.to_string()))?;
+) -> Result<(PinOutcome, Option<Vec<u8>>), PinError> {
+    let new_cert = inspect(pem, source).map_err(|e| PinError::Cert(e.to_string()))?;
     // Expired when `now` is after notAfter, as kubeseal (and `cert`) judge it.
     if now > new_cert.not_after {
-        return Err(SourceError::Cert(
-            crate::cert::CertError::Expired {
+        return Err(PinError::Cert(
+            kubeseal_core::cert::CertError::Expired {
                 origin: source.to_string(),
                 not_after: rfc3339(new_cert.not_after),
             }
@@ -335,7 +368,7 @@ fn plan_pin(
         ));
     }
     let new_pin = Pin {
-        fingerprint: new_cert.fingerprint.clone(),
+        fingerprint: new_cert.fingerprint(),
         subject: new_cert.subject.clone(),
         not_before: rfc3339(new_cert.not_before),
         not_after: rfc3339(new_cert.not_after),
@@ -350,7 +383,7 @@ fn plan_pin(
     let outcome = match read_existing(files)? {
         Existing::None => PinOutcome::Created(new_pin),
         Existing::Consistent { pin, der } => {
-            if pin.fingerprint == new_cert.fingerprint {
+            if pin.fingerprint == new_cert.fingerprint() {
                 if der == new_cert.der {
                     if ppath.exists() {
                         return Ok((PinOutcome::Unchanged(pin), None));
@@ -373,7 +406,7 @@ fn plan_pin(
                     new: new_pin,
                 }
             } else {
-                return Err(SourceError::PinMismatch {
+                return Err(PinError::PinMismatch {
                     env,
                     old: pin.describe(),
                     new: new_pin.describe(),
@@ -382,7 +415,7 @@ fn plan_pin(
         }
         Existing::Broken { path, detail, pin } => {
             if !accept_new {
-                return Err(SourceError::Pin {
+                return Err(PinError::Pin {
                     path: PathBuf::from(files.shown(&path)),
                     detail: format!(
                         "{detail}; nothing was written: restore the pin from git, or re-run with --accept-new to replace it with the fetched certificate {}",
@@ -403,10 +436,10 @@ fn plan_pin(
 /// is the one `pin.yaml` records. `Ok(None)` when neither file exists. A
 /// certificate without `pin.yaml` (placed by hand) is the pin; `pin.yaml`
 /// without its certificate, or files that disagree, are an error.
-pub fn load_pin(files: &PinFiles) -> Result<Option<PinnedCert>, SourceError> {
+pub fn load_pin(files: &PinFiles) -> Result<Option<PinnedCert>, PinError> {
     match read_existing(files)? {
         Existing::None => Ok(None),
-        Existing::Broken { path, detail, .. } => Err(SourceError::Pin {
+        Existing::Broken { path, detail, .. } => Err(PinError::Pin {
             path: PathBuf::from(files.shown(&path)),
             detail: format!(
                 "{detail}; restore the pin from git, or fetch it again with `empseal cert fetch --env {} --accept-new`",
@@ -414,7 +447,7 @@ pub fn load_pin(files: &PinFiles) -> Result<Option<PinnedCert>, SourceError> {
             ),
         }),
         Existing::Consistent { pin, .. } => {
-            let pem = std::fs::read(&files.cert).map_err(|e| SourceError::Pin {
+            let pem = std::fs::read(&files.cert).map_err(|e| PinError::Pin {
                 path: PathBuf::from(files.shown(&files.cert)),
                 detail: format!("cannot read: {e}"),
             })?;
@@ -441,7 +474,7 @@ enum Existing {
     },
 }
 
-fn read_existing(files: &PinFiles) -> Result<Existing, SourceError> {
+fn read_existing(files: &PinFiles) -> Result<Existing, PinError> {
     let cpath = files.cert.clone();
     let ppath = files.pin.clone();
     let cert_bytes = read_opt(&cpath)?;
@@ -490,7 +523,7 @@ fn read_existing(files: &PinFiles) -> Result<Existing, SourceError> {
         // A certificate placed by hand, never pinned: treat it as the pin.
         (None, Some(c)) => Existing::Consistent {
             pin: Pin {
-                fingerprint: c.fingerprint.clone(),
+                fingerprint: c.fingerprint(),
                 subject: c.subject.clone(),
                 not_before: rfc3339(c.not_before),
                 not_after: rfc3339(c.not_after),
@@ -500,14 +533,14 @@ fn read_existing(files: &PinFiles) -> Result<Existing, SourceError> {
             },
             der: c.der,
         },
-        (Some(p), Some(c)) if p.fingerprint == c.fingerprint => {
+        (Some(p), Some(c)) if p.fingerprint == c.fingerprint() => {
             Existing::Consistent { pin: p, der: c.der }
         }
         (Some(p), Some(c)) => Existing::Broken {
             path: cpath,
             detail: format!(
                 "holds key {} but {} records {}: the two files disagree (edited by hand?)",
-                c.fingerprint,
+                c.fingerprint(),
                 files.shown(&ppath),
                 p.fingerprint
             ),
@@ -516,38 +549,38 @@ fn read_existing(files: &PinFiles) -> Result<Existing, SourceError> {
     })
 }
 
-fn read_opt(path: &Path) -> Result<Option<Vec<u8>>, SourceError> {
+fn read_opt(path: &Path) -> Result<Option<Vec<u8>>, PinError> {
     match std::fs::read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(SourceError::Pin {
+        Err(e) => Err(PinError::Pin {
             path: path.to_path_buf(),
             detail: format!("cannot read: {e}"),
         }),
     }
 }
 
-fn crate_io(path: &Path, e: std::io::Error) -> SourceError {
-    SourceError::Pin {
+fn crate_io(path: &Path, e: std::io::Error) -> PinError {
+    PinError::Pin {
         path: path.to_path_buf(),
         detail: format!("cannot create: {e}"),
     }
 }
 
-fn to_pin_err(e: crate::error::Error) -> SourceError {
+fn to_pin_err(e: crate::error::Error) -> PinError {
     match e {
-        crate::error::Error::Io { path, source } => SourceError::Pin {
+        crate::error::Error::Io { path, source } => PinError::Pin {
             path,
             detail: format!("cannot write: {source}"),
         },
-        other => SourceError::Pin {
+        other => PinError::Pin {
             path: PathBuf::new(),
             detail: other.to_string(),
         },
     }
 }
 
-fn canonical_pem(c: &CertSummary) -> String {
+fn canonical_pem(c: &Certificate) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(&c.der);
     let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
     for chunk in b64.as_bytes().chunks(64) {
@@ -604,13 +637,13 @@ pub fn keyring_file_name(fingerprint: &str) -> String {
 /// The environment's previous certificates (`sealing/keyring/*.pem`), sorted by
 /// fingerprint; none when the directory does not exist. An unreadable or
 /// unparseable file is an error naming it.
-pub fn load_keyring(files: &PinFiles) -> Result<Vec<KeyringEntry>, SourceError> {
+pub fn load_keyring(files: &PinFiles) -> Result<Vec<KeyringEntry>, PinError> {
     let dir = files.keyring_dir();
     let rd = match std::fs::read_dir(&dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => {
-            return Err(SourceError::Pin {
+            return Err(PinError::Pin {
                 path: PathBuf::from(files.shown(&dir)),
                 detail: format!("cannot read: {e}"),
             })
@@ -618,7 +651,7 @@ pub fn load_keyring(files: &PinFiles) -> Result<Vec<KeyringEntry>, SourceError> 
     };
     let mut out = Vec::new();
     for entry in rd {
-        let entry = entry.map_err(|e| SourceError::Pin {
+        let entry = entry.map_err(|e| PinError::Pin {
             path: PathBuf::from(files.shown(&dir)),
             detail: format!("cannot read: {e}"),
         })?;
@@ -626,11 +659,11 @@ pub fn load_keyring(files: &PinFiles) -> Result<Vec<KeyringEntry>, SourceError> 
         if path.extension().and_then(|e| e.to_str()) != Some("pem") {
             continue;
         }
-        let pem = std::fs::read(&path).map_err(|e| SourceError::Pin {
+        let pem = std::fs::read(&path).map_err(|e| PinError::Pin {
             path: PathBuf::from(files.shown(&path)),
             detail: format!("cannot read: {e}"),
         })?;
-        let c = inspect(&pem, &files.shown(&path)).map_err(|e| SourceError::Pin {
+        let c = inspect(&pem, &files.shown(&path)).map_err(|e| PinError::Pin {
             path: PathBuf::from(files.shown(&path)),
             detail: format!(
                 "not a usable keyring certificate ({e}); restore it from git or retire it with `empseal cert retire --env {} FINGERPRINT`",
@@ -638,7 +671,7 @@ pub fn load_keyring(files: &PinFiles) -> Result<Vec<KeyringEntry>, SourceError> 
             ),
         })?;
         out.push(KeyringEntry {
-            fingerprint: c.fingerprint,
+            fingerprint: c.fingerprint(),
             not_after: rfc3339(c.not_after),
             pem,
             path,
@@ -651,10 +684,10 @@ pub fn load_keyring(files: &PinFiles) -> Result<Vec<KeyringEntry>, SourceError> 
 /// Removes a previous key from the environment's keyring (the controller no
 /// longer holds it: values sealed for it would not decrypt). Refuses the current
 /// key and a fingerprint that is not in the keyring.
-pub fn retire_key(files: &PinFiles, fingerprint: &str) -> Result<KeyringEntry, SourceError> {
+pub fn retire_key(files: &PinFiles, fingerprint: &str) -> Result<KeyringEntry, PinError> {
     if let Some(p) = load_pin(files)? {
         if p.fingerprint() == fingerprint {
-            return Err(SourceError::Pin {
+            return Err(PinError::Pin {
                 path: PathBuf::from(files.shown(&files.cert)),
                 detail: format!(
                     "{fingerprint} is env {}'s current key, not a previous one; pin the controller's new key first (`empseal cert fetch --env {} --accept-new`)",
@@ -665,7 +698,7 @@ pub fn retire_key(files: &PinFiles, fingerprint: &str) -> Result<KeyringEntry, S
     }
     let ring = load_keyring(files)?;
     let Some(entry) = ring.into_iter().find(|e| e.fingerprint == fingerprint) else {
-        return Err(SourceError::Pin {
+        return Err(PinError::Pin {
             path: PathBuf::from(files.shown(&files.keyring_dir())),
             detail: format!(
                 "no previous key {fingerprint} in env {}'s keyring; `empseal history --env {}` and the files there list the fingerprints",
@@ -673,7 +706,7 @@ pub fn retire_key(files: &PinFiles, fingerprint: &str) -> Result<KeyringEntry, S
             ),
         });
     };
-    std::fs::remove_file(&entry.path).map_err(|e| SourceError::Pin {
+    std::fs::remove_file(&entry.path).map_err(|e| PinError::Pin {
         path: PathBuf::from(files.shown(&entry.path)),
         detail: format!("cannot remove: {e}"),
     })?;
@@ -686,18 +719,18 @@ pub fn demo_fingerprints() -> Vec<String> {
     const DEMO: &[(&str, &[u8])] = &[
         (
             "demo-dev.crt",
-            include_bytes!("../../testdata/keys/demo-dev.crt"),
+            include_bytes!("../../../testdata/keys/demo-dev.crt"),
         ),
         (
             "demo-paper.crt",
-            include_bytes!("../../testdata/keys/demo-paper.crt"),
+            include_bytes!("../../../testdata/keys/demo-paper.crt"),
         ),
         (
             "demo-prod.crt",
-            include_bytes!("../../testdata/keys/demo-prod.crt"),
+            include_bytes!("../../../testdata/keys/demo-prod.crt"),
         ),
     ];
     DEMO.iter()
-        .filter_map(|(name, pem)| inspect(pem, name).ok().map(|c| c.fingerprint))
+        .filter_map(|(name, pem)| inspect(pem, name).ok().map(|c| c.fingerprint()))
         .collect()
 }

@@ -31,9 +31,11 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::fsio::{self, Sensitivity};
+use crate::pin::{require_pin, PinFiles, PinnedCert};
 use crate::plan::WritePlan;
-use crate::secret::{Format, Layout, ObjectMeta, Scope, SealedSecret, SecretBytes, SecretTemplate};
-use crate::source::pin::{require_pin, PinFiles, PinnedCert};
+use kubeseal_core::secret::{
+    Format, Layout, ObjectMeta, Scope, SealedSecret, SecretBytes, SecretTemplate,
+};
 
 /// The optional committed configuration file at the repository root.
 pub const CONFIG_FILE: &str = "empseal.yaml";
@@ -436,7 +438,7 @@ impl Workspace {
         };
         let cert = match &cfg.cert {
             Some(p) => self.root.join(p),
-            None => crate::source::pin::cert_path(&dir),
+            None => crate::pin::cert_path(&dir),
         };
         let sealing = cert
             .parent()
@@ -461,7 +463,7 @@ impl Workspace {
             secret_namespace: cfg.secret_namespace.clone(),
             env_file,
             example_env_file,
-            pin: sealing.join(crate::source::pin::PIN_FILE),
+            pin: sealing.join(crate::pin::PIN_FILE),
             record: sealing.join("record.yaml"),
             cert,
             state,
@@ -846,7 +848,7 @@ impl std::fmt::Display for Target {
 }
 
 mod scope_serde {
-    use crate::secret::Scope;
+    use kubeseal_core::secret::Scope;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(s: &Scope, ser: S) -> Result<S::Ok, S::Error> {
@@ -1114,7 +1116,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Unix seconds as RFC 3339 UTC (`2024-05-01T12:00:00Z`).
 pub fn format_utc(secs: i64) -> String {
-    crate::cert::rfc3339(secs)
+    kubeseal_core::cert::rfc3339(secs)
 }
 
 // ---------------------------------------------------------------------------
@@ -1505,7 +1507,7 @@ fn refuse_example_values(
     values: &[(String, SecretBytes)],
 ) -> Result<()> {
     let demo = pinned.is_demo()
-        || crate::source::pin::demo_fingerprints()
+        || crate::pin::demo_fingerprints()
             .iter()
             .any(|d| d == pinned.fingerprint());
     if !demo && env.example_env_file.exists() {
@@ -1541,8 +1543,8 @@ fn env_file_warnings(ws: &Workspace, path: &Path) -> Vec<String> {
     let Ok(bytes) = std::fs::read(path).map(Zeroizing::new) else {
         return Vec::new();
     };
-    crate::envfile::parse_env_bytes(&shown, &bytes, &crate::envfile::process_env)
-        .map(|entries| crate::envfile::EnvWarning::for_entries(&shown, &entries))
+    kubeseal_core::envfile::parse_env_bytes(&shown, &bytes, &kubeseal_core::envfile::process_env)
+        .map(|entries| kubeseal_core::envfile::EnvWarning::for_entries(&shown, &entries))
         .unwrap_or_default()
         .iter()
         .map(ToString::to_string)
@@ -1571,7 +1573,7 @@ pub fn seal_values<R: RngCore + CryptoRng + ?Sized>(
 pub struct SealContext {
     path: PathBuf,
     pinned: PinnedCert,
-    cert: crate::cert::Certificate,
+    cert: kubeseal_core::cert::Certificate,
     current: Option<CurrentSealed>,
     target: Target,
 }
@@ -2605,11 +2607,16 @@ pub(crate) mod deps {
     /// Seals `(key, value)` items for `label`, deterministic for a seeded rng.
     pub fn encrypt_items<R: RngCore + CryptoRng + ?Sized>(
         rng: &mut R,
-        cert: &crate::cert::Certificate,
+        cert: &kubeseal_core::cert::Certificate,
         label: &[u8],
         items: &[(&str, &[u8])],
     ) -> Result<Vec<String>> {
-        crate::seal::encrypt_items(rng, &cert.public_key, label, items)
+        Ok(kubeseal_core::seal::encrypt_items(
+            rng,
+            &cert.public_key,
+            label,
+            items,
+        )?)
     }
 
     /// Reads an env file by kubectl's rules.
@@ -2620,23 +2627,31 @@ pub(crate) mod deps {
 
     /// Parses env-file bytes by kubectl's rules.
     pub fn read_env_bytes(bytes: &[u8], shown: &str) -> Result<Vec<(String, SecretBytes)>> {
-        let entries = crate::envfile::parse_env_bytes(shown, bytes, &crate::envfile::process_env)?;
+        let entries = kubeseal_core::envfile::parse_env_bytes(
+            shown,
+            bytes,
+            &kubeseal_core::envfile::process_env,
+        )?;
         Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
     }
 
     /// Reads the SealedSecrets of a manifest.
     pub fn read_sealed_secrets(shown: &str, bytes: &[u8]) -> Result<Vec<SealedSecret>> {
-        Ok(crate::manifest::read_sealed_secrets(shown, bytes)?)
+        Ok(kubeseal_core::manifest::read_sealed_secrets(shown, bytes)?)
     }
 
     /// The format and kubeseal layout of an existing file.
     pub fn detect_style(bytes: &[u8]) -> (Format, Layout) {
-        crate::manifest::detect_style(bytes)
+        kubeseal_core::manifest::detect_style(bytes)
     }
 
     /// kubeseal's exact bytes for one SealedSecret.
     pub fn emit_sealed(object: &SealedSecret, format: Format, layout: Layout) -> Vec<u8> {
-        crate::emit::document(&crate::emit::sealed_secret_node(object, layout), format).into_bytes()
+        kubeseal_core::emit::document(
+            &kubeseal_core::emit::sealed_secret_node(object, layout),
+            format,
+        )
+        .into_bytes()
     }
 }
 
@@ -2876,7 +2891,7 @@ mod tests {
         nw.scope = Scope::NamespaceWide;
         let mut o2 = o.clone();
         o2.annotations.insert(
-            crate::secret::NAMESPACE_WIDE_ANNOTATION.into(),
+            kubeseal_core::secret::NAMESPACE_WIDE_ANNOTATION.into(),
             "true".into(),
         );
         assert_eq!(

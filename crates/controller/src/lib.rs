@@ -6,8 +6,6 @@
 //!   `/v1/verify`, `/v1/rotate`), reached either through the Kubernetes API
 //!   server's service proxy with the user's kubeconfig (kube-rs), exactly the way
 //!   kubeseal does, or straight at a `--controller-url`.
-//! - [`pin`]: the per-environment pinned certificate
-//!   (`k8s/overlays/<env>/sealing/cert.pem` + `pin.yaml`).
 //!
 //! Every call is blocking (a private tokio runtime runs inside), has a connect and
 //! a total timeout, retries idempotent GETs with backoff (never the POSTs), honours
@@ -15,11 +13,9 @@
 //! step that failed and what to try. Messages never contain tokens, keys or
 //! secret values.
 
-mod certinfo;
 mod cluster;
 mod controller;
 mod net;
-pub mod pin;
 mod url;
 
 use std::path::PathBuf;
@@ -28,10 +24,6 @@ use std::time::Duration;
 pub use cluster::{context_namespace, KubeOptions, Token};
 pub use controller::{Controller, ControllerEndpoint, FetchedCert};
 pub use net::{NetOptions, ProxyEnv};
-pub use pin::{
-    demo_fingerprints, load_keyring, load_pin, pin_certificate, plan_pin_certificate, require_pin,
-    retire_key, KeyringEntry, Pin, PinFiles, PinOutcome, PinnedCert,
-};
 
 /// kubeseal's default controller (Service) name.
 pub const DEFAULT_CONTROLLER_NAME: &str = "sealed-secrets-controller";
@@ -60,8 +52,6 @@ pub enum Step {
     Controller,
     /// Reading a certificate file.
     CertificateFile,
-    /// The pinned certificate of an environment.
-    Pin,
 }
 
 impl Step {
@@ -74,7 +64,6 @@ impl Step {
             Step::Proxy => "proxy",
             Step::Controller => "controller",
             Step::CertificateFile => "certificate",
-            Step::Pin => "pin",
         }
     }
 }
@@ -217,30 +206,36 @@ pub enum SourceError {
     /// The certificate itself is unusable (not PEM, not RSA, too small, expired).
     #[error("certificate: {0}")]
     Cert(String),
-    /// A fetched certificate carries a different key than the environment's pin.
-    #[error("pin: environment {env}: the fetched certificate has a different key than the pinned one: pinned {old} but fetched {new}; nothing was written. If the controller's key was replaced on purpose, re-run with --accept-new and reseal this environment's secrets")]
-    PinMismatch {
-        /// The environment (overlay directory name).
-        env: String,
-        /// The pinned certificate: fingerprint, validity, source.
-        old: String,
-        /// The fetched certificate: fingerprint, validity, source.
-        new: String,
-    },
-    /// The pin files are unreadable or disagree with each other.
-    #[error("pin: {}: {detail}", path.display())]
-    Pin {
-        /// The file at fault.
-        path: PathBuf,
-        /// What is wrong and what to do.
-        detail: String,
-    },
     /// Bad arguments: unsupported URL scheme, invalid names.
     #[error("{0}")]
     Input(String),
 }
 
+/// What kind of failure a [`SourceError`] is, for callers that react by kind
+/// (the CLI picks its exit code from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad arguments (unsupported URL scheme, invalid names).
+    Input,
+    /// The certificate file is unreadable or the certificate unusable.
+    Cert,
+    /// The controller could not decrypt what it was given.
+    Decrypt,
+    /// The cluster, a proxy or the controller could not be reached or answered badly.
+    Network,
+}
+
 impl SourceError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> Kind {
+        match self {
+            SourceError::Input(_) => Kind::Input,
+            SourceError::CertFile { .. } | SourceError::Cert(_) => Kind::Cert,
+            SourceError::CannotDecrypt { .. } => Kind::Decrypt,
+            _ => Kind::Network,
+        }
+    }
+
     /// The step that failed.
     pub fn step(&self) -> Step {
         match self {
@@ -258,23 +253,6 @@ impl SourceError {
             SourceError::CertFile { .. } | SourceError::Cert(_) | SourceError::Input(_) => {
                 Step::CertificateFile
             }
-            SourceError::PinMismatch { .. } | SourceError::Pin { .. } => Step::Pin,
-        }
-    }
-}
-
-impl From<SourceError> for crate::error::Error {
-    fn from(e: SourceError) -> Self {
-        use crate::error::Error;
-        match e {
-            SourceError::Input(m) => Error::Input(m),
-            // An unreadable --cert is a certificate problem (README: exit 4).
-            e @ (SourceError::CertFile { .. }
-            | SourceError::Cert(_)
-            | SourceError::PinMismatch { .. }
-            | SourceError::Pin { .. }) => Error::Cert(e.to_string()),
-            e @ SourceError::CannotDecrypt { .. } => Error::Decrypt(e.to_string()),
-            e => Error::Network(e.to_string()),
         }
     }
 }
@@ -517,29 +495,5 @@ mod tests {
             .to_string();
         assert!(e.contains("unsupported URL scheme \"ftp\""), "{e}");
         assert!(!e.contains("pw"), "{e}");
-    }
-
-    #[test]
-    fn errors_map_to_crate_exit_codes() {
-        use crate::error::exit;
-        let net: crate::Error = SourceError::Proxy {
-            detail: "d".into(),
-            hint: "h".into(),
-        }
-        .into();
-        assert_eq!(net.exit_code(), exit::NETWORK);
-        let c: crate::Error = SourceError::CannotDecrypt {
-            object: "a/b".into(),
-            operation: "POST /v1/verify".into(),
-        }
-        .into();
-        assert_eq!(c.exit_code(), exit::DECRYPT);
-        let p: crate::Error = SourceError::PinMismatch {
-            env: "paper".into(),
-            old: "o".into(),
-            new: "n".into(),
-        }
-        .into();
-        assert_eq!(p.exit_code(), exit::CERT);
     }
 }
