@@ -105,11 +105,11 @@ fn good_files_are_never_flagged() {
         manifests.len(),
         "every manifest read, skipped dirs not"
     );
-    // The templates hold 21 sealed values plus one alias in 12 SealedSecrets;
+    // The templates hold 23 sealed values plus one alias in 13 SealedSecrets;
     // kubesealpy emitted 3 objects x 3 keys three times (single files, a JSON
     // stream, a multi-document file).
-    assert_eq!(report.values, 22 + 27, "values checked");
-    assert_eq!(report.sealed_secrets, 12 + 9, "SealedSecrets seen");
+    assert_eq!(report.values, 24 + 27, "values checked");
+    assert_eq!(report.sealed_secrets, 13 + 9, "SealedSecrets seen");
 
     // Files sealed only for the 4096-bit certificate are clean against it too.
     let key = certs().expected_key(4096);

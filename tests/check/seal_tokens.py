@@ -7,8 +7,12 @@ sealed by an independent implementation (PyPI kubesealpy) at test time.
 
 A token `{{kubesealpy<BITS>:<LABEL>}}` becomes a fresh value sealed with
 CERTDIR/cert-<BITS>.pem for the OAEP label LABEL: `ns/name` (strict), `ns`
-(namespace-wide) or empty (cluster-wide). `|cut=N` keeps the first N base64
-characters (a truncated real value). Plaintexts are random and thrown away.
+(namespace-wide) or empty (cluster-wide). Options: `|cut=N` keeps the first N
+base64 characters (a truncated real value); `|len=N` seals N plaintext bytes
+(default 24; 0 gives the smallest possible value); `|wrap=N` breaks the base64
+every N characters with the two characters `\n` (a newline once the value sits
+in a double-quoted YAML string, which Go's decoder skips). Plaintexts are random
+and thrown away.
 """
 import base64
 import json
@@ -19,7 +23,7 @@ import sys
 
 from kubesealpy import Sealer, SealingScope
 
-TOKEN = re.compile(r"\{\{kubesealpy(\d+):([^}|]*)(?:\|cut=(\d+))?\}\}")
+TOKEN = re.compile(r"\{\{kubesealpy(\d+):([^}|]*)((?:\|(?:cut|len|wrap)=\d+)*)\}\}")
 _sealers = {}
 
 
@@ -29,15 +33,16 @@ def sealer(certdir, bits):
     return _sealers[bits]
 
 
-def seal(certdir, bits, label):
+def seal(certdir, bits, label, size=24):
     s = sealer(certdir, bits)
+    plain = secrets.token_bytes(size)
     if "/" in label:
         ns, name = label.split("/", 1)
-        wire = s.seal_value(secrets.token_bytes(24), ns, name, SealingScope.STRICT)
+        wire = s.seal_value(plain, ns, name, SealingScope.STRICT)
     elif label:
-        wire = s.seal_value(secrets.token_bytes(24), label, None, SealingScope.NAMESPACE_WIDE)
+        wire = s.seal_value(plain, label, None, SealingScope.NAMESPACE_WIDE)
     else:
-        wire = s.seal_value(secrets.token_bytes(24), None, None, SealingScope.CLUSTER_WIDE)
+        wire = s.seal_value(plain, None, None, SealingScope.CLUSTER_WIDE)
     return base64.b64encode(wire).decode("ascii")
 
 
@@ -46,8 +51,14 @@ def fill(certdir, path):
         text = f.read()
 
     def repl(m):
-        value = seal(certdir, m.group(1), m.group(2))
-        return value[: int(m.group(3))] if m.group(3) else value
+        opts = dict(o.split("=") for o in m.group(3).split("|") if o)
+        value = seal(certdir, m.group(1), m.group(2), int(opts.get("len", 24)))
+        if "cut" in opts:
+            value = value[: int(opts["cut"])]
+        if "wrap" in opts:
+            n = int(opts["wrap"])
+            value = "\\n".join(value[i : i + n] for i in range(0, len(value), n))
+        return value
 
     new = TOKEN.sub(repl, text)
     if new != text:
