@@ -14,6 +14,7 @@ pub mod emit;
 pub mod envfile;
 pub mod error;
 pub mod gotemplate;
+pub mod goyaml;
 pub mod manifest;
 pub mod seal;
 pub mod secret;
