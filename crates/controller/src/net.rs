@@ -305,15 +305,10 @@ impl Redactor {
     }
 }
 
-/// One line, bounded: what goes into an error message from a foreign error or body.
+/// One line, bounded: what goes into an error message from a foreign error or body
+/// (control characters become spaces, then [`kubeseal_core::error::one_line`]).
 pub(crate) fn one_line(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let mut out = kubeseal_core::error::one_line(&s.replace(char::is_control, " "));
     if out.chars().count() > max {
         out = out.chars().take(max).collect::<String>() + "...";
     }

@@ -218,7 +218,7 @@ pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
             commit: oid.to_string(),
             short: short_id(&repo, oid),
             time: commit.time().seconds(),
-            date: overlay::format_utc(commit.time().seconds()),
+            date: kubeseal_core::cert::rfc3339(commit.time().seconds()),
             author: author.name().unwrap_or("").to_string(),
             email: author.email().unwrap_or("").to_string(),
             subject: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default())

@@ -1114,11 +1114,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Unix seconds as RFC 3339 UTC (`2024-05-01T12:00:00Z`).
-pub fn format_utc(secs: i64) -> String {
-    kubeseal_core::cert::rfc3339(secs)
-}
-
 // ---------------------------------------------------------------------------
 // Sealing an environment
 // ---------------------------------------------------------------------------
@@ -1447,7 +1442,7 @@ pub fn adopt(ws: &Workspace, env_name: &str, now: i64) -> Result<Record> {
         sealed_secret: record_sealed_path(&env, &path),
         cert_fingerprint: pinned.fingerprint().to_string(),
         sealed_for: target,
-        sealed_at: format_utc(now),
+        sealed_at: kubeseal_core::cert::rfc3339(now),
         sealed_sha256: sha256_hex(&current.bytes),
         keys: current.object.encrypted_data.keys().cloned().collect(),
         resealed: Vec::new(),
@@ -1798,7 +1793,7 @@ fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         sealed_secret: record_sealed_path(env, &path),
         cert_fingerprint: pinned.fingerprint().to_string(),
         sealed_for: target.clone(),
-        sealed_at: format_utc(now),
+        sealed_at: kubeseal_core::cert::rfc3339(now),
         sealed_sha256: sha,
         keys: keys.clone(),
         resealed: reseal.iter().cloned().collect(),
@@ -2589,10 +2584,7 @@ fn copy_tree(ws: &Workspace, from: &Path, to: &Path, skip_env_files: bool) -> Re
 // Temporary files
 // ---------------------------------------------------------------------------
 
-/// Squashes a multi-line message onto one line.
-pub(crate) fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub(crate) use kubeseal_core::error::one_line;
 
 // ---------------------------------------------------------------------------
 // The other modules' contracts, in one place.
@@ -2670,15 +2662,6 @@ mod tests {
             t,
             "Error: accumulating resources: accumulation err='accumulating resources from 'k8s/overlays/dev/missing.yaml': open k8s/overlays/dev/missing.yaml: no such file or directory'"
         );
-    }
-
-    #[test]
-    fn utc_formatting_matches_known_dates() {
-        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(format_utc(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(format_utc(-1), "1969-12-31T23:59:59Z");
-        assert_eq!(format_utc(4_102_444_799), "2099-12-31T23:59:59Z");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use x509_parser::oid_registry::Oid;
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 
 use crate::crypto::RsaPublicKey;
+use crate::error::one_line;
 
 /// The smallest RSA key empseal seals with.
 pub const MIN_RSA_BITS: usize = 2048;
@@ -134,13 +135,6 @@ impl fmt::Debug for Certificate {
     }
 }
 
-fn one_line(s: impl fmt::Display) -> String {
-    s.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl Certificate {
     /// Parses a certificate as kubeseal reads `--cert`: the first `CERTIFICATE`
     /// block of a PEM file (other blocks, such as a private key, are skipped), or
@@ -158,8 +152,9 @@ impl Certificate {
             let mut labels = Vec::new();
             let mut found = None;
             for block in x509_parser::pem::Pem::iter_from_buffer(bytes) {
-                let block =
-                    block.map_err(|e| parse_err(format!("bad PEM block: {}", one_line(e))))?;
+                let block = block.map_err(|e| {
+                    parse_err(format!("bad PEM block: {}", one_line(&e.to_string())))
+                })?;
                 if block.label == "CERTIFICATE" {
                     found = Some(block.contents);
                     break;
@@ -191,7 +186,7 @@ impl Certificate {
             reason,
         };
         let (rest, x509) = X509Certificate::from_der(&der)
-            .map_err(|e| parse_err(format!("invalid DER: {}", one_line(e))))?;
+            .map_err(|e| parse_err(format!("invalid DER: {}", one_line(&e.to_string()))))?;
         if !rest.is_empty() {
             return Err(parse_err(format!(
                 "{} byte(s) of trailing data after the certificate",
@@ -211,8 +206,12 @@ impl Certificate {
                 algorithm: algorithm_name(alg, params.as_ref()),
             });
         }
-        let public_key = RsaPublicKey::from_der(spki.raw)
-            .map_err(|e| parse_err(format!("invalid RSA public key: {}", one_line(e))))?;
+        let public_key = RsaPublicKey::from_der(spki.raw).map_err(|e| {
+            parse_err(format!(
+                "invalid RSA public key: {}",
+                one_line(&e.to_string())
+            ))
+        })?;
         let validity = x509.validity();
         let cert = Certificate {
             origin: origin.to_string(),
@@ -479,4 +478,18 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
 }

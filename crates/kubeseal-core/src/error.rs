@@ -45,3 +45,10 @@ impl Error {
 
 /// Result with the core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Squashes a message onto one line (every run of whitespace, newlines
+/// included, becomes one space): our messages are one line, and foreign errors
+/// (OpenSSL, parsers, HTTP bodies) often are not.
+pub fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -6,10 +6,18 @@
 //! `--format json` prints objects back to back, which is not one YAML stream) are
 //! split into top-level values first and each value is parsed with the same parser,
 //! its positions shifted back to the file's coordinates.
+//!
+//! Why not the core's `manifest` tree: `check` must keep going after an error
+//! (report it with its position, judge the documents before it), borrow long
+//! base64 values instead of copying them (the fast path below), and read any
+//! YAML, not only what kubeseal's decoder accepts, so it builds on saphyr's
+//! events. What a plain scalar means is not decided here: the resolver is the
+//! core's `kubeseal_core::goyaml`, the same one the reader and emitter use.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use kubeseal_core::goyaml::{resolve_plain, Resolved};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError};
 
 /// A 1-based line and column (columns count Unicode scalar values).
@@ -526,8 +534,9 @@ fn parse_stream<'a>(
     Ok(())
 }
 
-/// Resolves a scalar the way go-yaml v2 does for Kubernetes manifests: quoted and
-/// block scalars are strings, plain ones may be null, bool or numbers.
+/// What a scalar is for `check`: quoted and block scalars are strings; a tag
+/// decides for tagged ones; plain ones resolve by go-yaml v2's rules (the core's
+/// one resolver, [`kubeseal_core::goyaml::resolve_plain`]).
 fn resolve(value: &str, style: ScalarStyle, tag: Option<&str>) -> ScalarKind {
     if let Some(tag) = tag {
         return match tag {
@@ -541,37 +550,12 @@ fn resolve(value: &str, style: ScalarStyle, tag: Option<&str>) -> ScalarKind {
     if style != ScalarStyle::Plain {
         return ScalarKind::Str;
     }
-    match value {
-        "" | "~" | "null" | "Null" | "NULL" => return ScalarKind::Null,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "true" | "True"
-        | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF" => {
-            return ScalarKind::Bool
-        }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-        | ".nan" | ".NaN" | ".NAN" => return ScalarKind::Float,
-        _ => {}
-    }
-    let first = value.as_bytes()[0];
-    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
-        return ScalarKind::Str;
-    }
-    let plain: String = value.chars().filter(|&c| c != '_').collect();
-    let unsigned = plain.trim_start_matches(['-', '+']);
-    let radix_int = |prefix: &str, radix: u32| {
-        unsigned
-            .strip_prefix(prefix)
-            .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_digit(radix)))
-    };
-    if (!unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()))
-        || radix_int("0x", 16)
-        || radix_int("0b", 2)
-        || radix_int("0o", 8)
-    {
-        ScalarKind::Int
-    } else if plain.parse::<f64>().is_ok() && !plain.contains(['i', 'I', 'n', 'N']) {
-        ScalarKind::Float
-    } else {
-        ScalarKind::Str
+    match resolve_plain(value) {
+        Resolved::Str => ScalarKind::Str,
+        Resolved::Null => ScalarKind::Null,
+        Resolved::Bool(_) => ScalarKind::Bool,
+        Resolved::Int(_) | Resolved::Uint(_) => ScalarKind::Int,
+        Resolved::Float(_) => ScalarKind::Float,
     }
 }
 
@@ -720,6 +704,11 @@ mod tests {
             ("AgBy3i4OJSWK", ScalarKind::Str),
             ("123abc", ScalarKind::Str),
             ("nan", ScalarKind::Str),
+            ("08", ScalarKind::Float),
+            ("0b-101", ScalarKind::Int),
+            (".5_5", ScalarKind::Float),
+            ("1e400", ScalarKind::Str),
+            ("1_0.5", ScalarKind::Float),
         ] {
             assert_eq!(resolve(s, ScalarStyle::Plain, None), k, "{s}");
         }

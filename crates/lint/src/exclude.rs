@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use kubeseal_core::error::one_line;
 
 use crate::error::{Error, Result};
 
@@ -34,19 +35,20 @@ impl Excluder {
     /// Matchers for `--exclude` patterns (relative to `cwd`) and, when `use_files`,
     /// the `.empsealignore` files above each checked path.
     pub(crate) fn new(patterns: &[String], cwd: &Path, use_files: bool) -> Result<Excluder> {
-        let cli = if patterns.is_empty() {
-            None
-        } else {
-            let mut b = GitignoreBuilder::new(cwd);
-            for p in patterns {
-                b.add_line(None, p)
-                    .map_err(|e| Error::Input(format!("--exclude {p:?}: {}", one_line(&e))))?;
-            }
-            Some(
-                b.build()
-                    .map_err(|e| Error::Input(format!("--exclude: {}", one_line(&e))))?,
-            )
-        };
+        let cli =
+            if patterns.is_empty() {
+                None
+            } else {
+                let mut b = GitignoreBuilder::new(cwd);
+                for p in patterns {
+                    b.add_line(None, p).map_err(|e| {
+                        Error::Input(format!("--exclude {p:?}: {}", one_line(&e.to_string())))
+                    })?;
+                }
+                Some(b.build().map_err(|e| {
+                    Error::Input(format!("--exclude: {}", one_line(&e.to_string())))
+                })?)
+            };
         Ok(Excluder {
             cli,
             files: Default::default(),
@@ -57,22 +59,21 @@ impl Excluder {
     fn dir_info(&mut self, dir: &Path) -> Result<&(Option<Gitignore>, bool)> {
         if !self.files.contains_key(dir) {
             let path = dir.join(IGNORE_FILE);
-            let loaded =
-                if path.is_file() {
-                    let mut b = GitignoreBuilder::new(dir);
-                    if let Some(e) = b.add(&path) {
-                        return Err(Error::Input(format!(
-                            "{}: {}",
-                            path.display(),
-                            one_line(&e)
-                        )));
-                    }
-                    Some(b.build().map_err(|e| {
-                        Error::Input(format!("{}: {}", path.display(), one_line(&e)))
-                    })?)
-                } else {
-                    None
-                };
+            let loaded = if path.is_file() {
+                let mut b = GitignoreBuilder::new(dir);
+                if let Some(e) = b.add(&path) {
+                    return Err(Error::Input(format!(
+                        "{}: {}",
+                        path.display(),
+                        one_line(&e.to_string())
+                    )));
+                }
+                Some(b.build().map_err(|e| {
+                    Error::Input(format!("{}: {}", path.display(), one_line(&e.to_string())))
+                })?)
+            } else {
+                None
+            };
             let git_root = dir.join(".git").exists();
             self.files.insert(dir.to_path_buf(), (loaded, git_root));
         }
@@ -130,8 +131,4 @@ pub(crate) fn absolute(path: &Path) -> Result<PathBuf> {
         },
         _ => abs.canonicalize().map_err(|e| Error::io(path, e)),
     }
-}
-
-fn one_line(e: &ignore::Error) -> String {
-    e.to_string().replace('\n', " ")
 }

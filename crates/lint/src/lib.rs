@@ -305,7 +305,7 @@ pub fn check_certificate(key: &ExpectedKey, opts: &CheckOptions) -> Vec<Finding>
             format!(
                 "certificate {} expired on {}",
                 key.origin,
-                format_utc(not_after)
+                readable_utc(not_after)
             ),
         )
     } else if not_after - opts.now <= opts.expiry_warning_days * 86_400 {
@@ -316,7 +316,7 @@ pub fn check_certificate(key: &ExpectedKey, opts: &CheckOptions) -> Vec<Finding>
                 "certificate {} expires in {days} day{} ({})",
                 key.origin,
                 if days == 1 { "" } else { "s" },
-                format_utc(not_after)
+                readable_utc(not_after)
             ),
         )
     } else {
@@ -334,8 +334,9 @@ pub fn check_certificate(key: &ExpectedKey, opts: &CheckOptions) -> Vec<Finding>
     }]
 }
 
-/// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds (civil-from-days, no time crate).
-fn format_utc(ts: i64) -> String {
+/// `YYYY-MM-DD HH:MM:SS UTC` for Unix seconds: how check's messages show a time
+/// (records and pins store RFC 3339, [`kubeseal_core::cert::rfc3339`]).
+fn readable_utc(ts: i64) -> String {
     // `2036-11-19T04:51:54Z` → `2036-11-19 04:51:54 UTC`.
     kubeseal_core::cert::rfc3339(ts)
         .replacen('T', " ", 1)
@@ -609,9 +610,9 @@ mod tests {
 
     #[test]
     fn utc_dates() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(format_utc(2_000_000_000), "2033-05-18 03:33:20 UTC");
+        assert_eq!(readable_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(readable_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(readable_utc(2_000_000_000), "2033-05-18 03:33:20 UTC");
     }
 
     #[test]

@@ -20,7 +20,6 @@
 mod json;
 mod keysort;
 mod out;
-mod resolve;
 mod unicode_tables;
 mod yaml;
 

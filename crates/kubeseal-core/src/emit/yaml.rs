@@ -13,8 +13,8 @@ use std::borrow::Cow;
 
 use super::keysort::{self, Runes};
 use super::out::Out;
-use super::resolve::can_use_plain;
 use super::{Node, YamlError};
+use crate::goyaml::can_use_plain;
 
 /// go-yaml's `best_width`.
 const BEST_WIDTH: usize = 80;
