@@ -213,6 +213,22 @@ mod tests {
     }
 
     #[test]
+    fn stale_temps_are_removed_young_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".empseal-old.tmp");
+        let young = dir.path().join(".empseal-young.tmp");
+        let other = dir.path().join("keep.tmp");
+        for p in [&old, &young, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let f = std::fs::File::options().write(true).open(&old).unwrap();
+        f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+            .unwrap();
+        assert_eq!(remove_stale_temps(&[Some(dir.path())]), 1);
+        assert!(!old.exists() && young.exists() && other.exists());
+    }
+
+    #[test]
     fn modes_drop_special_bits_and_secrets_are_always_0600() {
         assert_eq!(mode_for(Sensitivity::Public, None), 0o644);
         assert_eq!(mode_for(Sensitivity::Public, Some(0o100640)), 0o640);
