@@ -7,6 +7,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgGroup, Args, ValueEnum};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 
 use crate::cli::exit::{Error, Result};
 use empseal_env::history::{self, KeyDiff};
@@ -95,8 +97,14 @@ pub fn seal_env(
 ) -> Result<i32> {
     let ws = workspace(root)?;
     say_kustomize(&ws);
-    let (out, plan) =
-        overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rand::rng(), now())?;
+    let (out, plan) = overlay::plan_seal_env(
+        &ws,
+        env,
+        reseal_all,
+        guards,
+        &mut ChaCha20Rng::from_os_rng(),
+        now(),
+    )?;
     say_cert(&ws, env, &out);
     if out.demo_cert {
         note!("{}", demo_warning(env));
@@ -235,7 +243,13 @@ pub fn render(a: RenderArgs) -> Result<i32> {
         RenderEvent::Env(name) => bar.set_message(name),
         RenderEvent::Done(_) => bar.inc(1),
     };
-    let result = overlay::plan_render(&ws, &opts, &mut rand::rng(), now(), &mut on_event);
+    let result = overlay::plan_render(
+        &ws,
+        &opts,
+        &mut ChaCha20Rng::from_os_rng(),
+        now(),
+        &mut on_event,
+    );
     bar.finish_and_clear();
     let (done, plan) = result?;
     let plan = if a.dry_run {
@@ -324,7 +338,8 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
         length: a.length,
     };
     say_kustomize(&ws);
-    let (out, plan) = overlay::plan_rotate(&ws, &a.env, &opts, &mut rand::rng(), now())?;
+    let (out, plan) =
+        overlay::plan_rotate(&ws, &a.env, &opts, &mut ChaCha20Rng::from_os_rng(), now())?;
     say_cert(&ws, &a.env, &out.seal);
     if out.seal.demo_cert {
         note!("{}", demo_warning(&a.env));
