@@ -98,8 +98,9 @@ pub(crate) fn record_file_differs(env: &Env, record: &Record) -> bool {
     }
 }
 
-/// The record file as it is now; a missing or unreadable one is `None` (the
-/// caller then trusts only the local state, or reseals).
+/// The record file as it is now: `None` when it is missing or not a readable
+/// record (the caller then trusts only the local state, or reseals); an error
+/// only when the file exists but cannot be read.
 pub(crate) fn read_record_file(ws: &Workspace, env: &Env) -> Result<Option<Record>> {
     match std::fs::read(&env.record) {
         Ok(b) => Ok(Record::parse(&ws.display(&env.record), &b).ok()),
