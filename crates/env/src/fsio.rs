@@ -126,7 +126,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Resu
 /// Removes `.empseal-*.tmp` files older than [`STALE_TEMP_AGE_SECS`] from the
 /// given directories: leftovers of a write interrupted by a crash (they may hold
 /// plaintext values, mode 0600). Younger ones may belong to a running empseal
-/// and are left alone. Returns how many were removed.
+/// and are left alone. Returns how many were removed. A file's age is measured
+/// against the system clock on purpose, not an injected `now`: its mtime comes
+/// from that clock, and a test's fixed `now` would make every real file look
+/// young or old.
 pub fn remove_stale_temps(dirs: &[Option<&Path>]) -> usize {
     let mut removed = 0;
     let mut seen = std::collections::BTreeSet::new();
@@ -210,6 +213,22 @@ mod tests {
             ]
         );
         assert_eq!(remove_stale_temps(&[Some(d)]), 0);
+    }
+
+    #[test]
+    fn stale_temps_are_removed_young_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".empseal-old.tmp");
+        let young = dir.path().join(".empseal-young.tmp");
+        let other = dir.path().join("keep.tmp");
+        for p in [&old, &young, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let f = std::fs::File::options().write(true).open(&old).unwrap();
+        f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+            .unwrap();
+        assert_eq!(remove_stale_temps(&[Some(dir.path())]), 1);
+        assert!(!old.exists() && young.exists() && other.exists());
     }
 
     #[test]

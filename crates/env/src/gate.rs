@@ -14,8 +14,9 @@
 
 use std::path::Path;
 
-use crate::overlay::{sha256_hex, Env, Record, Workspace};
 use crate::pin::{demo_fingerprints, load_keyring, load_pin};
+use crate::record::{sha256_hex, Record};
+use crate::workspace::{Env, Workspace};
 use empseal_lint::{Code, Finding};
 
 /// What the gate found about one environment.

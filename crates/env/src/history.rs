@@ -15,7 +15,12 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::fsio::{self, Sensitivity};
-use crate::overlay::{self, Env, Record, Workspace};
+use crate::lock::lock_env;
+use crate::message::one_line;
+use crate::record::{sha256_hex, Record};
+use crate::sealed_file::{is_placeholder, read_one_sealed};
+use crate::state::rollback_marker;
+use crate::workspace::{Env, Workspace, SEALED_SECRET_FILE};
 
 /// Keys added, removed and changed (different ciphertext) between two versions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -90,7 +95,7 @@ pub struct Version {
 }
 
 fn git_err(e: git2::Error, what: &str) -> Error {
-    Error::Git(format!("{what}: {}", overlay::one_line(e.message())))
+    Error::Git(format!("{what}: {}", one_line(e.message())))
 }
 
 /// The repository holding the workspace, and the workspace-relative `path`
@@ -138,11 +143,11 @@ fn blob_bytes(repo: &Repository, id: Oid) -> Result<Vec<u8>> {
 pub fn sealed_path(env: &Env) -> PathBuf {
     env.sealed_secret
         .clone()
-        .unwrap_or_else(|| env.dir.join(overlay::SEALED_SECRET_FILE))
+        .unwrap_or_else(|| env.dir.join(SEALED_SECRET_FILE))
 }
 
 fn encrypted_data(shown: &str, bytes: &[u8]) -> Option<BTreeMap<String, String>> {
-    overlay::read_one_sealed(shown, bytes)
+    read_one_sealed(shown, bytes)
         .ok()
         .map(|(s, _, _)| s.encrypted_data)
 }
@@ -150,7 +155,7 @@ fn encrypted_data(shown: &str, bytes: &[u8]) -> Option<BTreeMap<String, String>>
 /// The record's fingerprint, when the record describes exactly `sealed` bytes.
 fn record_fingerprint(record: Option<&[u8]>, sealed: &[u8]) -> Option<String> {
     let r = Record::parse("", record?).ok()?;
-    (r.sealed_sha256 == overlay::sha256_hex(sealed)).then_some(r.cert_fingerprint)
+    (r.sealed_sha256 == sha256_hex(sealed)).then_some(r.cert_fingerprint)
 }
 
 /// `empseal history --env E`: the commits that changed the env's sealed file,
@@ -198,7 +203,7 @@ pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
                         d.keys().cloned().collect(),
                         true,
                         d.clone(),
-                        d.values().any(|v| overlay::is_placeholder(v)),
+                        d.values().any(|v| is_placeholder(v)),
                         fp,
                     ),
                     None => (Vec::new(), false, BTreeMap::new(), false, fp),
@@ -325,11 +330,11 @@ pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<Rollba
     };
     let sealed = blob_bytes(&repo, blob)?;
     let shown = format!("{short}:{}", sealed_rel.display());
-    let (object, _, _) = overlay::read_one_sealed(&shown, &sealed)?;
+    let (object, _, _) = read_one_sealed(&shown, &sealed)?;
     let bad: Vec<&String> = object
         .encrypted_data
         .iter()
-        .filter(|(_, v)| overlay::is_placeholder(v))
+        .filter(|(_, v)| is_placeholder(v))
         .map(|(k, _)| k)
         .collect();
     if !bad.is_empty() {
@@ -421,7 +426,7 @@ pub fn dirty_error(files: &[String]) -> Error {
 /// has uncommitted changes the rollback would lose, unless `force`.
 pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Result<()> {
     let env = ws.env(&plan.env)?;
-    let _lock = overlay::lock_env(ws, &env)?;
+    let _lock = lock_env(ws, &env)?;
     let path = sealed_path(&env);
     if !force {
         let (repo, workdir) = open_repo(ws)?;
@@ -438,7 +443,7 @@ pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Resul
             return Err(dirty_error(&dirty));
         }
     }
-    overlay::remove_stale_temps(&[path.parent(), env.record.parent()]);
+    fsio::remove_stale_temps(&[path.parent(), env.record.parent()]);
     match std::fs::remove_file(&env.state) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -448,11 +453,11 @@ pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Resul
     // The next `seal --env` must not silently undo this: it refuses while the
     // sealed file still holds these bytes, unless --overwrite-rollback.
     fsio::write_atomic(
-        &overlay::rollback_marker(&env),
+        &rollback_marker(&env),
         format!(
             "# empseal rollback marker (local, gitignored)\nrev: {}\nsha256: {}\n",
             plan.short,
-            overlay::sha256_hex(&plan.sealed)
+            sha256_hex(&plan.sealed)
         )
         .as_bytes(),
         Sensitivity::Public,

@@ -102,7 +102,7 @@ impl Pin {
 }
 
 /// Where one environment's pin lives: the certificate sealing uses and `pin.yaml`
-/// beside it. [`crate::overlay::Env::pin_files`] gives them as configured
+/// beside it. [`crate::workspace::Env::pin_files`] gives them as configured
 /// (`empseal.yaml`'s `cert:` included); [`PinFiles::in_overlay`] the convention.
 /// Every reader and writer of a pin ([`load_pin`], [`pin_certificate`],
 /// [`require_pin`]) takes one of these.

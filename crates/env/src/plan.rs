@@ -206,7 +206,7 @@ impl WritePlan {
                     let _ = std::fs::remove_file(&path);
                 }
                 Step::Cleanup(dir) => {
-                    crate::overlay::remove_stale_temps(&[Some(&dir)]);
+                    crate::fsio::remove_stale_temps(&[Some(&dir)]);
                 }
             }
         }

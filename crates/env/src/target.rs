@@ -1,0 +1,114 @@
+//! What an environment's values are sealed for: the rendered name, namespace
+//! and scope of its SealedSecret, which decide the controller's OAEP label.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::CONFIG_FILE;
+use crate::error::{Error, Result};
+use crate::rendered::{locate_rendered, parse_rendered};
+use crate::workspace::{Env, Workspace};
+use kubeseal_core::secret::{Scope, SealedSecret};
+
+/// The name, namespace and scope a SealedSecret's values are sealed for: its
+/// rendered identity, which decides the OAEP label the controller uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// Rendered `metadata.name`.
+    pub name: String,
+    /// Rendered `metadata.namespace`.
+    pub namespace: String,
+    /// Scope (`strict`, `namespace-wide`, `cluster-wide`).
+    #[serde(with = "scope_serde")]
+    pub scope: Scope,
+}
+
+impl Target {
+    /// The RSA-OAEP label for values sealed for this target.
+    pub fn label(&self) -> Vec<u8> {
+        self.scope.label(&self.namespace, &self.name)
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{} ({})",
+            self.namespace,
+            self.name,
+            self.scope.as_str()
+        )
+    }
+}
+
+mod scope_serde {
+    use kubeseal_core::secret::Scope;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(s: &Scope, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(s.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Scope, D::Error> {
+        let s = String::deserialize(de)?;
+        Scope::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown scope {s:?}")))
+    }
+}
+
+/// The target of `env`'s SealedSecret: configured name/namespace/scope win; the
+/// rest comes from rendering the overlay with kustomize.
+pub fn resolve_target(ws: &Workspace, env: &Env, source: Option<&SealedSecret>) -> Result<Target> {
+    let file = env
+        .sealed_secret
+        .as_ref()
+        .map(|p| ws.display(p))
+        .unwrap_or_default();
+    let mut target = match (&env.secret_name, &env.secret_namespace, source) {
+        (Some(name), Some(ns), _) => Target {
+            name: name.clone(),
+            namespace: ns.clone(),
+            scope: source.map(SealedSecret::scope).unwrap_or_default(),
+        },
+        (_, _, Some(source)) => {
+            let shown = ws.display(&env.dir);
+            let out = ws.kustomize()?.build(&env.dir, &shown)?;
+            let objects = parse_rendered(&shown, &out)?;
+            let r = locate_rendered(&objects, source, &shown, &file)?;
+            Target {
+                name: env.secret_name.clone().unwrap_or_else(|| r.name.clone()),
+                namespace: env
+                    .secret_namespace
+                    .clone()
+                    .unwrap_or_else(|| r.namespace.clone()),
+                scope: r.scope(),
+            }
+        }
+        (name, ns, None) => Target {
+            name: name.clone().ok_or_else(|| {
+                Error::Input(format!(
+                    "{file}: does not exist yet, so its rendered name is unknown; create it (e.g. a placeholder listed in the kustomization) or set secretName in {CONFIG_FILE}"
+                ))
+            })?,
+            namespace: ns
+                .clone()
+                .or_else(|| env.namespace.clone())
+                .unwrap_or_default(),
+            scope: Scope::Strict,
+        },
+    };
+    if let Some(scope) = env.scope {
+        target.scope = scope;
+    }
+    if target.name.is_empty() {
+        return Err(Error::Overlay(format!(
+            "{file}: the rendered SealedSecret has no name; give it metadata.name"
+        )));
+    }
+    if target.scope != Scope::ClusterWide && target.namespace.is_empty() {
+        return Err(Error::Overlay(format!(
+            "{file}: the rendered SealedSecret {} has no namespace; set namespace: in the overlay's kustomization or secretNamespace in {CONFIG_FILE}",
+            target.name
+        )));
+    }
+    Ok(target)
+}
