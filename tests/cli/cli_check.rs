@@ -114,7 +114,7 @@ fn a_freshly_sealed_tree_is_clean_directly_and_rendered() {
     for env in ["paper", "prod"] {
         let d = root.join(format!("k8s/overlays/{env}"));
         // The committed pins are demo material, which the gate refuses for a
-        // sealed env (tests/gate_keys.rs): pin a (test) controller certificate
+        // sealed env (tests/cli/gate_keys.rs): pin a (test) controller certificate
         // as `cert fetch --env ENV --accept-new` does, and real values.
         let crt = repo().join("testdata/keys/rsa4096.crt");
         empseal_env::pin::pin_certificate(

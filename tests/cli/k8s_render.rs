@@ -507,7 +507,7 @@ fn nothing_in_the_repository_reads_beside_it() {
         .map(str::to_string)
         .collect();
     assert!(
-        files.iter().any(|f| f == "tests/k8s/common.rs"),
+        files.iter().any(|f| f == "tests/cli/k8s_support.rs"),
         "git ls-files did not list the tests: {files:?}"
     );
     let mut hits = vec![];

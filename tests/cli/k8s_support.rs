@@ -15,9 +15,9 @@ use serde_yaml::Value;
 pub const ENVS: [&str; 3] = ["dev", "paper", "prod"];
 pub const SETUP_HINT: &str = "run `bash .ci/setup` to install the test tools";
 
-/// The repository root (the crate's manifest directory).
+/// The repository root.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    empseal_testkit::repo_root()
 }
 
 /// The CRDs the custom kinds are validated against, vendored in

@@ -7,7 +7,7 @@
 //!
 //! Names and keys that YAML 1.2 (serde_yaml) would read as numbers while go-yaml's
 //! YAML 1.1 leaves them plain (e.g. `0o7`, `inf`) are not generated: the two parsers
-//! legitimately disagree there; tests/emit_readback.rs covers that ground.
+//! legitimately disagree there; the `emit_readback` module covers that ground.
 
 use std::collections::BTreeMap;
 
