@@ -9,7 +9,7 @@ use empseal_controller as source;
 use empseal_lint::{self as check, CheckOptions, ExpectedKey, Input, OutputFormat, Severity};
 use kubeseal_core::cert::Certificate;
 
-use super::seal::now;
+use super::io::now;
 
 /// `empseal check`.
 #[derive(Debug, Args)]
@@ -54,7 +54,7 @@ fn expected_key(pem: &[u8], origin: &str) -> Result<ExpectedKey> {
     let c = Certificate::from_pem(pem, origin)?;
     // A key `seal` refuses is no reference for `check` either (exit 4).
     c.check_key()?;
-    super::seal::warn_about(&c, now());
+    super::out::warn_about(&c, now());
     Ok(ExpectedKey {
         modulus: c.public_key.modulus(),
         not_after: Some(c.not_after),
@@ -83,7 +83,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     let mut gated: Vec<check::Finding> = Vec::new();
     let mut rendered_at: Option<RenderedAt> = None;
     if let Some(env_name) = &a.env {
-        let ws = super::lifecycle::workspace(a.root.as_deref())?;
+        let ws = super::io::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
         let shown = ws.display(&env.dir);
         if !env.is_sealed()

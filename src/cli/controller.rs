@@ -13,8 +13,8 @@ use kubeseal_core::cert::Certificate;
 use kubeseal_core::secret::{Layout, SealedSecret};
 use kubeseal_core::{emit, manifest};
 
+use super::io::{emit_output, now, read_input, render_sealed};
 use super::out::{note, say, verbose};
-use super::seal::{emit_output, now, read_input, render_sealed};
 use super::ClusterArgs;
 
 /// `empseal cert fetch`.
@@ -87,7 +87,7 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
     // The environment is checked before anything is fetched.
     let target = match &a.env {
         Some(env) => {
-            let ws = super::lifecycle::workspace(a.root.as_deref())?;
+            let ws = super::io::workspace(a.root.as_deref())?;
             let env = ws.env(env)?;
             Some((ws, env))
         }
@@ -287,8 +287,8 @@ pub fn reencrypt(a: ReencryptArgs) -> Result<i32> {
                 .map(|(k, _)| k.as_str())
                 .collect();
             say!("  SealedSecret {}:", object_name(old));
-            say!("    changed: {}", super::lifecycle::list(&changed));
-            say!("    kept:    {}", super::lifecycle::list(&kept));
+            say!("    changed: {}", super::out::list(&changed));
+            say!("    kept:    {}", super::out::list(&kept));
         }
         say!("  {change:<9} {origin}", change = format!("{change}:"));
         say!("  (dry run: nothing written)");

@@ -14,8 +14,8 @@ use empseal_env::overlay::{self, RenderEvent, RenderOptions, RotateOptions, Work
 
 use empseal_env::plan::WritePlan;
 
-use super::out::{note, say, verbose};
-use super::seal::now;
+use super::io::{now, rng, workspace};
+use super::out::{list, note, say, verbose};
 
 /// Where the repository is: `--root`, else the nearest parent of the current
 /// directory holding `empseal.yaml` or `k8s/overlays`.
@@ -24,19 +24,6 @@ pub struct RootArgs {
     /// The repository root (default: the nearest parent directory with empseal.yaml or k8s/overlays).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-}
-
-/// Opens the workspace for a lifecycle command.
-pub fn workspace(root: Option<&Path>) -> Result<Workspace> {
-    let ws = match root {
-        Some(r) => Workspace::open(r)?,
-        None => {
-            let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-            Workspace::discover(&cwd)?
-        }
-    };
-    verbose!("repository root {}", ws.root.display());
-    Ok(ws)
 }
 
 /// Says (with -v) which kustomize builds the overlays.
@@ -65,18 +52,6 @@ pub fn print_plan(plan: &WritePlan) {
     say!("  (dry run: nothing written)");
 }
 
-/// Key names for a summary line: comma-separated, `-` for none.
-pub(super) fn list<S: AsRef<str>>(keys: &[S]) -> String {
-    if keys.is_empty() {
-        "-".to_string()
-    } else {
-        keys.iter()
-            .map(AsRef::as_ref)
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
 fn demo_warning(env: &str) -> String {
     format!(
         "empseal: warning: the pinned certificate of {env} is demo material (its private key is in testdata/); run `empseal cert fetch --env {env}` before deploying"
@@ -95,8 +70,7 @@ pub fn seal_env(
 ) -> Result<i32> {
     let ws = workspace(root)?;
     say_kustomize(&ws);
-    let (out, plan) =
-        overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rand::rng(), now())?;
+    let (out, plan) = overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rng(), now())?;
     say_cert(&ws, env, &out);
     if out.demo_cert {
         note!("{}", demo_warning(env));
@@ -235,7 +209,7 @@ pub fn render(a: RenderArgs) -> Result<i32> {
         RenderEvent::Env(name) => bar.set_message(name),
         RenderEvent::Done(_) => bar.inc(1),
     };
-    let result = overlay::plan_render(&ws, &opts, &mut rand::rng(), now(), &mut on_event);
+    let result = overlay::plan_render(&ws, &opts, &mut rng(), now(), &mut on_event);
     bar.finish_and_clear();
     let (done, plan) = result?;
     let plan = if a.dry_run {
@@ -324,7 +298,7 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
         length: a.length,
     };
     say_kustomize(&ws);
-    let (out, plan) = overlay::plan_rotate(&ws, &a.env, &opts, &mut rand::rng(), now())?;
+    let (out, plan) = overlay::plan_rotate(&ws, &a.env, &opts, &mut rng(), now())?;
     say_cert(&ws, &a.env, &out.seal);
     if out.seal.demo_cert {
         note!("{}", demo_warning(&a.env));

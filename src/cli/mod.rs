@@ -4,6 +4,7 @@ mod check;
 mod controller;
 mod examples;
 pub mod exit;
+mod io;
 mod lifecycle;
 pub(crate) mod out;
 mod seal;

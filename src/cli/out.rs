@@ -112,3 +112,25 @@ pub fn progress(prefix: &str, len: u64) -> indicatif::ProgressBar {
     }
     bar
 }
+
+/// A certificate expiring within this many seconds is warned about (30 days).
+pub const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
+
+/// Prints the certificate's warnings (not yet valid, expiring soon, ...) on stderr.
+pub fn warn_about(c: &kubeseal_core::cert::Certificate, now: i64) {
+    for w in c.assess(now, EXPIRY_WARNING_SECS).warnings {
+        note!("empseal: warning: {w}");
+    }
+}
+
+/// Key names for a summary line: comma-separated, `-` for none.
+pub fn list<S: AsRef<str>>(keys: &[S]) -> String {
+    if keys.is_empty() {
+        "-".to_string()
+    } else {
+        keys.iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

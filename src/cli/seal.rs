@@ -1,24 +1,20 @@
 //! `empseal seal`, `unseal` and `cert show`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
 
 use crate::cli::exit::{Error, Result};
 use empseal_controller as source;
 use empseal_env::fsio::{write_atomic, Sensitivity};
 use kubeseal_core::cert::Certificate;
 use kubeseal_core::seal::SealOptions;
-use kubeseal_core::secret::{Format, Layout, SealedSecret};
+use kubeseal_core::secret::{Format, Layout};
 use kubeseal_core::{emit, envfile, manifest, seal as sealing, unseal as unsealing};
 
-use super::out::{note, say};
+use super::io::{emit_output, now, read_input, render_sealed, rng};
+use super::out::{note, say, warn_about};
 use super::{ClusterArgs, FormatArg, LayoutArg, ScopeArg};
-
-/// Seconds in 30 days: certificates expiring sooner get a warning.
-const EXPIRY_WARNING_SECS: i64 = 30 * 24 * 3600;
 
 /// `empseal seal`.
 #[derive(Debug, Args)]
@@ -154,27 +150,6 @@ pub struct CertShowArgs {
     pub cert: String,
 }
 
-/// The current time, Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// Reads a file, or stdin for `None`/`-`; returns (origin for messages, bytes).
-pub fn read_input(file: Option<&Path>) -> Result<(String, kubeseal_core::secret::SecretBytes)> {
-    let spec = file.map(|p| p.to_string_lossy().into_owned());
-    if spec.as_deref().is_none_or(|s| s == "-") {
-        use std::io::IsTerminal;
-        if std::io::stdin().is_terminal() {
-            // kubeseal's hint, word for word, so a waiting prompt is not a mystery.
-            note!("(tty detected: expecting json/yaml k8s resource in stdin)");
-        }
-    }
-    Ok(manifest::read_input(spec.as_deref().unwrap_or("-"))?)
-}
-
 /// Loads and checks the sealing certificate from --cert / $SEALED_SECRETS_CERT, or
 /// the cluster; warns on stderr when it expires within 30 days.
 fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> Result<Certificate> {
@@ -193,37 +168,6 @@ fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> R
     );
     warn_about(&c, now);
     Ok(c)
-}
-
-/// Prints the certificate's warnings (not yet valid, expiring soon, ...) on stderr.
-pub fn warn_about(c: &Certificate, now: i64) {
-    for w in c.assess(now, EXPIRY_WARNING_SECS).warnings {
-        note!("empseal: warning: {w}");
-    }
-}
-
-/// Writes `bytes` to `path` atomically, or to stdout (no path, or `-`).
-pub fn emit_output(path: Option<&Path>, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
-    match path.filter(|p| p.as_os_str() != "-") {
-        Some(p) => Ok(write_atomic(p, bytes, sensitivity)?),
-        None => super::out::stdout(bytes),
-    }
-}
-
-/// Serialises SealedSecrets as kubeseal prints them.
-/// Fails where kubeseal itself fails to print (e.g. control characters in YAML).
-pub fn render_sealed(objects: &[SealedSecret], format: Format, layout: Layout) -> Result<String> {
-    objects
-        .iter()
-        .map(|s| {
-            emit::try_document(&emit::sealed_secret_node(s, layout), format).map_err(|e| {
-                Error::Input(format!(
-                    "SealedSecret {}: {e} (kubeseal cannot print this either; use -o json or change the value)",
-                    s.metadata.name
-                ))
-            })
-        })
-        .collect()
 }
 
 /// Where `seal --raw` takes its one value from.
@@ -357,7 +301,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
         };
         let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
         let ns = a.namespace.clone().unwrap_or(context_ns);
-        let mut rng = ChaCha20Rng::from_os_rng();
+        let mut rng = rng();
         let out = sealing::seal_raw(
             &mut rng,
             &cert.public_key,
@@ -447,7 +391,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
         opts.name = Some(original.metadata.name.clone());
         opts.namespace_override = Some(original.metadata.namespace.clone());
         let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
-        let mut rng = ChaCha20Rng::from_os_rng();
+        let mut rng = rng();
         let update = sealing::seal_secrets(&mut rng, &cert.public_key, secrets, &opts)?;
         let before = render_sealed(std::slice::from_ref(&original), file_format, file_layout)?;
         for u in &update {
@@ -472,7 +416,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
     }
 
     let cert = sealing_certificate(a.cert.as_deref(), &a.cluster, now)?;
-    let mut rng = ChaCha20Rng::from_os_rng();
+    let mut rng = rng();
     let sealed = sealing::seal_secrets(&mut rng, &cert.public_key, secrets, &opts)?;
     let out = render_sealed(&sealed, format, layout)?;
     emit_output(a.output.as_deref(), out.as_bytes(), Sensitivity::Public)?;
@@ -509,7 +453,10 @@ pub fn cert_show(a: CertShowArgs) -> Result<i32> {
     let now = now();
     let (pem, origin) = source::load_cert_bytes(&a.cert)?;
     let c = Certificate::from_pem(&pem, &origin)?;
-    let state = c.assess(now, EXPIRY_WARNING_SECS).state.as_str();
+    let state = c
+        .assess(now, super::out::EXPIRY_WARNING_SECS)
+        .state
+        .as_str();
     say!("certificate: {origin}");
     say!("subject:     {}", super::printable(&c.subject));
     say!("issuer:      {}", super::printable(&c.issuer));

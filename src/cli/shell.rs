@@ -168,7 +168,7 @@ pub const COMPLETE_ENVS: &str = "__complete-envs";
 /// current directory, one a line; nothing (and success) outside a repository, so
 /// a completion never prints an error into the command line. Returns the exit code.
 pub fn complete_envs() -> i32 {
-    let names = super::lifecycle::workspace(None)
+    let names = super::io::workspace(None)
         .and_then(|ws| Ok(ws.env_names()?))
         .unwrap_or_default();
     let mut text = String::new();

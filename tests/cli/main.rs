@@ -34,6 +34,7 @@ mod memory_valgrind;
 mod no_secret_leak;
 mod package_deb;
 mod precommit_hooks;
+mod workspace_rules;
 
 // What the modules above share.
 mod fake_cluster;
