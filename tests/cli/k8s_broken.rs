@@ -1,4 +1,4 @@
-//! The checks of tests/k8s_render.rs catch broken overlays: each test copies
+//! The checks of tests/cli/k8s_render.rs catch broken overlays: each test copies
 //! the k8s/ tree to a temporary directory, breaks it the way people do, and
 //! asserts that rendering or validation reports exactly that.
 

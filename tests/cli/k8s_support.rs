@@ -1,4 +1,4 @@
-//! Shared helpers for the tests/k8s_*.rs integration tests: temporary copies
+//! Shared helpers for the tests/cli/k8s_*.rs modules: temporary copies
 //! of the k8s/ tree, rendering with the real `kubectl kustomize`, and the
 //! Python validator (tests/k8s/validate.py: kubernetes-validate + jsonschema
 //! against the CRDs vendored in testdata/crds).
@@ -395,7 +395,7 @@ pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> (bool, Vec<u8>, String
 
 /// What each environment must render to. Paper's values are the paper
 /// trading profile's (docs/paper-trading-profile.md); dev's and prod's are the
-/// layout's choices, documented in docs/layout.md (tests/k8s_docs.rs checks
+/// layout's choices, documented in docs/layout.md (tests/cli/k8s_docs.rs checks
 /// that table against this one).
 #[derive(Debug, Clone, Copy)]
 pub struct EnvSpec {
