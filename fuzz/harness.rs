@@ -1,4 +1,4 @@
-//! The bodies of the fuzz targets, shared with `tests/fuzz_corpus.rs`, which runs every
+//! The bodies of the fuzz targets, shared with `crates/lint/tests/it/fuzz_corpus.rs`, which runs every
 //! committed corpus input through them on stable Rust in the normal test suite (so each
 //! input that once crashed, leaked or hung stays a regression test). Each function
 //! returns what the input led to, for the test's assertions; none may panic.

@@ -1,5 +1,5 @@
 //! The examples at the end of every subcommand's `--help`. Each command line
-//! runs as written in a checkout of the stack (`tests/cli_help_examples.rs`
+//! runs as written in a checkout of the stack (`tests/cli/cli_help_examples.rs`
 //! executes every one); a comment line ending in `(needs a cluster)` marks the
 //! next command as talking to the controller.
 

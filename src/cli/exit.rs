@@ -2,7 +2,7 @@
 //!
 //! Every library crate has its own typed errors; each converts here by kind
 //! (`From`), so any failure maps to a distinct, documented exit code (the
-//! README's table, checked by `tests/cli_exit_codes.rs`). Messages are one line,
+//! README's table, checked by `tests/cli/cli_exit_codes.rs`). Messages are one line,
 //! name the file (and line) involved and say what to do. They never contain a
 //! secret value.
 

@@ -1,4 +1,22 @@
-//! What empseal's tests share (a dev-dependency only, never published).
+//! What empseal's tests share (a dev-dependency only, never published): where
+//! the fixtures are, how to run the binary and the peer tools, temporary git
+//! repositories, test PKIs and the fake Kubernetes API server.
+//!
+//! It depends on no workspace library crate: it hands out plain data (paths,
+//! bytes, processes), so each crate's integration tests can use it.
+
+pub mod fake;
+pub mod files;
+pub mod goref;
+pub mod gotool;
+pub mod paths;
+pub mod pki;
+pub mod process;
+pub mod repo;
+pub mod tools;
+
+pub use paths::repo_root;
+pub use tools::require_tool;
 
 /// The `empseal` binary's exit codes as its users rely on them (the README's
 /// table). Tests state the contract here, independently of the binary's own

@@ -1,0 +1,132 @@
+//! The atomic writer's rules on real files (crates/env/src/fsio.rs; the binary's side is
+//! in tests/cli/cli_files.rs): exact modes when a file
+//! is replaced, no setuid/setgid/sticky, symlinks written through, the temporary
+//! file beside the target (never in the current directory), crash leftovers
+//! cleaned by the next write, and `-` meaning stdout, never a file named `-`.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use empseal_env::fsio::{write_atomic, Sensitivity};
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+fn set_mode(p: &Path, m: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+}
+
+fn temps(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".empseal-"))
+        .collect()
+}
+
+#[test]
+fn overwriting_a_public_file_keeps_exactly_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("sealed.yaml");
+    for m in [0o640, 0o604, 0o444, 0o755] {
+        std::fs::write(&f, b"old").unwrap();
+        set_mode(&f, m);
+        write_atomic(&f, b"new", Sensitivity::Public).unwrap();
+        assert_eq!(mode(&f), m, "mode {m:o} not kept");
+        assert_eq!(std::fs::read(&f).unwrap(), b"new");
+    }
+    let fresh = dir.path().join("fresh.yaml");
+    write_atomic(&fresh, b"x", Sensitivity::Public).unwrap();
+    assert_eq!(mode(&fresh), 0o644);
+}
+
+#[test]
+fn overwriting_drops_setuid_setgid_and_sticky_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("f");
+    for (before, public) in [
+        (0o4755, 0o755),
+        (0o2750, 0o750),
+        (0o1644, 0o644),
+        (0o7777, 0o777),
+    ] {
+        std::fs::write(&f, b"old").unwrap();
+        set_mode(&f, before);
+        write_atomic(&f, b"new", Sensitivity::Public).unwrap();
+        assert_eq!(mode(&f), public, "public over {before:o}");
+        set_mode(&f, before);
+        write_atomic(&f, b"new", Sensitivity::Secret).unwrap();
+        assert_eq!(mode(&f), 0o600, "secret over {before:o}");
+    }
+}
+
+#[test]
+fn overwriting_a_secret_file_is_always_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("paper-secrets.env");
+    write_atomic(&f, b"A=1\n", Sensitivity::Secret).unwrap();
+    assert_eq!(mode(&f), 0o600);
+    set_mode(&f, 0o644);
+    write_atomic(&f, b"A=2\n", Sensitivity::Secret).unwrap();
+    assert_eq!(mode(&f), 0o600);
+}
+
+#[test]
+fn a_symlinked_file_is_written_through_to_its_target_in_the_targets_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let real_dir = dir.path().join("vault");
+    let link_dir = dir.path().join("overlay");
+    std::fs::create_dir_all(&real_dir).unwrap();
+    std::fs::create_dir_all(&link_dir).unwrap();
+    let real = real_dir.join("paper-secrets.env");
+    std::fs::write(&real, b"A=old\n").unwrap();
+    set_mode(&real, 0o600);
+    let ino = std::fs::metadata(&real).unwrap().ino();
+    // overlay/paper-secrets.env -> hop -> ../vault/paper-secrets.env (relative links).
+    std::os::unix::fs::symlink("../vault/paper-secrets.env", link_dir.join("hop")).unwrap();
+    let link = link_dir.join("paper-secrets.env");
+    std::os::unix::fs::symlink("hop", &link).unwrap();
+
+    write_atomic(&link, b"A=new\n", Sensitivity::Secret).unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&real).unwrap(), b"A=new\n");
+    assert_ne!(
+        std::fs::metadata(&real).unwrap().ino(),
+        ino,
+        "replaced by rename, not rewritten in place"
+    );
+    assert_eq!(mode(&real), 0o600);
+    assert!(temps(&link_dir).is_empty() && temps(&real_dir).is_empty());
+
+    // A dangling link: the file it names is created.
+    let dangling = link_dir.join("dangling");
+    std::os::unix::fs::symlink("../vault/new.yaml", &dangling).unwrap();
+    write_atomic(&dangling, b"x", Sensitivity::Public).unwrap();
+    assert_eq!(std::fs::read(real_dir.join("new.yaml")).unwrap(), b"x");
+}
+
+#[test]
+fn the_temp_file_is_created_beside_the_target_not_in_the_cwd() {
+    // The target is on a different filesystem (tmpfs) than the current directory:
+    // a temporary file in the current directory could not be renamed over it.
+    let shm = Path::new("/dev/shm");
+    assert!(shm.is_dir(), "/dev/shm is needed for this test");
+    let cwd = std::env::current_dir().unwrap();
+    assert_ne!(
+        std::fs::metadata(shm).unwrap().dev(),
+        std::fs::metadata(&cwd).unwrap().dev(),
+        "the test needs /dev/shm on another filesystem than {}",
+        cwd.display()
+    );
+    let dir = tempfile::tempdir_in(shm).unwrap();
+    let f = dir.path().join("out.yaml");
+    write_atomic(&f, b"first", Sensitivity::Secret).unwrap();
+    write_atomic(&f, b"second", Sensitivity::Public).unwrap();
+    assert_eq!(std::fs::read(&f).unwrap(), b"second");
+    assert!(temps(dir.path()).is_empty());
+}

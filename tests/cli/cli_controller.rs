@@ -1,0 +1,398 @@
+//! `empseal cert fetch`, `validate` and `reencrypt` through the real binary,
+//! against the fake (real-TLS) API server and controller of tests/source/, driven
+//! by a generated kubeconfig, as an operator would run them.
+
+use crate::fake_cluster;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use fake_cluster::*;
+
+use crate::BIN;
+
+/// Runs in `cwd` with `HOME` there and none of the operator's settings that would
+/// pick another certificate, controller or proxy.
+fn isolated<'a>(cmd: &'a mut Command, cwd: &Path) -> &'a mut Command {
+    cmd.env("HOME", cwd)
+        .env_remove("SEALED_SECRETS_CERT")
+        .env_remove("SEALED_SECRETS_CONTROLLER_NAME")
+        .env_remove("SEALED_SECRETS_CONTROLLER_NAMESPACE")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .current_dir(cwd)
+}
+
+fn empseal(args: &[&str], kubeconfig: &Path, cwd: &Path) -> Output {
+    isolated(Command::new(BIN).args(args), cwd)
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .expect("run empseal")
+}
+
+#[test]
+fn cert_fetch_prints_writes_and_pins_per_env() {
+    let fake = Fake::apiserver(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
+    let out = empseal(&["cert", "fetch"], &kc, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, pki().controller1.cert_pem);
+
+    let w = dir.path().join("cert.pem");
+    let out = empseal(&["cert", "fetch", "-w", &path(&w)], &kc, dir.path());
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&w).unwrap(), pki().controller1.cert_pem);
+
+    // Pin for an env of a repository layout.
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join("k8s/overlays/paper")).unwrap();
+    std::fs::write(
+        root.join("k8s/overlays/paper/kustomization.yaml"),
+        "namespace: emp-system-paper\n",
+    )
+    .unwrap();
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pinned = root.join("k8s/overlays/paper/sealing/cert.pem");
+    assert_eq!(std::fs::read(&pinned).unwrap(), pki().controller1.cert_pem);
+    let pin = std::fs::read_to_string(root.join("k8s/overlays/paper/sealing/pin.yaml")).unwrap();
+    assert!(
+        pin.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{pin}"
+    );
+
+    // The controller now serves another key: refused, nothing changes, both fingerprints shown.
+    let fake2 = Fake::apiserver(&["--cert-pem", &path(&pki().controller2.cert)]);
+    let kc2 = write_kubeconfig(
+        dir.path(),
+        "kc2",
+        &fake2.https_url(),
+        &pki().ca.cert_pem,
+        &User::Token(TOKEN),
+    );
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc2, &root);
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{err}"
+    );
+    assert!(
+        err.contains(&ssh_fingerprint(&pki().controller2.cert)),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&pinned).unwrap(), pki().controller1.cert_pem);
+    let out = empseal(
+        &["cert", "fetch", "--env", "paper", "--accept-new"],
+        &kc2,
+        &root,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&pinned).unwrap(), pki().controller2.cert_pem);
+}
+
+#[test]
+fn validate_and_reencrypt_in_place_keep_the_file_layout() {
+    let p = pki();
+    let fake = Fake::apiserver_after_key_renewal();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
+    // Seal with empseal for the old key, in the legacy YAML layout.
+    let file = dir.path().join("sealed.yaml");
+    let out = empseal(
+        &[
+            "seal",
+            "--cert",
+            &path(&p.controller1.cert),
+            "--name",
+            "broker-creds",
+            "-n",
+            "paper",
+            "--from-literal",
+            "API_KEY=k-123",
+            "--kubeseal-layout",
+            "legacy",
+            "-w",
+            &path(&file),
+        ],
+        &kc,
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = empseal(&["validate", "-f", &path(&file)], &kc, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("paper/broker-creds: valid"));
+
+    let before = std::fs::read_to_string(&file).unwrap();
+    let out = empseal(
+        &["reencrypt", "-f", &path(&file), "--in-place"],
+        &kc,
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = std::fs::read_to_string(&file).unwrap();
+    assert_ne!(before, after);
+    assert!(
+        after.starts_with("---\n") && after.contains("creationTimestamp: null"),
+        "{after}"
+    );
+    // Only the ciphertext line changed.
+    let changed: Vec<_> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(before.lines().count(), after.lines().count());
+
+    // Moved to another name, the controller cannot decrypt: exit 5, file untouched.
+    let moved = dir.path().join("moved.yaml");
+    std::fs::write(&moved, after.replace("broker-creds", "other")).unwrap();
+    let out = empseal(&["validate", "-f", &path(&moved)], &kc, dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snapshot = std::fs::read(&moved).unwrap();
+    let out = empseal(
+        &["reencrypt", "-f", &path(&moved), "--in-place"],
+        &kc,
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(&moved).unwrap(), snapshot, "nothing written");
+    assert_clean(String::from_utf8_lossy(&out.stderr).trim_end(), &["k-123"]);
+}
+
+/// Runs the binary as a pod would: no kubeconfig anywhere, `KUBERNETES_SERVICE_*`
+/// pointing at the fake API server and, when `sa` is given, that directory's files
+/// (token, ca.crt, namespace) mounted where kube-rs looks for the service account.
+/// A private mount namespace (`unshare -m`, root) puts an empty tmpfs over /run so
+/// the host's /var/run is never touched.
+fn empseal_in_pod(args: &[&str], port: u16, sa: Option<&Path>, home: &Path) -> Output {
+    let script = "mount -t tmpfs tmpfs /run && \
+        if [ -n \"$SA_DIR\" ]; then \
+          mkdir -p /var/run/secrets/kubernetes.io/serviceaccount && \
+          cp \"$SA_DIR\"/* /var/run/secrets/kubernetes.io/serviceaccount/; \
+        fi && exec \"$@\"";
+    let mut cmd = Command::new("unshare");
+    isolated(
+        cmd.args(["-m", "sh", "-c", script, "sh", BIN]).args(args),
+        home,
+    )
+    .env_remove("KUBECONFIG")
+    .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+    .env("KUBERNETES_SERVICE_PORT", port.to_string());
+    match sa {
+        Some(dir) => cmd.env("SA_DIR", dir),
+        None => cmd.env_remove("SA_DIR"),
+    };
+    cmd.output().expect("run unshare")
+}
+
+/// Whether this machine lets the tests make a private mount namespace with its own
+/// tmpfs (root with CAP_SYS_ADMIN, as on this project's CI machines).
+fn can_mount_privately() -> bool {
+    Command::new("unshare")
+        .args(["-m", "sh", "-c", "mount -t tmpfs tmpfs /run"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A pod's service account files: `token`, the test CA as `ca.crt`, `namespace`.
+fn service_account(token: &str, namespace: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), token).unwrap();
+    std::fs::write(dir.path().join("ca.crt"), &pki().ca.cert_pem).unwrap();
+    std::fs::write(dir.path().join("namespace"), namespace).unwrap();
+    dir
+}
+
+#[test]
+fn in_cluster_config_uses_the_service_account() {
+    if !can_mount_privately() && std::env::var_os("EMPSEAL_REQUIRE_UNSHARE").is_none() {
+        eprintln!("SKIPPED in_cluster_config_uses_the_service_account: `unshare -m` with a tmpfs mount is not permitted here (needs root; set EMPSEAL_REQUIRE_UNSHARE=1 to fail instead)");
+        return;
+    }
+    let fake = Fake::apiserver(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let sa = service_account(TOKEN, "emp-system-paper\n");
+
+    // The certificate through the API server's service proxy, with the pod's token.
+    let out = empseal_in_pod(&["cert", "fetch"], fake.port, Some(sa.path()), home.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, pki().controller1.cert_pem);
+    let reqs = fake.requests();
+    assert!(!reqs.is_empty());
+    assert!(reqs.iter().all(|r| r["auth"] == "bearer"), "{reqs:?}");
+
+    // Sealing without -n takes the service account's namespace, as kubeseal does.
+    let cert = home.path().join("cert.pem");
+    std::fs::write(&cert, &pki().controller1.cert_pem).unwrap();
+    let out = empseal_in_pod(
+        &[
+            "seal",
+            "--cert",
+            &path(&cert),
+            "--name",
+            "broker-creds",
+            "--from-literal",
+            "API_KEY=k-123",
+            "-o",
+            "json",
+        ],
+        fake.port,
+        Some(sa.path()),
+        home.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sealed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sealed["metadata"]["namespace"], "emp-system-paper");
+    let plain = unseal(&pki().controller1.key, &out.stdout).expect("unseals");
+    assert_eq!(plain["API_KEY"], "k-123");
+
+    // A token the API server rejects: exit 6, the token never printed.
+    let bad = service_account("not-the-token-4711", "emp-system-paper");
+    let out = empseal_in_pod(&["cert", "fetch"], fake.port, Some(bad.path()), home.path());
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_clean(err.trim_end(), &["not-the-token-4711"]);
+
+    // Not in a pod (no service account files): one line saying so.
+    let out = empseal_in_pod(&["cert", "fetch"], fake.port, None, home.path());
+    assert_eq!(out.status.code(), Some(6));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not running in a cluster"), "{err}");
+}
+
+/// A repository with one env `paper` under `dir/repo`.
+fn repo_with_paper(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("repo");
+    std::fs::create_dir_all(root.join("k8s/overlays/paper")).unwrap();
+    std::fs::write(
+        root.join("k8s/overlays/paper/kustomization.yaml"),
+        "namespace: emp-system-paper\n",
+    )
+    .unwrap();
+    root
+}
+
+/// Issue 17: a kubeconfig with `insecure-skip-tls-verify: true` is not followed
+/// silently, and a certificate fetched over unverified TLS never becomes a pin
+/// unless --insecure-pin says so (loudly).
+#[test]
+fn insecure_skip_tls_verify_kubeconfig_cannot_create_a_pin() {
+    let fake = Fake::apiserver(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = kubeconfig_yaml(&fake.https_url(), b"", &User::Token(TOKEN), "test");
+    let yaml: String = yaml
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("certificate-authority-data:") {
+                "    insecure-skip-tls-verify: true".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    let kc = dir.path().join("kc-insecure");
+    std::fs::write(&kc, yaml).unwrap();
+
+    // Printing the certificate works, with a warning.
+    let out = empseal(&["cert", "fetch"], &kc, dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("insecure-skip-tls-verify"), "{err}");
+
+    // Pinning is refused; nothing is written.
+    let root = repo_with_paper(dir.path());
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(err.contains("refusing to pin"), "{err}");
+    assert!(err.contains("--insecure-pin"), "{err}");
+    assert!(!root.join("k8s/overlays/paper/sealing").exists());
+
+    // An explicit flag pins, with a loud warning naming the fingerprint.
+    let out = empseal(
+        &["cert", "fetch", "--env", "paper", "--insecure-pin"],
+        &kc,
+        &root,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("UNVERIFIED TLS"), "{err}");
+    assert!(
+        err.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(root.join("k8s/overlays/paper/sealing/cert.pem")).unwrap(),
+        pki().controller1.cert_pem
+    );
+}
+
+/// Issue 17: `cert fetch --env` over a hand-placed cert.pem (same certificate, no
+/// pin.yaml) said "unchanged" and left the record missing, which every later
+/// `seal --env` refuses; it now writes pin.yaml.
+#[test]
+fn cert_fetch_env_writes_a_missing_pin_yaml_instead_of_unchanged() {
+    let fake = Fake::apiserver(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
+    let root = repo_with_paper(dir.path());
+    let sealing = root.join("k8s/overlays/paper/sealing");
+    std::fs::create_dir_all(&sealing).unwrap();
+    std::fs::write(sealing.join("cert.pem"), &pki().controller1.cert_pem).unwrap();
+
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("unchanged"), "{err}");
+    let pin = std::fs::read_to_string(sealing.join("pin.yaml")).expect("pin.yaml written");
+    assert!(
+        pin.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{pin}"
+    );
+    // Now it really is unchanged.
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unchanged"));
+}
