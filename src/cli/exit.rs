@@ -110,20 +110,19 @@ impl From<empseal_env::Error> for Error {
     fn from(e: empseal_env::Error) -> Self {
         use empseal_env::Error as Env;
         match e {
-            Env::Usage(m) => Error::Usage(m),
-            Env::Input(m) => Error::Input(m),
-            Env::Cert(m) => Error::Cert(m),
-            Env::Decrypt(m) => Error::Decrypt(m),
+            Env::Core(c) => c.into(),
             Env::Git(m) => Error::Git(m),
             Env::Overlay(m) => Error::Overlay(m),
-            Env::Io { path, source } => Error::Io { path, source },
         }
     }
 }
 
 impl From<empseal_lint::Error> for Error {
     fn from(e: empseal_lint::Error) -> Self {
-        empseal_env::Error::from(e).into()
+        match e {
+            empseal_lint::Error::Core(c) => c.into(),
+            empseal_lint::Error::Git(m) => Error::Git(m),
+        }
     }
 }
 

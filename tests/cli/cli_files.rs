@@ -134,6 +134,9 @@ fn dash_as_output_means_stdout_and_never_creates_a_file_named_dash() {
 
     // The library refuses a file named exactly `-` too.
     let e = write_atomic(Path::new("-"), b"x", Sensitivity::Public).unwrap_err();
-    assert!(matches!(e, empseal_env::Error::Input(_)), "{e}");
+    assert!(
+        matches!(e, empseal_env::Error::Core(kubeseal_core::Error::Input(_))),
+        "{e}"
+    );
     assert!(!Path::new("-").exists());
 }

@@ -94,17 +94,17 @@ impl Config {
                     did_you_mean(field, &expected)
                 })
                 .unwrap_or_default();
-            Error::Input(format!(
+            Error::input(format!(
                 "{}{at}: invalid empseal.yaml: {text}{hint}; see docs/rotation-and-rollback.md for its fields",
                 origin.display(),
             ))
         })?;
         for (name, env) in &config.envs {
             validate_env_name(name)
-                .map_err(|e| Error::Input(format!("{}: envs: {e}", origin.display())))?;
+                .map_err(|e| Error::input(format!("{}: envs: {e}", origin.display())))?;
             if let Some(s) = &env.scope {
                 if Scope::parse(s).is_none() {
-                    return Err(Error::Input(format!(
+                    return Err(Error::input(format!(
                         "{}: envs.{name}.scope is {s:?}; use strict, namespace-wide or cluster-wide",
                         origin.display()
                     )));
@@ -113,7 +113,7 @@ impl Config {
         }
         if let Some(k) = &config.kustomize {
             if !matches!(k.as_str(), "auto" | "kustomize" | "kubectl") {
-                return Err(Error::Input(format!(
+                return Err(Error::input(format!(
                     "{}: kustomize is {k:?}; use auto, kustomize or kubectl",
                     origin.display()
                 )));

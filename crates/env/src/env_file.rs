@@ -14,7 +14,7 @@ use kubeseal_core::secret::SecretBytes;
 /// lines without `=`).
 pub fn read_env_values(ws: &Workspace, path: &Path) -> Result<Vec<(String, SecretBytes)>> {
     if !path.is_file() {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{}: no such env file; copy the committed {}.example beside it and fill in the values",
             ws.display(path),
             path.file_name()

@@ -93,8 +93,8 @@ pub fn mode_for(sensitivity: Sensitivity, existing: Option<u32>) -> u32 {
 pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     if path.as_os_str() == "-" {
-        return Err(Error::Input(
-            "-: `-` means stdout, not a file; write to stdout with `-w -` or give a file name (./- for a file named -)".into(),
+        return Err(Error::input(
+            "-: `-` means stdout, not a file; write to stdout with `-w -` or give a file name (./- for a file named -)",
         ));
     }
     let target = write_target(path)?;

@@ -338,7 +338,7 @@ pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<Rollba
         .map(|(k, _)| k)
         .collect();
     if !bad.is_empty() {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{shown}: holds placeholder values for {}; refusing to roll back to it, pick a sealed version from `empseal history --env {env_name}`",
             bad.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
         )));

@@ -206,9 +206,9 @@ impl PinnedCert {
         now: i64,
     ) -> crate::error::Result<kubeseal_core::cert::Certificate> {
         let cert = kubeseal_core::cert::Certificate::from_pem(&self.pem, origin)
-            .map_err(|e| crate::error::Error::Cert(e.to_string()))?;
+            .map_err(|e| crate::error::Error::cert(e.to_string()))?;
         cert.check_usable(now)
-            .map_err(|e| crate::error::Error::Cert(e.to_string()))?;
+            .map_err(|e| crate::error::Error::cert(e.to_string()))?;
         Ok(cert)
     }
 }
@@ -220,7 +220,7 @@ pub fn require_pin(
     now: i64,
 ) -> crate::error::Result<(PinnedCert, kubeseal_core::cert::Certificate)> {
     let Some(pinned) = load_pin(files)? else {
-        return Err(crate::error::Error::Cert(format!(
+        return Err(crate::error::Error::cert(format!(
             "{}: no pinned certificate for env {}; run `empseal cert fetch --env {}`",
             files.shown(&files.cert),
             files.env,
@@ -228,7 +228,7 @@ pub fn require_pin(
         )));
     };
     if !files.pin.exists() {
-        return Err(crate::error::Error::Cert(format!(
+        return Err(crate::error::Error::cert(format!(
             "{}: missing, so {} is not a pinned certificate (placed or replaced by hand?); nothing was sealed. Restore {} from git, or pin the controller's certificate with `empseal cert fetch --env {} --accept-new`",
             files.shown(&files.pin),
             files.shown(&files.cert),
@@ -569,7 +569,7 @@ fn crate_io(path: &Path, e: std::io::Error) -> PinError {
 
 fn to_pin_err(e: crate::error::Error) -> PinError {
     match e {
-        crate::error::Error::Io { path, source } => PinError::Pin {
+        crate::error::Error::Core(kubeseal_core::Error::Io { path, source }) => PinError::Pin {
             path,
             detail: format!("cannot write: {source}"),
         },

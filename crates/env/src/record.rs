@@ -47,7 +47,7 @@ impl Record {
     /// Parses a record; `origin` names it in errors.
     pub fn parse(origin: &str, bytes: &[u8]) -> Result<Record> {
         serde_yaml::from_slice(bytes).map_err(|e| {
-            Error::Input(format!(
+            Error::input(format!(
                 "{origin}: not a readable seal record: {}; restore it from git or reseal with `empseal seal --env ENV --all`",
                 one_line(&e.to_string())
             ))

@@ -91,7 +91,7 @@ pub fn plan_render<R: RngCore + CryptoRng + ?Sized>(
         opts.envs.clone()
     };
     if names.is_empty() {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{}: no environments found; add overlays with a kustomization.yaml",
             ws.display(&ws.overlays_dir())
         )));
@@ -108,7 +108,7 @@ pub fn plan_render<R: RngCore + CryptoRng + ?Sized>(
         };
         let needed = env.is_sealed() || kustomization_mentions(&env.dir, &env.env_file);
         if needed && !input.is_file() {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "{}: missing; {}",
                 ws.display(input),
                 if opts.demo {
@@ -224,7 +224,7 @@ fn reseal_in_copy<R: RngCore + CryptoRng + ?Sized>(
     let in_copy = |p: &Path| -> PathBuf { path_in_copy(&ws.root, &copy_ws.root, p) };
     let values = read_env_file(input, &ws.display(input))?;
     if values.is_empty() {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{}: has no keys; add KEY=VALUE lines",
             ws.display(input)
         )));
@@ -280,7 +280,7 @@ fn rename_paths(e: Error, from: &Path, to: &Path) -> Error {
     };
     match e {
         Error::Overlay(s) => Error::Overlay(fix(s)),
-        Error::Input(s) => Error::Input(fix(s)),
+        Error::Core(kubeseal_core::Error::Input(s)) => Error::input(fix(s)),
         other => other,
     }
 }

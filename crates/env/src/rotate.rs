@@ -88,7 +88,7 @@ pub fn replace_env_values(
             continue;
         }
         let Some(eq) = key_end else {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "{shown}:{line_no}: {key_str} takes its value from the process environment (no '='); write KEY=VALUE there to rotate it"
             )));
         };
@@ -98,13 +98,13 @@ pub fn replace_env_values(
                 .expect("hit")
                 .as_str(),
         ) {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "{shown}:{line_no}: {key_str} appears twice; remove one of the lines"
             )));
         }
         let value = &new[key_str];
         if value.iter().any(|&b| b == b'\n' || b == b'\r') {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "{shown}:{line_no}: the new value of {key_str} contains a line break; env files hold one line per value"
             )));
         }
@@ -114,7 +114,7 @@ pub fn replace_env_values(
     }
     for k in new.keys() {
         if !seen.contains(k.as_str()) {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "{shown}: has no line {k}=...; add the key first"
             )));
         }
@@ -189,7 +189,7 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
         return Err(not_sealed(ws, &env));
     }
     if opts.generate && !(8..=4096).contains(&opts.length) {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "--length {} is out of range; use 8 to 4096 characters",
             opts.length
         )));
@@ -207,7 +207,7 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
     keys.dedup();
     for k in &keys {
         if !all_keys.contains(k) {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "{shown}: has no key {k}; known keys: {}",
                 all_keys.join(", ")
             )));
@@ -233,7 +233,7 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
         for (k, v) in &check {
             if let Some(n) = new.get(k) {
                 if n.as_slice() != v.as_slice() {
-                    return Err(Error::Input(format!(
+                    return Err(Error::input(format!(
                         "{shown}: the rewritten line of {k} does not read back as written; edit it by hand"
                     )));
                 }

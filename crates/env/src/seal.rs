@@ -189,7 +189,7 @@ pub fn adopt(ws: &Workspace, env_name: &str, now: i64) -> Result<Record> {
     let _lock = lock_env(ws, &env)?;
     let (pinned, _) = require_pin(&env.pin_files(ws), now)?;
     let Some(current) = read_current_sealed(ws, &path)? else {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{}: does not exist; nothing to adopt (seal it with `empseal seal --env {}`)",
             ws.display(&path),
             env.name
@@ -240,7 +240,7 @@ pub fn check_seal_inputs(
     let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
     let missing = missing_required_keys(&rendered, &example, &target.name, &have, allow_missing);
     if !missing.is_empty() {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{}: has no {}, which workloads in {shown} reference from secret {} (pods would not start); nothing was sealed. Add {} to the env file, or re-run with --allow-missing {} if the reference is going away",
             ws.display(&env.env_file),
             missing.join(", "),
@@ -277,7 +277,7 @@ pub(crate) fn refuse_example_values(
             .map(|(k, _)| k.clone())
             .collect();
         if !same.is_empty() {
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "{}: {} still {} the example value from {}; nothing was sealed. Put the real credentials there (or `empseal rotate --env {} --generate --key KEY`)",
                 ws.display(&env.env_file),
                 same.join(", "),
@@ -375,7 +375,7 @@ pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
 ) -> Result<(SealOutcome, WritePlan)> {
     let shown = ws.display(&ctx.path);
     if values.is_empty() {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{}: has no keys; add KEY=VALUE lines",
             ws.display(&env.env_file)
         )));
@@ -614,7 +614,7 @@ fn choose_keys(
         Reseal::Keys(keys) => {
             for k in keys {
                 if !value_map.contains_key(k.as_str()) {
-                    return Err(Error::Input(format!(
+                    return Err(Error::input(format!(
                         "{}: has no key {k}; add it there first",
                         ws.display(&env.env_file)
                     )));
@@ -725,7 +725,7 @@ pub fn unignored_plaintext(ws: &Workspace, paths: &[&Path]) -> Vec<String> {
 
 /// The error of a seal asked of an environment without a SealedSecret file.
 pub(crate) fn not_sealed(ws: &Workspace, env: &Env) -> Error {
-    Error::Input(format!(
+    Error::input(format!(
         "env {} has no {}: it is not a sealed environment (its Secret comes from {} through a SecretGenerator); nothing to seal",
         env.name,
         ws.display(&env.dir.join(SEALED_SECRET_FILE)),

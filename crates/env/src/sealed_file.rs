@@ -43,7 +43,7 @@ pub(crate) fn read_current_sealed(ws: &Workspace, path: &Path) -> Result<Option<
 pub fn read_one_sealed(shown: &str, bytes: &[u8]) -> Result<(SealedSecret, Format, Layout)> {
     let mut all = kubeseal_core::manifest::read_sealed_secrets(shown, bytes)?;
     if all.len() != 1 {
-        return Err(Error::Input(format!(
+        return Err(Error::input(format!(
             "{shown}: holds {} SealedSecrets; an environment's sealed file must hold exactly one",
             all.len()
         )));

@@ -85,7 +85,7 @@ pub fn resolve_target(ws: &Workspace, env: &Env, source: Option<&SealedSecret>) 
         }
         (name, ns, None) => Target {
             name: name.clone().ok_or_else(|| {
-                Error::Input(format!(
+                Error::input(format!(
                     "{file}: does not exist yet, so its rendered name is unknown; create it (e.g. a placeholder listed in the kustomization) or set secretName in {CONFIG_FILE}"
                 ))
             })?,

@@ -54,7 +54,7 @@ pub fn validate_env_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Input(format!(
+        Err(Error::input(format!(
             "invalid environment name {name:?}: an environment is an overlay directory's name (letters, digits, '.', '_' and '-', starting with a letter or digit), not a path; see `ls {DEFAULT_OVERLAYS_DIR}`"
         )))
     }
@@ -174,7 +174,7 @@ impl Workspace {
                 })
                 .map(|i| format!(":{}", i + 1))
                 .unwrap_or_default();
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "{CONFIG_FILE}{line}: envs.{name}: no overlay directory {} and no `dir:` given{}",
                 self.display(&overlays.join(name)),
                 suggestion
@@ -192,7 +192,7 @@ impl Workspace {
                 return Workspace::open(dir);
             }
         }
-        Err(Error::Input(format!(
+        Err(Error::input(format!(
             "{}: no {CONFIG_FILE} or {DEFAULT_OVERLAYS_DIR}/ here or in any parent directory; run empseal from the repository",
             start.display()
         )))
@@ -258,7 +258,7 @@ impl Workspace {
         };
         if cfg.dir.is_none() && !self.config.envs.contains_key(name) && !dir.is_dir() {
             let known = self.env_names().unwrap_or_default();
-            return Err(Error::Input(format!(
+            return Err(Error::input(format!(
                 "unknown environment {name:?}: no directory {}{}; known environments: {}",
                 self.display(&dir),
                 did_you_mean(name, &known),

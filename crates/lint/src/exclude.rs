@@ -42,11 +42,11 @@ impl Excluder {
                 let mut b = GitignoreBuilder::new(cwd);
                 for p in patterns {
                     b.add_line(None, p).map_err(|e| {
-                        Error::Input(format!("--exclude {p:?}: {}", one_line(&e.to_string())))
+                        Error::input(format!("--exclude {p:?}: {}", one_line(&e.to_string())))
                     })?;
                 }
                 Some(b.build().map_err(|e| {
-                    Error::Input(format!("--exclude: {}", one_line(&e.to_string())))
+                    Error::input(format!("--exclude: {}", one_line(&e.to_string())))
                 })?)
             };
         Ok(Excluder {
@@ -62,14 +62,14 @@ impl Excluder {
             let loaded = if path.is_file() {
                 let mut b = GitignoreBuilder::new(dir);
                 if let Some(e) = b.add(&path) {
-                    return Err(Error::Input(format!(
+                    return Err(Error::input(format!(
                         "{}: {}",
                         path.display(),
                         one_line(&e.to_string())
                     )));
                 }
                 Some(b.build().map_err(|e| {
-                    Error::Input(format!("{}: {}", path.display(), one_line(&e.to_string())))
+                    Error::input(format!("{}: {}", path.display(), one_line(&e.to_string())))
                 })?)
             } else {
                 None

@@ -120,7 +120,10 @@ fn conventions_resolve_and_empseal_yaml_overrides_them() {
 
     repo.write("empseal.yaml", b"envs:\n  paper:\n    scope: everywhere\n");
     let e = Workspace::open(repo.root()).unwrap_err();
-    assert!(matches!(e, empseal_env::Error::Input(_)), "{e}");
+    assert!(
+        matches!(e, empseal_env::Error::Core(kubeseal_core::Error::Input(_))),
+        "{e}"
+    );
     assert!(
         e.to_string().starts_with("empseal.yaml: envs.paper.scope"),
         "{e}"

@@ -310,7 +310,10 @@ fn a_missing_path_is_an_io_error_not_a_finding() {
         &options(None),
     )
     .unwrap_err();
-    assert!(matches!(err, empseal_lint::Error::Io { .. }));
+    assert!(matches!(
+        err,
+        empseal_lint::Error::Core(kubeseal_core::Error::Io { .. })
+    ));
     assert!(err.to_string().contains("testdata/check/no-such-dir"));
 }
 
