@@ -104,11 +104,11 @@ fn good_files_are_never_flagged() {
         manifests.len(),
         "every manifest read, skipped dirs not"
     );
-    // The templates hold 23 sealed values plus one alias in 15 SealedSecrets;
+    // The templates hold 24 sealed values plus one alias in 16 SealedSecrets;
     // kubesealpy emitted 3 objects x 3 keys three times (single files, a JSON
     // stream, a multi-document file).
-    assert_eq!(report.values, 24 + 27, "values checked");
-    assert_eq!(report.sealed_secrets, 15 + 9, "SealedSecrets seen");
+    assert_eq!(report.values, 25 + 27, "values checked");
+    assert_eq!(report.sealed_secrets, 16 + 9, "SealedSecrets seen");
 
     // Files sealed only for the 4096-bit certificate are clean against it too.
     let key = certs().expected_key(4096);
@@ -155,4 +155,35 @@ fn certificate_expiry_findings_use_the_certificates_not_after() {
     let expired = run(not_after + 1);
     assert_eq!(expired[0].code, Code::CertExpired);
     assert_eq!(expired.len(), 1);
+}
+
+/// What a finding says, where the code alone does not tell: a null
+/// encryptedData is "empty" (not "null, not a mapping"), and template data and
+/// template stringData get their own explanations.
+#[test]
+fn messages_say_which_case_the_finding_is() {
+    let corpus = materialize("bad");
+    let message = |file: &str, line: usize| {
+        let report =
+            check_inputs(vec![Input::Path(corpus.path().join(file))], &options(None)).unwrap();
+        report
+            .findings
+            .iter()
+            .find(|f| f.line == line)
+            .unwrap_or_else(|| panic!("{file}:{line}: no finding in {:#?}", report.findings))
+            .message
+            .clone()
+    };
+    let null = message("empty-encrypted-data.yaml", 15);
+    assert!(null.contains("spec.encryptedData is empty"), "{null}");
+    let data = message("template-plaintext.yaml", 14);
+    assert!(
+        data.contains("spec.template.data value has no template reference"),
+        "{data}"
+    );
+    let string_data = message("template-plaintext.yaml", 23);
+    assert!(
+        string_data.contains("spec.template.stringData value is plaintext"),
+        "{string_data}"
+    );
 }
