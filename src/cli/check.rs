@@ -188,7 +188,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         ));
     }
     if stdin_wanted {
-        let (_, bytes) = kubeseal_core::manifest::read_input("-")?;
+        let (_, bytes) = super::io::read_path_or_stdin("-")?;
         inputs.push(Input::Bytes {
             origin: opts.stdin_name.clone(),
             bytes: bytes.to_vec(),

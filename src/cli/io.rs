@@ -10,8 +10,8 @@ use rand_chacha::ChaCha20Rng;
 
 use empseal_env::fsio::{write_atomic, Sensitivity};
 use empseal_env::overlay::Workspace;
+use kubeseal_core::emit;
 use kubeseal_core::secret::{Format, Layout, SealedSecret};
-use kubeseal_core::{emit, manifest};
 
 use super::exit::{Error, Result};
 use super::out::{note, verbose};
@@ -40,7 +40,27 @@ pub fn read_input(file: Option<&Path>) -> Result<(String, kubeseal_core::secret:
             note!("(tty detected: expecting json/yaml k8s resource in stdin)");
         }
     }
-    Ok(manifest::read_input(spec.as_deref().unwrap_or("-"))?)
+    read_path_or_stdin(spec.as_deref().unwrap_or("-"))
+}
+
+/// Reads the file at `path`, or standard input for `-`. Returns the origin to
+/// name in errors (`<stdin>` or the path) and the bytes, in a zeroizing buffer
+/// (Secret manifests hold plaintext).
+pub fn read_path_or_stdin(path: &str) -> Result<(String, kubeseal_core::secret::SecretBytes)> {
+    use std::io::Read;
+    let mut buf = zeroize::Zeroizing::new(Vec::new());
+    if path == "-" {
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        return Ok(("<stdin>".to_string(), buf));
+    }
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    buf.reserve(len.saturating_add(1));
+    f.read_to_end(&mut buf).map_err(|e| Error::io(path, e))?;
+    Ok((path.to_string(), buf))
 }
 
 /// Writes `bytes` to `path` atomically, or to stdout (no path, or `-`).

@@ -327,7 +327,13 @@ pub fn try_parse() -> std::result::Result<Cli, clap::Error> {
 pub fn run(cli: Cli) -> Result<i32> {
     out::set_verbose(cli.verbose);
     match cli.command {
-        Command::Seal(a) => seal::seal(*a),
+        Command::Seal(a) => match seal::seal_mode(*a)? {
+            seal::SealMode::Env(s) => {
+                lifecycle::seal_env(s.root.as_deref(), &s.env, s.all, &s.guards, s.dry_run)
+            }
+            seal::SealMode::Kubeseal(a) => seal::seal(*a),
+            seal::SealMode::Refused(code) => Ok(code),
+        },
         Command::Unseal(a) => seal::unseal(a),
         Command::Cert(CertCommand::Show(a)) => seal::cert_show(a),
         Command::Cert(CertCommand::Fetch(a)) => controller::cert_fetch(*a),

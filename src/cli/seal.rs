@@ -12,7 +12,7 @@ use kubeseal_core::seal::SealOptions;
 use kubeseal_core::secret::{Format, Layout};
 use kubeseal_core::{emit, envfile, manifest, seal as sealing, unseal as unsealing};
 
-use super::io::{emit_output, now, read_input, render_sealed, rng};
+use super::io::{emit_output, now, read_input, read_path_or_stdin, render_sealed, rng};
 use super::out::{note, say, warn_about};
 use super::{ClusterArgs, FormatArg, LayoutArg, ScopeArg};
 
@@ -203,8 +203,35 @@ fn raw_source(a: &SealArgs) -> std::result::Result<RawSource<'_>, String> {
     }
 }
 
-/// `empseal seal`.
-pub fn seal(mut a: SealArgs) -> Result<i32> {
+/// What `seal --env ENV` asks the environment lifecycle for, once its flags are
+/// judged (the dispatcher hands it to `lifecycle::seal_env`).
+pub struct EnvSeal {
+    /// `--root`.
+    pub root: Option<PathBuf>,
+    /// The environment.
+    pub env: String,
+    /// `--all`: reseal every key.
+    pub all: bool,
+    /// `--allow-missing`, `--overwrite-rollback`.
+    pub guards: empseal_env::overlay::SealGuards,
+    /// `--dry-run`.
+    pub dry_run: bool,
+}
+
+/// What `seal` is asked to do.
+pub enum SealMode {
+    /// Seal an environment.
+    Env(EnvSeal),
+    /// kubeseal's seal of a Secret, literals or files.
+    Kubeseal(Box<SealArgs>),
+    /// Refused before anything was done, with this exit code.
+    Refused(i32),
+}
+
+/// Judges `seal`'s flags: `--env` takes the environment's own settings, so
+/// kubeseal's flags that it decides are refused (or ignored, with a note, when
+/// they come from SEALED_SECRETS_* variables).
+pub fn seal_mode(mut a: SealArgs) -> Result<SealMode> {
     // kubeseal reads an empty --cert / SEALED_SECRETS_CERT as "no certificate given":
     // fetch it from the cluster.
     if a.cert.as_deref() == Some("") {
@@ -250,7 +277,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
             }
             if std::env::var_os(var).is_none() {
                 note!("empseal: error: {flag} cannot be used with --env: {env}'s overlay decides it (see `empseal seal --help`)");
-                return Ok(crate::cli::exit::code::USAGE);
+                return Ok(SealMode::Refused(crate::cli::exit::code::USAGE));
             }
             note!("empseal: note: {var} is ignored with --env ({env}'s overlay decides it)");
         }
@@ -263,12 +290,22 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
             }
             note!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
         }
-        let guards = empseal_env::overlay::SealGuards {
-            allow_missing: a.allow_missing.clone(),
-            overwrite_rollback: a.overwrite_rollback,
-        };
-        return super::lifecycle::seal_env(a.root.as_deref(), env, a.all, &guards, a.dry_run);
+        return Ok(SealMode::Env(EnvSeal {
+            root: a.root.clone(),
+            env: env.clone(),
+            all: a.all,
+            guards: empseal_env::overlay::SealGuards {
+                allow_missing: a.allow_missing.clone(),
+                overwrite_rollback: a.overwrite_rollback,
+            },
+            dry_run: a.dry_run,
+        }));
     }
+    Ok(SealMode::Kubeseal(Box::new(a)))
+}
+
+/// `empseal seal` without `--env`: kubeseal's seal.
+pub fn seal(a: SealArgs) -> Result<i32> {
     let now = now();
     let format: Format = match (a.format, &a.output) {
         (Some(f), _) => f.into(),
@@ -291,7 +328,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
             Ok(RawSource::Stdin) => read_input(None)?.1,
             Ok(RawSource::File(spec)) => {
                 let path = spec.split_once('=').map(|(_, p)| p).unwrap_or(spec);
-                manifest::read_input(path)?.1
+                read_path_or_stdin(path)?.1
             }
             Ok(RawSource::Literal(lit)) => envfile::parse_literal_source("--from-literal", lit)?.1,
             Err(usage) => {
@@ -427,7 +464,7 @@ pub fn seal(mut a: SealArgs) -> Result<i32> {
 pub fn unseal(a: UnsealArgs) -> Result<i32> {
     let mut keys = Vec::new();
     for path in &a.private_key {
-        let (origin, bytes) = manifest::read_input(&path.to_string_lossy())?;
+        let (origin, bytes) = read_path_or_stdin(&path.to_string_lossy())?;
         keys.extend(unsealing::load_private_keys(&origin, &bytes)?);
     }
     let (origin, bytes) = read_input(a.file.as_deref())?;

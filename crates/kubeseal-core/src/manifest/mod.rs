@@ -35,13 +35,12 @@
 //! The pieces: [`documents`](parse_documents) splits a stream (JSON or YAML),
 //! `yaml` and `json` build the positioned [`Node`] tree (go-yaml v2's resolution
 //! comes from [`crate::goyaml`]), `decode` reads Secrets and SealedSecrets from
-//! it, `backup` reads controller key backups, `input` reads a file or stdin.
+//! it, `backup` reads controller key backups.
 
 mod backup;
 mod decode;
 mod documents;
 mod error;
-mod input;
 mod json;
 mod libyaml;
 mod tree;
@@ -51,5 +50,4 @@ pub use backup::{read_private_key_backup, BackupKey};
 pub use decode::{read_sealed_secrets, read_secrets};
 pub use documents::{detect_style, parse_documents};
 pub use error::ManifestError;
-pub use input::read_input;
 pub use tree::{Document, Node, Scalar, Value};
