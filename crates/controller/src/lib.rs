@@ -13,6 +13,8 @@
 //! step that failed and what to try. Messages never contain tokens, keys or
 //! secret values.
 
+#![deny(missing_docs)]
+
 mod cluster;
 mod controller;
 mod net;

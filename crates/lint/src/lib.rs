@@ -11,6 +11,8 @@
 //! file is parsed once and files are checked in parallel (rayon). Messages never
 //! contain a secret: at most the first 12 characters of a ciphertext.
 
+#![deny(missing_docs)]
+
 mod analyze;
 mod doc;
 pub mod error;
