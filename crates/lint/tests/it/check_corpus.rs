@@ -181,7 +181,7 @@ fn messages_say_which_case_the_finding_is() {
         data.contains("spec.template.data value has no template reference"),
         "{data}"
     );
-    let string_data = message("template-plaintext.yaml", 23);
+    let string_data = message("template-plaintext.yaml", 24);
     assert!(
         string_data.contains("spec.template.stringData value is plaintext"),
         "{string_data}"
