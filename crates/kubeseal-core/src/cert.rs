@@ -492,4 +492,43 @@ mod tests {
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59Z");
         assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
     }
+    fn demo() -> Certificate {
+        let pem = include_bytes!("../../../testdata/keys/demo-dev.crt");
+        Certificate::from_pem(pem, "demo-dev.crt").unwrap()
+    }
+
+    /// The words `cert show` prints for each state, and which state each instant
+    /// of a certificate's life is in (30 days of warning).
+    #[test]
+    fn each_instant_has_its_state_and_word() {
+        let c = demo();
+        let warn = 30 * 86_400;
+        let word = |now: i64| c.assess(now, warn).state.as_str();
+        assert_eq!(word(c.not_before - 1), "NOT YET VALID");
+        assert_eq!(word(c.not_before), "valid");
+        assert_eq!(word(c.not_after - warn - 1), "valid");
+        assert_eq!(word(c.not_after - 1), "expires soon");
+        assert_eq!(word(c.not_after + 1), "EXPIRED");
+        assert_eq!(CertState::TooSmall.as_str(), "NOT USABLE: key too small");
+        assert!(c.assess(c.not_before, warn).warnings.is_empty());
+        assert_eq!(c.assess(c.not_after + 1, warn).warnings.len(), 1);
+    }
+
+    /// Debug output names the certificate (for logs and test failures) without
+    /// dumping its DER bytes or key.
+    #[test]
+    fn debug_output_names_the_certificate_without_its_bytes() {
+        let c = demo();
+        let shown = format!("{c:?}");
+        assert!(shown.starts_with("Certificate {"), "{shown}");
+        for part in [
+            &c.origin,
+            &c.subject,
+            &c.fingerprint(),
+            &rfc3339(c.not_after),
+        ] {
+            assert!(shown.contains(part.as_str()), "{part} missing: {shown}");
+        }
+        assert!(shown.len() < 400, "{shown}");
+    }
 }
