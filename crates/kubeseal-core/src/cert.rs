@@ -514,6 +514,25 @@ mod tests {
         assert_eq!(c.assess(c.not_after + 1, warn).warnings.len(), 1);
     }
 
+    /// Text that only mentions a PEM header and a PEM file of something else are refused with
+    /// messages that tell the two apart.
+    #[test]
+    fn pem_without_a_certificate_says_what_it_found() {
+        let none =
+            Certificate::from_pem(b"notes: the -----BEGIN marker alone\n", "x.pem").unwrap_err();
+        assert!(
+            none.to_string().contains("no complete PEM block found"),
+            "{none}"
+        );
+        let key = include_bytes!("../../../testdata/keys/demo-dev.key");
+        let other = Certificate::from_pem(key, "k.pem").unwrap_err().to_string();
+        assert!(
+            other.contains("no CERTIFICATE PEM block (found "),
+            "{other}"
+        );
+        assert!(other.contains("PRIVATE KEY"), "{other}");
+    }
+
     /// Debug output names the certificate (for logs and test failures) without
     /// dumping its DER bytes or key.
     #[test]
