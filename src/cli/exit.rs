@@ -127,8 +127,9 @@ impl From<empseal_lint::Error> for Error {
 }
 
 impl From<empseal_env::pin::PinError> for Error {
+    /// The environment crate decides what kind a pin error is.
     fn from(e: empseal_env::pin::PinError) -> Self {
-        Error::Cert(e.to_string())
+        empseal_env::Error::from(e).into()
     }
 }
 
