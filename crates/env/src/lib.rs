@@ -23,6 +23,7 @@
 //! - [`record`]: the committed `sealing/record.yaml`;
 //! - [`state`]: the local, gitignored seal state and rollback marker;
 //! - [`seal`]: `seal --env` and `adopt`; [`rotate`]: `rotate`; [`render`]: `render`;
+//! - [`rollout`]: the patch that rolls workloads out when sealed files change;
 //! - [`pin`]: the pinned certificate and keyring; [`gate`]: the provenance gate
 //!   of `check`; [`history`]: versions in git and rollback;
 //! - [`plan`]: the writes a command would make; [`fsio`]: atomic writes;
@@ -47,6 +48,7 @@ pub mod plan;
 pub mod record;
 pub mod render;
 pub mod rendered;
+pub mod rollout;
 pub mod rotate;
 pub mod seal;
 pub mod sealed_file;

@@ -335,7 +335,7 @@ impl Workspace {
 }
 
 /// The overlay's kustomization file, under any of the names kustomize accepts.
-fn kustomization_file(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn kustomization_file(dir: &Path) -> Option<PathBuf> {
     ["kustomization.yaml", "kustomization.yml", "Kustomization"]
         .iter()
         .map(|f| dir.join(f))

@@ -3,6 +3,7 @@
 
 mod fsio_files;
 mod lifecycle_lib;
+mod rollout_patch;
 mod seal_redraw;
 mod source_pin;
 
