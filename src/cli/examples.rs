@@ -109,6 +109,19 @@ Examples:
   empseal adopt --env paper
   empseal adopt --env paper --root .";
 
+pub const ENV: &str = "\
+Examples:
+  # a uat environment on k8s/base, with paper's keys in its example env file
+  empseal env add uat --from paper";
+
+pub const ENV_ADD: &str = "\
+Examples:
+  # namespace and Secret name follow the repository (emp-system-uat, emp-secrets)
+  empseal env add uat --from paper
+  # say them, and pin the controller's certificate at once
+  empseal env add uat --namespace trading-uat --secret-name emp-secrets --cert uat-cert.pem
+  empseal env add uat --dry-run";
+
 pub const CERT_RETIRE: &str = "\
 Examples:
   # the controller no longer holds these previous keys of paper's

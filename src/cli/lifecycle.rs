@@ -594,3 +594,83 @@ pub fn cert_retire(a: CertRetireArgs) -> Result<i32> {
     );
     Ok(0)
 }
+
+/// `empseal env add`.
+#[derive(Debug, Clone, Args)]
+pub struct EnvAddArgs {
+    /// The new environment's name (its overlay directory under k8s/overlays).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Its namespace (default: the other envs' pattern, e.g. emp-system-NAME).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// The Secret its SealedSecret produces (default: the one the base's workloads read).
+    #[arg(long, value_name = "NAME")]
+    pub secret_name: Option<String>,
+    /// Also give the example env file the keys of this env's example.
+    #[arg(long, value_name = "ENV")]
+    pub from: Option<String>,
+    /// Pin this controller certificate (PEM) for the new env, as `cert fetch --env` would.
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
+    /// Say which files would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Repository root.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+/// Runs `empseal env add`.
+pub fn env_add(a: EnvAddArgs) -> Result<i32> {
+    let ws = workspace(a.root.root.as_deref())?;
+    say_kustomize(&ws);
+    let opts = empseal_env::scaffold::NewEnvOptions {
+        name: a.name.clone(),
+        namespace: a.namespace.clone(),
+        secret_name: a.secret_name.clone(),
+        from: a.from.clone(),
+    };
+    let cert = match &a.cert {
+        Some(path) => Some((
+            std::fs::read(path).map_err(|e| Error::io(path, e))?,
+            path.display().to_string(),
+        )),
+        None => None,
+    };
+    let new = empseal_env::scaffold::plan_new_env(&ws, &opts)?;
+    say!(
+        "env {}: namespace {}, SealedSecret {} ({} keys in the example: {})",
+        a.name,
+        new.namespace,
+        new.secret_name,
+        new.keys.len(),
+        list(&new.keys)
+    );
+    if a.dry_run {
+        print_plan(&new.plan);
+        return Ok(0);
+    }
+    let files = new.plan.files();
+    new.plan.apply()?;
+    for (file, _) in files {
+        say!("  wrote     {file}");
+    }
+    if let Some((pem, origin)) = cert {
+        let files = empseal_env::pin::PinFiles::in_overlay(&new.dir);
+        empseal_env::pin::pin_certificate(&files, &pem, &origin, false, now())?;
+        say!("  pinned    {}", ws.display(&files.cert));
+    }
+    say!(
+        "next: cp {0} {1}, put the real values in, {2}then `empseal seal --env {3}`",
+        ws.display(&new.example_env_file),
+        ws.display(&new.dir.join(format!("{}-secrets.env", a.name))),
+        if a.cert.is_some() {
+            String::new()
+        } else {
+            format!("`empseal cert fetch --env {}`, ", a.name)
+        },
+        a.name
+    );
+    Ok(0)
+}

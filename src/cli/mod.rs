@@ -61,6 +61,9 @@ pub enum Command {
     /// Record an env's sealed file as sealed with its pinned certificate (values sealed elsewhere).
     #[command(after_help = examples::ADOPT)]
     Adopt(lifecycle::AdoptArgs),
+    /// Create environments: `env add NAME` scaffolds an overlay the first `seal --env` works on.
+    #[command(subcommand, after_help = examples::ENV)]
+    Env(EnvCommand),
     /// Lint SealedSecrets for CI: placeholders, wrong key, inconsistent metadata, plaintext.
     #[command(after_help = examples::CHECK)]
     Check(check::CheckArgs),
@@ -90,6 +93,14 @@ pub enum CertCommand {
     /// Remove a previous key from an env's keyring (the controller no longer holds it).
     #[command(after_help = examples::CERT_RETIRE)]
     Retire(lifecycle::CertRetireArgs),
+}
+
+/// `empseal env ...`.
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// A new environment: overlay on the base, empty SealedSecret, example env file.
+    #[command(after_help = examples::ENV_ADD)]
+    Add(lifecycle::EnvAddArgs),
 }
 
 /// `--format` / `-o`.
@@ -345,6 +356,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::History(a) => lifecycle::history(a),
         Command::Rollback(a) => lifecycle::rollback(a),
         Command::Adopt(a) => lifecycle::adopt(a),
+        Command::Env(EnvCommand::Add(a)) => lifecycle::env_add(a),
         Command::Cert(CertCommand::Retire(a)) => lifecycle::cert_retire(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),

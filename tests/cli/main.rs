@@ -27,6 +27,7 @@ mod k8s_render;
 mod kubeseal_parity;
 mod lifecycle_crash;
 mod lifecycle_e2e;
+mod lifecycle_env_add;
 mod lifecycle_files;
 mod lifecycle_guard;
 mod lifecycle_render;

@@ -24,6 +24,7 @@
 //! - [`state`]: the local, gitignored seal state and rollback marker;
 //! - [`seal`]: `seal --env` and `adopt`; [`rotate`]: `rotate`; [`render`]: `render`;
 //! - [`rollout`]: the patch that rolls workloads out when sealed files change;
+//! - [`scaffold`]: `env add`, a new environment the first seal works on;
 //! - [`pin`]: the pinned certificate and keyring; [`gate`]: the provenance gate
 //!   of `check`; [`history`]: versions in git and rollback;
 //! - [`plan`]: the writes a command would make; [`fsio`]: atomic writes;
@@ -50,6 +51,7 @@ pub mod render;
 pub mod rendered;
 pub mod rollout;
 pub mod rotate;
+pub mod scaffold;
 pub mod seal;
 pub mod sealed_file;
 pub mod state;

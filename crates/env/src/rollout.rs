@@ -52,7 +52,7 @@ pub fn sealed_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -
 
 /// Where a kind of workload keeps its pod template, as mapping keys from the
 /// object's root. Kinds not listed run no pods of their own.
-fn template_path(api_version: &str, kind: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn template_path(api_version: &str, kind: &str) -> Option<&'static [&'static str]> {
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     match (group, kind) {
         ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job") => {
@@ -80,7 +80,7 @@ pub struct Consumer {
 /// The names of the Secrets a pod spec reads: environment (`envFrom`,
 /// `valueFrom.secretKeyRef`) of every kind of container, volumes (also
 /// projected) and image-pull secrets.
-fn secrets_read_by(pod_spec: &serde_yaml::Value) -> BTreeSet<String> {
+pub(crate) fn secrets_read_by(pod_spec: &serde_yaml::Value) -> BTreeSet<String> {
     let name = |v: &serde_yaml::Value, k: &str| v[k].as_str().map(str::to_string);
     let list = |v: &serde_yaml::Value| v.as_sequence().cloned().unwrap_or_default();
     let mut out = BTreeSet::new();
