@@ -762,6 +762,30 @@ mod tests {
         }
     }
 
+    /// Each malformed shape gets its own message, at the exact boundary: two
+    /// bytes are a whole prefix, and an RSA block filling the rest leaves an
+    /// empty AES part.
+    #[test]
+    fn parse_wire_names_what_is_short_at_each_boundary() {
+        let message = |bytes: &[u8]| match parse_wire(bytes) {
+            Err(CryptoError::Malformed(m)) => m,
+            other => panic!("{bytes:?}: {other:?}"),
+        };
+        assert_eq!(
+            message(&[0]),
+            "1 byte(s), shorter than the 2-byte length prefix"
+        );
+        assert_eq!(message(&[0, 0]), "the RSA block length prefix is 0");
+        assert_eq!(
+            message(&[0, 1]),
+            "the length prefix says 1 RSA bytes but only 0 byte(s) follow"
+        );
+        assert_eq!(
+            message(&[0, 3, 1, 2, 3]),
+            "the AES-GCM part is 0 byte(s), shorter than its 16-byte tag"
+        );
+    }
+
     #[test]
     fn parse_wire_splits_at_the_prefix() {
         let mut wire = vec![0, 3, 1, 2, 3];
