@@ -11,7 +11,8 @@
 //!   `kubernetes.io/service-account.name` is set and not empty.
 //! - `kubernetes.io/dockercfg` / `kubernetes.io/dockerconfigjson`: the key
 //!   `.dockercfg` / `.dockerconfigjson` exists and Go's `json.Unmarshal` reads
-//!   it into a `map[string]interface{}` (see [`gojson`](super::gojson)): a JSON
+//!   it into a `map[string]interface{}` (Go's decoder is followed in
+//!   `secret/gojson.rs`): a JSON
 //!   object or `null`. The API server does not look inside: `{"auths": []}`
 //!   passes, though the kubelet cannot use it.
 //! - `kubernetes.io/basic-auth`: `username` or `password` exists (either may be
@@ -213,16 +214,16 @@ pub fn validate_secret(secret: &Secret, origin: &SecretOrigin) -> Result<(), Sec
         needs,
     };
     match secret_type {
-        SERVICE_ACCOUNT_TOKEN => {
-            let name = secret
+        SERVICE_ACCOUNT_TOKEN
+            if secret
                 .metadata
                 .annotations
-                .get(SERVICE_ACCOUNT_NAME_ANNOTATION);
-            if name.is_none_or(|n| n.is_empty()) {
-                return Err(SecretTypeError::MissingServiceAccountName {
-                    origin: origin.secret.clone(),
-                });
-            }
+                .get(SERVICE_ACCOUNT_NAME_ANNOTATION)
+                .is_none_or(|n| n.is_empty()) =>
+        {
+            return Err(SecretTypeError::MissingServiceAccountName {
+                origin: origin.secret.clone(),
+            });
         }
         DOCKERCFG => check_docker_config(
             &data,
@@ -238,12 +239,10 @@ pub fn validate_secret(secret: &Secret, origin: &SecretOrigin) -> Result<(), Sec
             ".dockerconfigjson",
             "a JSON object {\"auths\": {...}} under .dockerconfigjson (a ~/.docker/config.json file)",
         )?,
-        BASIC_AUTH => {
-            if !data.contains_key("username") && !data.contains_key("password") {
-                return Err(SecretTypeError::MissingCredentials {
-                    origin: origin.secret.clone(),
-                });
-            }
+        BASIC_AUTH if !data.contains_key("username") && !data.contains_key("password") => {
+            return Err(SecretTypeError::MissingCredentials {
+                origin: origin.secret.clone(),
+            });
         }
         SSH_AUTH => {
             const NEEDS: &str = "a private key under ssh-privatekey";
@@ -269,7 +268,8 @@ pub fn validate_secret(secret: &Secret, origin: &SecretOrigin) -> Result<(), Sec
                 }
             }
         }
-        // Opaque, no type, or a type the API server has no rules for.
+        // Opaque, no type, a type the API server has no rules for, or one whose
+        // rule holds.
         _ => {}
     }
     Ok(())
