@@ -18,6 +18,7 @@ mod cli_input_safety;
 mod cli_kube_flags;
 mod cli_kubeseal_bytes;
 mod cli_seal;
+mod cli_secret_types;
 mod cli_shell;
 mod cli_terminal;
 mod gate_keys;
