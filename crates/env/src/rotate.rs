@@ -125,6 +125,9 @@ pub fn replace_env_values(
     Ok(out)
 }
 
+/// A secret's plaintext values, by key.
+type Values = Vec<(String, SecretBytes)>;
+
 /// What `rotate` did to one secret (keys only, never values).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RotateOutcome {
@@ -206,7 +209,7 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
     let lock = lock_env(ws, &env)?;
     let mut render = OverlayRender::new();
     let chosen = chosen_secrets(ws, &env, opts.secret.as_deref(), &mut render)?;
-    let mut jobs: Vec<(EnvSecret, Vec<(String, SecretBytes)>, Vec<String>)> = Vec::new();
+    let mut jobs: Vec<(EnvSecret, Values, Vec<String>)> = Vec::new();
     if chosen.len() == 1 {
         let secret = chosen.into_iter().next().expect("one secret");
         let values = secret.read_values(ws, false)?;
@@ -218,7 +221,7 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
         }
     } else {
         let named = select_secrets(ws, &env, None, &mut render)?;
-        let mut all: Vec<(EnvSecret, String, Vec<(String, SecretBytes)>)> = Vec::new();
+        let mut all: Vec<(EnvSecret, String, Values)> = Vec::new();
         for (secret, target) in named {
             let values = secret.read_values(ws, false)?;
             all.push((secret, target.name, values));
