@@ -17,6 +17,10 @@
 //!   sealed values under a random local key), so unchanged values keep their
 //!   ciphertext without anything derived from plaintext reaching git;
 //! - scope strict.
+//!
+//! Those per-secret conventions describe the one secret an environment has
+//! by default; `secrets:` in `empseal.yaml` lists several instead (see
+//! [`crate::secrets::EnvSecret`]).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
