@@ -710,6 +710,40 @@ pub fn b64_decode(s: &str) -> Result<Vec<u8>, CryptoError> {
 mod tests {
     use super::*;
 
+    /// A 1024-bit modulus (the product of two random primes) for key-shape tests.
+    fn modulus() -> Vec<u8> {
+        Rsa::generate(1024).unwrap().n().to_vec()
+    }
+
+    #[test]
+    fn exponents_that_leave_the_session_key_readable_are_refused() {
+        let n = modulus();
+        // e = 1 would make the RSA block the OAEP-encoded session key itself; an
+        // even e is no RSA permutation. Both are key errors, not sealable keys.
+        for e in [&[1u8][..], &[2], &[4], &[0x01, 0x00, 0x00], &[0]] {
+            match RsaPublicKey::from_components(&n, e) {
+                Err(CryptoError::Key(m)) => assert!(m.contains("exponent"), "{e:?}: {m}"),
+                other => panic!("exponent {e:?} accepted: {other:?}"),
+            }
+        }
+        for e in [&[3u8][..], &[0x01, 0x00, 0x01]] {
+            let key = RsaPublicKey::from_components(&n, e).unwrap();
+            assert_eq!((key.exponent(), key.bits()), (e.to_vec(), 1024));
+        }
+    }
+
+    #[test]
+    fn debug_output_names_the_key_by_size_and_fingerprint() {
+        let key = RsaPublicKey::from_components(&modulus(), &[0x01, 0x00, 0x01]).unwrap();
+        assert_eq!(
+            format!("{key:?}"),
+            format!(
+                "RsaPublicKey {{ bits: 1024, fingerprint: {:?} }}",
+                key.fingerprint()
+            )
+        );
+    }
+
     #[test]
     fn mpint_matches_rfc4251_examples() {
         // RFC 4251 §5 lists these encodings (non-negative ones).
