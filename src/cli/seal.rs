@@ -40,6 +40,9 @@ pub struct SealArgs {
     /// With --env: seal the env file's values over a sealed file restored by `empseal rollback`.
     #[arg(long = "overwrite-rollback", requires = "env")]
     pub overwrite_rollback: bool,
+    /// With --env: seal only the env's secret of this rendered name (default: all of its secrets).
+    #[arg(long, value_name = "NAME", requires = "env")]
+    pub secret: Option<String>,
     /// Read KEY=VALUE lines from an env file, as kubectl's --from-env-file (repeatable).
     #[arg(long = "from-env-file", value_name = "FILE")]
     pub from_env_file: Vec<PathBuf>,
@@ -301,6 +304,7 @@ pub fn seal_mode(mut a: SealArgs) -> Result<SealMode> {
             guards: empseal_env::overlay::SealGuards {
                 allow_missing: a.allow_missing.clone(),
                 overwrite_rollback: a.overwrite_rollback,
+                secret: a.secret.clone(),
             },
             dry_run: a.dry_run,
         }));

@@ -30,6 +30,7 @@ mod lifecycle_crash;
 mod lifecycle_e2e;
 mod lifecycle_files;
 mod lifecycle_guard;
+mod lifecycle_multi;
 mod lifecycle_render;
 mod memory_valgrind;
 mod no_secret_leak;
