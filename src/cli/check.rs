@@ -1,6 +1,6 @@
 //! `empseal check`: placeholder and sealed-secret lint for CI.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -87,15 +87,23 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         let env = ws.env(env_name)?;
         let shown = ws.display(&env.dir);
         if !env.is_sealed()
-            && !env.env_file.exists()
-            && env.example_env_file.exists()
-            && overlay_reads(&env.dir, &env.env_file)
+            && env
+                .primary()
+                .env_file
+                .as_deref()
+                .is_some_and(|f| !f.exists() && overlay_reads(&env.dir, f))
+            && env
+                .primary()
+                .example_env_file
+                .as_deref()
+                .is_some_and(Path::exists)
         {
             // A fresh clone: the env's secretGenerator input is untracked.
-            let file = ws.display(&env.env_file);
+            let env_file = env.primary().env_file.clone().unwrap_or_default();
+            let file = ws.display(&env_file);
             return Err(crate::cli::exit::Error::Input(format!(
                 "{file} is missing (env files are untracked), so kustomize cannot render {shown}; create it from the committed example: `cp {} {file} && chmod 600 {file}` and put the {} credentials there",
-                ws.display(&env.example_env_file),
+                ws.display(env.primary().example_env_file.as_deref().unwrap_or(Path::new(""))),
                 env.name
             )));
         }
@@ -162,8 +170,9 @@ pub fn check(a: CheckArgs) -> Result<i32> {
         };
         rendered_at = Some(RenderedAt {
             origin: format!("kustomize {shown}"),
-            sealed: env.sealed_secret.clone(),
+            sealed: env.primary().sealed_secret.clone(),
             sealed_shown: env
+                .primary()
                 .sealed_secret
                 .as_deref()
                 .map(|p| ws.display(p))

@@ -70,18 +70,24 @@ pub fn seal_env(
 ) -> Result<i32> {
     let ws = workspace(root)?;
     say_kustomize(&ws);
-    let (out, plan) = overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rng(), now())?;
-    say_cert(&ws, env, &out);
-    if out.demo_cert {
+    let (outs, plan) = overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rng(), now())?;
+    for out in &outs {
+        say_cert(&ws, env, out);
+    }
+    if outs.iter().any(|o| o.demo_cert) {
         note!("{}", demo_warning(env));
     }
     if dry_run {
-        print_seal_dry(&out);
+        for out in &outs {
+            print_seal_dry(out);
+        }
         print_plan(&plan);
         return Ok(0);
     }
     plan.apply()?;
-    print_seal(&out);
+    for out in &outs {
+        print_seal(out);
+    }
     Ok(0)
 }
 
@@ -277,6 +283,10 @@ pub struct RotateArgs {
     /// without it, the values are taken from the env file as edited.
     #[arg(long)]
     pub generate: bool,
+    /// Rotate only in the env's secret of this rendered name (with several
+    /// secrets, a --key must otherwise be in exactly one of them).
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
     /// Length of generated values (characters from A-Z a-z 0-9 - _).
     #[arg(long, value_name = "N", default_value_t = overlay::DEFAULT_GENERATED_LENGTH, requires = "generate")]
     pub length: usize,
@@ -296,24 +306,46 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
         keys: a.keys.clone(),
         generate: a.generate,
         length: a.length,
+        secret: a.secret.clone(),
     };
     say_kustomize(&ws);
-    let (out, plan) = overlay::plan_rotate(&ws, &a.env, &opts, &mut rng(), now())?;
-    say_cert(&ws, &a.env, &out.seal);
-    if out.seal.demo_cert {
+    let (outs, plan) = overlay::plan_rotate(&ws, &a.env, &opts, &mut rng(), now())?;
+    for out in &outs {
+        say_cert(&ws, &a.env, &out.seal);
+    }
+    if outs.iter().any(|o| o.seal.demo_cert) {
         note!("{}", demo_warning(&a.env));
     }
-    if a.dry_run {
-        say!("would rotate in {}: {}", a.env, list(&out.rotated));
-        if out.generated {
-            say!("  new values would be generated into {}", out.env_file);
+    let several = outs.len() > 1;
+    // With several secrets, each line names the secret (its rendered name).
+    let place = |out: &overlay::RotateOutcome| {
+        if several {
+            format!("{} ({})", a.env, out.seal.target.name)
+        } else {
+            a.env.clone()
         }
-        print_seal_dry(&out.seal);
+    };
+    if a.dry_run {
+        for out in &outs {
+            say!("would rotate in {}: {}", place(out), list(&out.rotated));
+            if out.generated {
+                say!("  new values would be generated into {}", out.env_file);
+            }
+            print_seal_dry(&out.seal);
+        }
         print_plan(&plan);
         return Ok(0);
     }
     plan.apply()?;
-    say!("rotated in {}: {}", a.env, list(&out.rotated));
+    for out in &outs {
+        print_rotated(&place(out), out);
+    }
+    Ok(0)
+}
+
+/// What one secret's rotation did.
+fn print_rotated(place: &str, out: &overlay::RotateOutcome) {
+    say!("rotated in {place}: {}", list(&out.rotated));
     if !out.unchanged.is_empty() {
         say!(
             "  unchanged: {} (the env file holds the value already sealed; ciphertext kept; use --generate for a new value)",
@@ -324,7 +356,6 @@ pub fn rotate(a: RotateArgs) -> Result<i32> {
         say!("  new values written to {} (mode 0600)", out.env_file);
     }
     print_seal(&out.seal);
-    Ok(0)
 }
 
 /// `--format` of `history`.
@@ -343,6 +374,9 @@ pub struct HistoryArgs {
     /// The environment.
     #[arg(long, value_name = "ENV")]
     pub env: String,
+    /// Only the env's secret of this rendered name (default: each of its secrets).
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = HistoryFormat::Text)]
     pub format: HistoryFormat,
@@ -397,17 +431,36 @@ fn truncate(s: &str, max: usize) -> String {
 /// Runs `empseal history`.
 pub fn history(a: HistoryArgs) -> Result<i32> {
     let ws = workspace(a.root.root.as_deref())?;
-    let versions = history::history(&ws, &a.env)?;
-    match a.format {
-        HistoryFormat::Json => {
-            let text = serde_json::to_string_pretty(&versions)
-                .map_err(|e| Error::Input(format!("cannot print history as JSON: {e}")))?;
-            say!("{text}");
+    let all = history::history(&ws, &a.env, a.secret.as_deref())?;
+    if a.format == HistoryFormat::Json {
+        // An env's only secret: its versions; several: one entry per secret.
+        let text = match all.as_slice() {
+            [one] if one.secret.is_none() => serde_json::to_string_pretty(&one.versions),
+            _ => serde_json::to_string_pretty(&all),
         }
-        HistoryFormat::Text => {
+        .map_err(|e| Error::Input(format!("cannot print history as JSON: {e}")))?;
+        say!("{text}");
+        return Ok(0);
+    }
+    for (i, h) in all.iter().enumerate() {
+        if let Some(name) = &h.secret {
+            if i > 0 {
+                say!("");
+            }
+            say!("secret {name} ({}):", h.file);
+        }
+        print_history(&a.env, &h.versions);
+    }
+    Ok(0)
+}
+
+/// `history`'s table of one secret's versions.
+fn print_history(env: &str, versions: &[history::Version]) {
+    {
+        {
             if versions.is_empty() {
-                say!("no commit changed the sealed secret of {}", a.env);
-                return Ok(0);
+                say!("no commit changed the sealed secret of {}", env);
+                return;
             }
             let rows: Vec<[String; 7]> = versions
                 .iter()
@@ -468,7 +521,6 @@ pub fn history(a: HistoryArgs) -> Result<i32> {
             }
         }
     }
-    Ok(0)
 }
 
 /// `empseal rollback`.
@@ -486,6 +538,9 @@ pub struct RollbackArgs {
     /// Overwrite uncommitted changes of the sealed file and its record.
     #[arg(long)]
     pub force: bool,
+    /// Restore only the env's secret of this rendered name (default: all of its secrets).
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
     /// Repository root.
     #[command(flatten)]
     pub root: RootArgs,
@@ -494,21 +549,23 @@ pub struct RollbackArgs {
 /// Runs `empseal rollback`.
 pub fn rollback(a: RollbackArgs) -> Result<i32> {
     let ws = workspace(a.root.root.as_deref())?;
-    let plan = history::plan_rollback(&ws, &a.env, &a.to)?;
-    if let Some(w) = plan.warning() {
+    let plan = history::plan_rollback(&ws, &a.env, &a.to, a.secret.as_deref())?;
+    for w in plan.warnings() {
         note!("empseal: warning: {w}");
     }
     let describe = |verb: &str| {
-        say!(
-            "{verb} {} at {} ({}): keys {}",
-            plan.file,
-            plan.short,
-            plan.rev,
-            list(&plan.keys)
-        );
-        say!("  added:   {}", list(&plan.diff.added));
-        say!("  removed: {}", list(&plan.diff.removed));
-        say!("  changed: {}", list(&plan.diff.changed));
+        for s in &plan.secrets {
+            say!(
+                "{verb} {} at {} ({}): keys {}",
+                s.file,
+                plan.short,
+                plan.rev,
+                list(&s.keys)
+            );
+            say!("  added:   {}", list(&s.diff.added));
+            say!("  removed: {}", list(&s.diff.removed));
+            say!("  changed: {}", list(&s.diff.changed));
+        }
     };
     if a.dry_run {
         describe("would restore");
@@ -520,19 +577,21 @@ pub fn rollback(a: RollbackArgs) -> Result<i32> {
     }
     history::apply_rollback(&ws, &plan, a.force)?;
     describe("restored");
-    if plan.unchanged {
+    if plan.secrets.iter().all(|s| s.unchanged) {
         say!("  (the working tree already held exactly these bytes)");
     }
-    say!(
-        "  {} {}; the local seal state was reset, so the next `empseal seal --env {}` reseals every key",
-        plan.record_file,
-        if plan.record.is_some() {
-            "restored"
-        } else {
-            "removed (that version had no record)"
-        },
-        a.env
-    );
+    for s in &plan.secrets {
+        say!(
+            "  {} {}; the local seal state was reset, so the next `empseal seal --env {}` reseals every key",
+            s.record_file,
+            if s.record.is_some() {
+                "restored"
+            } else {
+                "removed (that version had no record)"
+            },
+            a.env
+        );
+    }
     Ok(0)
 }
 
@@ -542,6 +601,9 @@ pub struct AdoptArgs {
     /// The environment whose sealed file to record as it is.
     #[arg(long, value_name = "ENV")]
     pub env: String,
+    /// Only the env's secret of this rendered name (default: all of its secrets).
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
     /// Repository root.
     #[command(flatten)]
     pub root: RootArgs,
@@ -550,19 +612,22 @@ pub struct AdoptArgs {
 /// Runs `empseal adopt`.
 pub fn adopt(a: AdoptArgs) -> Result<i32> {
     let ws = workspace(a.root.root.as_deref())?;
-    let record = overlay::adopt(&ws, &a.env, now())?;
-    let env = ws.env(&a.env)?;
-    say!(
-        "adopted {}: recorded as sealed with the pinned certificate {} (keys {}) -> {}",
-        record.sealed_secret,
-        record.cert_fingerprint,
-        list(&record.keys),
-        ws.display(&env.record)
-    );
-    note!(
-        "empseal: note: adopt cannot verify offline that the values decrypt with {}: it records what you vouch for; `empseal validate` asks the controller",
-        record.cert_fingerprint
-    );
+    let records = overlay::adopt(&ws, &a.env, a.secret.as_deref(), now())?;
+    for (secret, record) in &records {
+        say!(
+            "adopted {}: recorded as sealed with the pinned certificate {} (keys {}) -> {}",
+            record.sealed_secret,
+            record.cert_fingerprint,
+            list(&record.keys),
+            ws.display(&secret.record)
+        );
+    }
+    if let Some((_, record)) = records.first() {
+        note!(
+            "empseal: note: adopt cannot verify offline that the values decrypt with {}: it records what you vouch for; `empseal validate` asks the controller",
+            record.cert_fingerprint
+        );
+    }
     Ok(0)
 }
 

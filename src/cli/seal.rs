@@ -21,7 +21,7 @@ use super::{ClusterArgs, FormatArg, LayoutArg, ScopeArg};
 pub struct SealArgs {
     /// Seal this environment's env file with its pinned certificate into its
     /// sealedsecret.yaml (k8s/overlays/ENV); unchanged values keep their ciphertext.
-    #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal"])]
+    #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal", "secret_type"])]
     pub env: Option<String>,
     /// With --env: reseal every key, not only the changed ones.
     #[arg(long, requires = "env")]
@@ -40,6 +40,9 @@ pub struct SealArgs {
     /// With --env: seal the env file's values over a sealed file restored by `empseal rollback`.
     #[arg(long = "overwrite-rollback", requires = "env")]
     pub overwrite_rollback: bool,
+    /// With --env: seal only the env's secret of this rendered name (default: all of its secrets).
+    #[arg(long, value_name = "NAME", requires = "env")]
+    pub secret: Option<String>,
     /// Read KEY=VALUE lines from an env file, as kubectl's --from-env-file (repeatable).
     #[arg(long = "from-env-file", value_name = "FILE")]
     pub from_env_file: Vec<PathBuf>,
@@ -54,6 +57,10 @@ pub struct SealArgs {
         env = "SEALED_SECRETS_FROM_FILE"
     )]
     pub from_file: Vec<String>,
+    /// The Secret's type with --from-*, as kubectl create secret generic --type
+    /// (e.g. kubernetes.io/tls); the API server's rules for it are checked before sealing.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub secret_type: Option<String>,
     /// Name of the Secret (required with --from-*; overrides a manifest's name).
     #[arg(long, env = "SEALED_SECRETS_NAME")]
     pub name: Option<String>,
@@ -297,6 +304,7 @@ pub fn seal_mode(mut a: SealArgs) -> Result<SealMode> {
             guards: empseal_env::overlay::SealGuards {
                 allow_missing: a.allow_missing.clone(),
                 overwrite_rollback: a.overwrite_rollback,
+                secret: a.secret.clone(),
             },
             dry_run: a.dry_run,
         }));
@@ -322,6 +330,10 @@ pub fn seal(a: SealArgs) -> Result<i32> {
     };
     let flag_sources =
         !a.from_env_file.is_empty() || !a.from_literal.is_empty() || !a.from_file.is_empty();
+    if a.secret_type.is_some() && (a.raw || !flag_sources) {
+        note!("empseal: error: --type sets the type of a Secret built from --from-env-file/--from-literal/--from-file; a manifest's Secret has its own type, and --raw seals a value, not a Secret");
+        return Ok(crate::cli::exit::code::USAGE);
+    }
 
     if a.raw {
         let value = match raw_source(&a) {
@@ -369,6 +381,7 @@ pub fn seal(a: SealArgs) -> Result<i32> {
                 sources.file(&item);
             }
         }
+        sources.secret_type(a.secret_type.clone());
         let (secret, warnings) =
             sources.build_with_warnings(&name, a.namespace.as_deref(), &envfile::process_env)?;
         for w in &warnings {

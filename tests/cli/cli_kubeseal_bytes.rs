@@ -206,6 +206,127 @@ fn env_file_path_matches_kubectl_then_kubeseal() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// `kubectl create secret ARGS --dry-run=client -o yaml` run in `dir`.
+fn kubectl_create(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("kubectl")
+        .args(["create", "secret"])
+        .args(args)
+        .args(["--dry-run=client", "-o", "yaml"])
+        .current_dir(dir)
+        .output()
+        .expect("kubectl is needed: run `bash .ci/setup`");
+    assert!(
+        out.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Typed Secrets built by `seal --type` (and checked by the API server's rules on
+/// the way) seal to what kubeseal prints for kubectl's Secret of the same type.
+#[test]
+fn typed_secrets_match_kubectl_then_kubeseal() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/keys");
+    let crt = keys.join("rsa2048.crt").display().to_string();
+    let key = keys.join("rsa2048.key").display().to_string();
+    let pull = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("k8s/overlays/paper/pull-secret.dockerconfigjson.example")
+        .display()
+        .to_string();
+    let cases: Vec<(&str, Vec<String>, Vec<String>)> = vec![
+        (
+            "kubernetes.io/tls",
+            [
+                "tls",
+                "web-tls",
+                "-n",
+                "emp-paper",
+                "--cert",
+                &crt,
+                "--key",
+                &key,
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec![
+                "--type".into(),
+                "kubernetes.io/tls".into(),
+                "--from-file".into(),
+                format!("tls.crt={crt}"),
+                "--from-file".into(),
+                format!("tls.key={key}"),
+                "--name".into(),
+                "web-tls".into(),
+                "-n".into(),
+                "emp-paper".into(),
+            ],
+        ),
+        (
+            "kubernetes.io/dockerconfigjson",
+            vec![
+                "generic".into(),
+                "emp-pull".into(),
+                "-n".into(),
+                "emp-paper".into(),
+                "--type=kubernetes.io/dockerconfigjson".into(),
+                format!("--from-file=.dockerconfigjson={pull}"),
+            ],
+            vec![
+                "--type".into(),
+                "kubernetes.io/dockerconfigjson".into(),
+                "--from-file".into(),
+                format!(".dockerconfigjson={pull}"),
+                "--name".into(),
+                "emp-pull".into(),
+                "-n".into(),
+                "emp-paper".into(),
+            ],
+        ),
+        (
+            "kubernetes.io/basic-auth",
+            [
+                "generic",
+                "grafana-auth",
+                "--type=kubernetes.io/basic-auth",
+                "--from-literal=username=admin",
+                "--from-literal=password=s3cret: #x",
+            ]
+            .map(String::from)
+            .to_vec(),
+            [
+                "--type",
+                "kubernetes.io/basic-auth",
+                "--from-literal",
+                "username=admin",
+                "--from-literal",
+                "password=s3cret: #x",
+                "--name",
+                "grafana-auth",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, kubectl_args, args) in cases {
+        let kubectl_args: Vec<&str> = kubectl_args.iter().map(String::as_str).collect();
+        let input = kubectl_create(dir.path(), &kubectl_args);
+        assert!(input.contains(&format!("type: {what}\n")), "{input}");
+        let case = Case {
+            what: what.to_string(),
+            inputs: vec![input],
+            args,
+            scope: "",
+            name: "",
+            namespace: "",
+        };
+        check_case(&case, dir.path(), &mut failures);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 const RICH_SECRET: &str = r#"apiVersion: v1
 kind: Secret
 metadata:

@@ -374,6 +374,7 @@ fn docs_use_only_empseals_commands_and_flags() {
                 "--merge-into",
                 "--raw",
                 "--from-file",
+                "--type",
                 "--allow-missing",
                 "--overwrite-rollback",
             ][..],
@@ -431,6 +432,7 @@ fn docs_point_only_at_files_that_exist() {
             }
             // untracked or created-by-empseal files are named, not committed
             if w.ends_with("-secrets.env")
+                || w.ends_with("pull-secret.dockerconfigjson")
                 || w.ends_with(".new")
                 || w.contains("/sealing")
                 || w.contains('*')

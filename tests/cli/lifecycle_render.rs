@@ -334,7 +334,8 @@ fn render_all_demo_on_this_repository_as_the_readme_says() {
     for env in &envs {
         let rendered = std::fs::read(out_dir.path().join(format!("{}.yaml", env.name)))
             .unwrap_or_else(|e| panic!("{}: {e}", env.name));
-        let example = env_pairs(&std::fs::read(&env.example_env_file).unwrap());
+        let example =
+            env_pairs(&std::fs::read(env.primary().example_env_file.as_ref().unwrap()).unwrap());
         if env.is_sealed() {
             let sealed = unseal_rendered(&rendered, &env.name);
             assert_eq!(sealed.len(), 1, "{}", env.name);

@@ -22,6 +22,8 @@
 //	    bitnami-labs/sealed-secrets), filled from the neutral description obj.
 //	{"op":"unicode"}
 //	    ranges of unicode.IsLetter, unicode.IsDigit and "assigned" code points.
+//	{"op":"unmarshal","obj":"<base64>"}
+//	    encoding/json.Unmarshal's errors for a docker config value (unmarshal.go).
 //
 // kubeseal v0.36 is built with Go 1.26 (encoding/json writes U+0008 and U+000C
 // as \b and \f, Unicode 15.0.0 tables, omitzero): this program must run on a
@@ -57,6 +59,8 @@ type response struct {
 	Digit   [][2]int32 `json:"digit,omitempty"`
 	Assign  [][2]int32 `json:"assigned,omitempty"`
 	Err     string     `json:"err,omitempty"`
+
+	Unmarshal *unmarshalAnswer `json:"unmarshal,omitempty"`
 }
 
 func main() {
@@ -82,6 +86,8 @@ func main() {
 			resp = kubesealOp(req.Layout, req.Obj)
 		case "unicode":
 			resp = unicodeRanges()
+		case "unmarshal":
+			resp = unmarshalOp(req.Obj)
 		default:
 			resp.Err = "unknown op " + req.Op
 		}

@@ -14,8 +14,9 @@
 
 use std::path::Path;
 
-use crate::pin::{demo_fingerprints, load_keyring, load_pin};
+use crate::pin::{demo_fingerprints, load_keyring, load_pin, KeyringEntry, PinnedCert};
 use crate::record::{sha256_hex, Record};
+use crate::secrets::EnvSecret;
 use crate::workspace::{Env, Workspace};
 use empseal_lint::{Code, Finding};
 
@@ -52,15 +53,21 @@ pub fn is_managed(ws: &Workspace, env: &Env) -> bool {
         && (files.cert.exists()
             || files.pin.exists()
             || files.keyring_dir().exists()
-            || env.record.exists())
+            || env.secrets.iter().any(|s| s.record.exists()))
 }
 
-/// Runs the gate on `env` (nothing when it has no SealedSecret).
+/// Runs the gate on `env` (nothing when it has no SealedSecret): the pin and
+/// keyring once, then each of its sealed secrets against its record.
 pub fn check_env(ws: &Workspace, env: &Env) -> EnvGate {
+    check_env_secrets(ws, env, &env.secrets)
+}
+
+/// [`check_env`] for some of `env`'s secrets (`check --env E --secret NAME`).
+pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> EnvGate {
     let mut out = EnvGate::default();
-    let Some(sealed_path) = env.sealed_secret.as_deref() else {
+    if !secrets.iter().any(|s| s.sealed_secret.is_some()) {
         return out;
-    };
+    }
     let files = env.pin_files(ws);
     let name = &env.name;
     let cert_shown = ws.display(&files.cert);
@@ -139,20 +146,49 @@ pub fn check_env(ws: &Workspace, env: &Env) -> EnvGate {
         }
     }
 
+    for secret in secrets {
+        let Some(sealed_path) = secret.sealed_secret.as_deref() else {
+            continue;
+        };
+        check_secret(
+            ws,
+            env,
+            secret,
+            sealed_path,
+            pinned.as_ref(),
+            &keyring,
+            &mut out,
+        );
+    }
+    out
+}
+
+/// The gate's check of one sealed file against its record and the keys.
+fn check_secret(
+    ws: &Workspace,
+    env: &Env,
+    secret: &EnvSecret,
+    sealed_path: &Path,
+    pinned: Option<&PinnedCert>,
+    keyring: &[KeyringEntry],
+    out: &mut EnvGate,
+) {
+    let name = &env.name;
+    let cert_shown = ws.display(&env.pin_files(ws).cert);
     // The sealed file against its record.
     let sealed_shown = ws.display(sealed_path);
     let Ok(bytes) = std::fs::read(sealed_path) else {
         // A missing sealed file breaks kustomize; `seal --env` creates it.
-        return out;
+        return;
     };
-    let record_shown = ws.display(&env.record);
-    let record = match std::fs::read(&env.record) {
+    let record_shown = ws.display(&secret.record);
+    let record = match std::fs::read(&secret.record) {
         Ok(b) => match Record::parse(&record_shown, &b) {
             Ok(r) => r,
             Err(e) => {
                 out.findings
                     .push(finding(Code::NoSealRecord, record_shown, e.to_string()));
-                return out;
+                return;
             }
         },
         Err(_) => {
@@ -163,7 +199,7 @@ pub fn check_env(ws: &Workspace, env: &Env) -> EnvGate {
                     "env {name}: {sealed_shown} has no seal record ({record_shown} is missing), so nobody can tell which key sealed it; reseal with `empseal seal --env {name} --all`, or record the file as it is with `empseal adopt --env {name}`"
                 ),
             ));
-            return out;
+            return;
         }
     };
     if record.sealed_sha256 != sha256_hex(&bytes) {
@@ -174,13 +210,14 @@ pub fn check_env(ws: &Workspace, env: &Env) -> EnvGate {
                 "env {name}: {sealed_shown} is not the file {record_shown} describes (sha256 differs): values were pasted in by hand or sealed elsewhere, for a key nobody recorded; reseal with `empseal seal --env {name} --all`, or, if you know they were sealed with the pinned certificate, record them with `empseal adopt --env {name}`"
             ),
         ));
-        return out;
+        return;
     }
     let Some(pinned) = pinned else {
-        return out;
+        return;
     };
     if record.cert_fingerprint == pinned.fingerprint() {
-        out.sealing_cert = Some((pinned.pem.clone(), cert_shown));
+        out.sealing_cert
+            .get_or_insert((pinned.pem.clone(), cert_shown));
     } else if let Some(k) = keyring
         .iter()
         .find(|k| k.fingerprint == record.cert_fingerprint)
@@ -195,7 +232,8 @@ pub fn check_env(ws: &Workspace, env: &Env) -> EnvGate {
                 k.fingerprint
             ),
         ));
-        out.sealing_cert = Some((k.pem.clone(), ws.display(&k.path)));
+        out.sealing_cert
+            .get_or_insert((k.pem.clone(), ws.display(&k.path)));
     } else {
         out.findings.push(finding(
             Code::UnknownKey,
@@ -207,7 +245,6 @@ pub fn check_env(ws: &Workspace, env: &Env) -> EnvGate {
             ),
         ));
     }
-    out
 }
 
 /// The sealed envs of the workspace holding `path` whose overlay `path` is in
@@ -227,9 +264,9 @@ pub fn envs_for_path(path: &Path) -> Vec<(Workspace, Env)> {
 }
 
 /// The keys of a committed example env file (`KEY=...` lines), empty when it is
-/// missing: the keys `envFrom.secretRef` consumers of the env's secret need.
-pub fn example_keys(env: &Env) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(&env.example_env_file) else {
+/// missing: the keys `envFrom.secretRef` consumers of a secret need.
+pub fn example_file_keys(path: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
     let mut keys: Vec<String> = text
@@ -400,11 +437,36 @@ fn scan_render(rendered: &[u8], example: &[String]) -> (Provided, Vec<KeyRef>) {
 }
 
 /// [`missing_in_render`] for `env`'s rendered overlay, as ES707 findings at
-/// `origin`.
+/// `origin`. Each secret's `envFrom.secretRef` consumers need its own example
+/// keys; with several secrets, a secret's rendered name is found in `rendered`.
 pub fn missing_keys(_ws: &Workspace, env: &Env, rendered: &[u8], origin: &str) -> Vec<Finding> {
-    let example = example_keys(env);
-    missing_in_render(rendered, &example)
-        .into_iter()
+    let mut refs: Vec<KeyRef> = Vec::new();
+    if env.secrets.len() == 1 {
+        refs = missing_in_render(rendered, &env.primary().example_keys());
+    } else {
+        let objects = crate::rendered::parse_rendered(origin, rendered).unwrap_or_default();
+        for secret in &env.secrets {
+            let rendered_name = secret
+                .sealed_secret
+                .as_deref()
+                .and_then(|p| std::fs::read(p).ok())
+                .and_then(|b| crate::sealed_file::read_one_sealed("", &b).ok())
+                .and_then(|(obj, _, _)| {
+                    crate::rendered::locate_rendered(&objects, &obj, origin, "")
+                        .ok()
+                        .map(|o| o.name.clone())
+                });
+            let by_example = |r: &KeyRef| r.by.contains("envFrom.secretRef");
+            refs.extend(
+                missing_in_render(rendered, &secret.example_keys())
+                    .into_iter()
+                    .filter(|r| !by_example(r) || Some(&r.secret) == rendered_name.as_ref()),
+            );
+        }
+        refs.sort();
+        refs.dedup();
+    }
+    refs.into_iter()
         .map(|r| {
             finding(
                 Code::MissingKey,

@@ -14,12 +14,15 @@ use git2::{Oid, Repository, Sort};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::fsio::{self, Sensitivity};
+use crate::fsio::Sensitivity;
 use crate::lock::lock_env;
 use crate::message::one_line;
+use crate::plan::WritePlan;
 use crate::record::{sha256_hex, Record};
 use crate::sealed_file::{is_placeholder, read_one_sealed};
+use crate::secrets::{select_secrets, EnvSecret};
 use crate::state::rollback_marker;
+use crate::target::OverlayRender;
 use crate::workspace::{Env, Workspace, SEALED_SECRET_FILE};
 
 /// Keys added, removed and changed (different ciphertext) between two versions.
@@ -138,12 +141,41 @@ fn blob_bytes(repo: &Repository, id: Oid) -> Result<Vec<u8>> {
         .map_err(|e| git_err(e, "reading a blob"))
 }
 
-/// The SealedSecret file's path of `env` (the conventional one when it does not
-/// exist in the working tree).
-pub fn sealed_path(env: &Env) -> PathBuf {
-    env.sealed_secret
+/// The SealedSecret file's path of `secret` of `env` (the conventional one when
+/// it does not exist in the working tree).
+pub fn sealed_path(env: &Env, secret: &EnvSecret) -> PathBuf {
+    secret
+        .sealed_secret
         .clone()
         .unwrap_or_else(|| env.dir.join(SEALED_SECRET_FILE))
+}
+
+/// The secrets `history` and `rollback` work on, each with its rendered name:
+/// all of `env`'s, or the one named `name`. An env's only secret, when no name
+/// is asked for, needs no name (nothing is rendered).
+fn named_secrets(
+    ws: &Workspace,
+    env: &Env,
+    name: Option<&str>,
+) -> Result<Vec<(EnvSecret, Option<String>)>> {
+    if name.is_none() && env.secrets.len() == 1 {
+        return Ok(vec![(env.primary().clone(), None)]);
+    }
+    Ok(select_secrets(ws, env, name, &mut OverlayRender::new())?
+        .into_iter()
+        .map(|(s, t)| (s, Some(t.name)))
+        .collect())
+}
+
+/// The versions of one secret of an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecretHistory {
+    /// The secret's rendered name (`None`: the env's only secret, not rendered).
+    pub secret: Option<String>,
+    /// The sealed file, relative to the root.
+    pub file: String,
+    /// Its versions, newest first.
+    pub versions: Vec<Version>,
 }
 
 fn encrypted_data(shown: &str, bytes: &[u8]) -> Option<BTreeMap<String, String>> {
@@ -158,13 +190,34 @@ fn record_fingerprint(record: Option<&[u8]>, sealed: &[u8]) -> Option<String> {
     (r.sealed_sha256 == sha256_hex(sealed)).then_some(r.cert_fingerprint)
 }
 
-/// `empseal history --env E`: the commits that changed the env's sealed file,
-/// newest first.
-pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
+/// `empseal history --env E [--secret NAME]`: per secret, the commits that
+/// changed its sealed file, newest first.
+pub fn history(ws: &Workspace, env_name: &str, secret: Option<&str>) -> Result<Vec<SecretHistory>> {
     let env = ws.env(env_name)?;
     let (repo, workdir) = open_repo(ws)?;
-    let sealed_rel = repo_rel(ws, &workdir, &sealed_path(&env))?;
-    let record_rel = repo_rel(ws, &workdir, &env.record)?;
+    named_secrets(ws, &env, secret)?
+        .into_iter()
+        .map(|(s, name)| {
+            let path = sealed_path(&env, &s);
+            Ok(SecretHistory {
+                secret: name,
+                file: ws.display(&path),
+                versions: secret_history(ws, &repo, &workdir, &path, &s.record)?,
+            })
+        })
+        .collect()
+}
+
+/// The commits that changed the sealed file at `sealed`, whose record is `record`.
+fn secret_history(
+    ws: &Workspace,
+    repo: &Repository,
+    workdir: &Path,
+    sealed: &Path,
+    record: &Path,
+) -> Result<Vec<Version>> {
+    let sealed_rel = repo_rel(ws, workdir, sealed)?;
+    let record_rel = repo_rel(ws, workdir, record)?;
     let mut walk = repo.revwalk().map_err(|e| git_err(e, "walking history"))?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
         .map_err(|e| git_err(e, "walking history"))?;
@@ -189,13 +242,13 @@ pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
         if !touched {
             continue;
         }
-        let shown = format!("{}:{}", short_id(&repo, oid), sealed_rel.display());
+        let shown = format!("{}:{}", short_id(repo, oid), sealed_rel.display());
         let (keys, readable, data, placeholders, fingerprint) = match here {
             Some(id) => {
-                let bytes = blob_bytes(&repo, id)?;
+                let bytes = blob_bytes(repo, id)?;
                 let data = encrypted_data(&shown, &bytes);
                 let record = blob_at(&commit, &record_rel)
-                    .map(|rid| blob_bytes(&repo, rid))
+                    .map(|rid| blob_bytes(repo, rid))
                     .transpose()?;
                 let fp = record_fingerprint(record.as_deref(), &bytes);
                 match data {
@@ -213,7 +266,7 @@ pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
         };
         let previous = match parent_blobs.first().copied().flatten() {
             Some(pid) => {
-                let pbytes = blob_bytes(&repo, pid)?;
+                let pbytes = blob_bytes(repo, pid)?;
                 encrypted_data(&shown, &pbytes).unwrap_or_default()
             }
             None => BTreeMap::new(),
@@ -221,7 +274,7 @@ pub fn history(ws: &Workspace, env_name: &str) -> Result<Vec<Version>> {
         let author = commit.author();
         out.push(Version {
             commit: oid.to_string(),
-            short: short_id(&repo, oid),
+            short: short_id(repo, oid),
             time: commit.time().seconds(),
             date: kubeseal_core::cert::rfc3339(commit.time().seconds()),
             author: author.name().unwrap_or("").to_string(),
@@ -247,7 +300,8 @@ fn short_id(repo: &Repository, oid: Oid) -> String {
         .unwrap_or_else(|| oid.to_string()[..7].to_string())
 }
 
-/// What a rollback will do (or did): the version restored and its effect.
+/// What a rollback will do (or did): the version restored and its effect on
+/// each of the env's secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollbackPlan {
     /// The environment.
@@ -258,6 +312,24 @@ pub struct RollbackPlan {
     pub commit: String,
     /// Abbreviated commit id.
     pub short: String,
+    /// Fingerprint of the currently pinned certificate (None: no readable pin).
+    pub pinned: Option<String>,
+    /// The secrets restored.
+    pub secrets: Vec<SecretRollback>,
+    /// Files (relative to the root) with uncommitted changes that the rollback
+    /// would overwrite or remove; [`apply_rollback`] refuses them unless forced.
+    pub dirty: Vec<String>,
+}
+
+/// The restore of one secret's sealed file and record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRollback {
+    /// The secret's rendered name (`None`: the env's only secret, not rendered).
+    pub name: Option<String>,
+    /// The secret (its paths).
+    pub secret: EnvSecret,
+    /// The sealed file's path.
+    pub path: PathBuf,
     /// The sealed file, relative to the root.
     pub file: String,
     /// The record file, relative to the root.
@@ -273,46 +345,48 @@ pub struct RollbackPlan {
     pub diff: KeyDiff,
     /// Fingerprint of the certificate that sealed the restored version (None: unknown).
     pub fingerprint: Option<String>,
-    /// Fingerprint of the currently pinned certificate (None: no readable pin).
-    pub pinned: Option<String>,
     /// Whether the working tree already holds exactly these bytes.
     pub unchanged: bool,
-    /// Files (relative to the root) with uncommitted changes that the rollback
-    /// would overwrite or remove; [`apply_rollback`] refuses them unless forced.
-    pub dirty: Vec<String>,
 }
 
 impl RollbackPlan {
-    /// A warning for stderr when the restored version was sealed for a certificate
-    /// other than the pinned one (or for an unknown one).
-    pub fn warning(&self) -> Option<String> {
-        match (&self.fingerprint, &self.pinned) {
+    /// Warnings for stderr, one per secret whose restored version was sealed for
+    /// a certificate other than the pinned one (or for an unknown one).
+    pub fn warnings(&self) -> Vec<String> {
+        self.secrets
+            .iter()
+            .filter_map(|s| match (&s.fingerprint, &self.pinned) {
             (Some(f), Some(p)) if f == p => None,
             (Some(f), Some(p)) => Some(format!(
                 "{} at {} was sealed with certificate {f}, but the pinned certificate is {p}; the controller can only decrypt it if it still holds that key",
-                self.file, self.short
+                s.file, self.short
             )),
             (Some(f), None) => Some(format!(
                 "{} at {} was sealed with certificate {f}; there is no readable pinned certificate to compare with",
-                self.file, self.short
+                s.file, self.short
             )),
             (None, _) => Some(format!(
                 "{} at {} has no matching seal record, so the certificate that sealed it is unknown; make sure the controller can decrypt it (empseal validate)",
-                self.file, self.short
+                s.file, self.short
             )),
-        }
+        })
+            .collect()
     }
 }
 
-/// Resolves `rev` and prepares restoring `env`'s sealed file (and record) from
-/// it. Refuses an unknown revision, a revision without the file, and a version
-/// holding placeholders. Writes nothing.
-pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<RollbackPlan> {
+/// Resolves `rev` and prepares restoring the sealed files (and records) of
+/// `env`'s secrets (or of the one named `secret`) from it. Refuses an unknown
+/// revision, a revision without a file, and a version holding placeholders.
+/// Writes nothing.
+pub fn plan_rollback(
+    ws: &Workspace,
+    env_name: &str,
+    rev: &str,
+    secret: Option<&str>,
+) -> Result<RollbackPlan> {
     let env = ws.env(env_name)?;
     let (repo, workdir) = open_repo(ws)?;
-    let path = sealed_path(&env);
-    let sealed_rel = repo_rel(ws, &workdir, &path)?;
-    let record_rel = repo_rel(ws, &workdir, &env.record)?;
+    let chosen = named_secrets(ws, &env, secret)?;
     let commit = repo
         .revparse_single(rev)
         .and_then(|o| o.peel_to_commit())
@@ -322,60 +396,78 @@ pub fn plan_rollback(ws: &Workspace, env_name: &str, rev: &str) -> Result<Rollba
             ))
         })?;
     let short = short_id(&repo, commit.id());
-    let file = ws.display(&path);
-    let Some(blob) = blob_at(&commit, &sealed_rel) else {
-        return Err(Error::Git(format!(
-            "{file} does not exist at {rev} ({short}); pick a commit from `empseal history --env {env_name}`"
-        )));
-    };
-    let sealed = blob_bytes(&repo, blob)?;
-    let shown = format!("{short}:{}", sealed_rel.display());
-    let (object, _, _) = read_one_sealed(&shown, &sealed)?;
-    let bad: Vec<&String> = object
-        .encrypted_data
-        .iter()
-        .filter(|(_, v)| is_placeholder(v))
-        .map(|(k, _)| k)
-        .collect();
-    if !bad.is_empty() {
-        return Err(Error::input(format!(
-            "{shown}: holds placeholder values for {}; refusing to roll back to it, pick a sealed version from `empseal history --env {env_name}`",
-            bad.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
-        )));
-    }
-    let record = blob_at(&commit, &record_rel)
-        .map(|id| blob_bytes(&repo, id))
-        .transpose()?;
-    let fingerprint = record_fingerprint(record.as_deref(), &sealed);
     let pinned = crate::pin::load_pin(&env.pin_files(ws))
         .ok()
         .flatten()
         .map(|p| p.pin.fingerprint);
-    let current = std::fs::read(&path).ok();
-    let current_data = current
-        .as_deref()
-        .and_then(|b| encrypted_data(&file, b))
-        .unwrap_or_default();
-    let dirty = uncommitted(
-        ws,
-        &repo,
-        &workdir,
-        &[(&path, Some(&sealed[..])), (&env.record, record.as_deref())],
-    )?;
+    let mut secrets = Vec::new();
+    let mut dirty = Vec::new();
+    for (s, name) in chosen {
+        let path = sealed_path(&env, &s);
+        let sealed_rel = repo_rel(ws, &workdir, &path)?;
+        let record_rel = repo_rel(ws, &workdir, &s.record)?;
+        let file = ws.display(&path);
+        let Some(blob) = blob_at(&commit, &sealed_rel) else {
+            return Err(Error::Git(format!(
+                "{file} does not exist at {rev} ({short}); pick a commit from `empseal history --env {env_name}`{}",
+                if env.secrets.len() > 1 && secret.is_none() {
+                    " or roll back one secret with --secret NAME"
+                } else {
+                    ""
+                }
+            )));
+        };
+        let sealed = blob_bytes(&repo, blob)?;
+        let shown = format!("{short}:{}", sealed_rel.display());
+        let (object, _, _) = read_one_sealed(&shown, &sealed)?;
+        let bad: Vec<&String> = object
+            .encrypted_data
+            .iter()
+            .filter(|(_, v)| is_placeholder(v))
+            .map(|(k, _)| k)
+            .collect();
+        if !bad.is_empty() {
+            return Err(Error::input(format!(
+                "{shown}: holds placeholder values for {}; refusing to roll back to it, pick a sealed version from `empseal history --env {env_name}`",
+                bad.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let record = blob_at(&commit, &record_rel)
+            .map(|id| blob_bytes(&repo, id))
+            .transpose()?;
+        let fingerprint = record_fingerprint(record.as_deref(), &sealed);
+        let current = std::fs::read(&path).ok();
+        let current_data = current
+            .as_deref()
+            .and_then(|b| encrypted_data(&file, b))
+            .unwrap_or_default();
+        dirty.extend(uncommitted(
+            ws,
+            &repo,
+            &workdir,
+            &[(&path, Some(&sealed[..])), (&s.record, record.as_deref())],
+        )?);
+        secrets.push(SecretRollback {
+            name,
+            record_file: ws.display(&s.record),
+            keys: object.encrypted_data.keys().cloned().collect(),
+            diff: KeyDiff::between(&current_data, &object.encrypted_data),
+            unchanged: current.as_deref() == Some(&sealed[..]),
+            secret: s,
+            path,
+            file,
+            sealed,
+            record,
+            fingerprint,
+        });
+    }
     Ok(RollbackPlan {
         env: env.name.clone(),
         rev: rev.to_string(),
         commit: commit.id().to_string(),
         short,
-        file,
-        record_file: ws.display(&env.record),
-        keys: object.encrypted_data.keys().cloned().collect(),
-        diff: KeyDiff::between(&current_data, &object.encrypted_data),
-        unchanged: current.as_deref() == Some(&sealed[..]),
-        sealed,
-        record,
-        fingerprint,
         pinned,
+        secrets,
         dirty,
     })
 }
@@ -418,64 +510,73 @@ pub fn dirty_error(files: &[String]) -> Error {
     ))
 }
 
-/// Restores the planned version: first invalidates the local seal state (so the
-/// next `seal --env` reseals every key), then writes the sealed file and the
-/// record atomically, bytes exactly as in git. Holds the env's lock throughout.
+/// Restores the planned version of every planned secret through one
+/// [`WritePlan`]: first invalidates their local seal states (so the next `seal
+/// --env` reseals every key), then writes each sealed file and record
+/// atomically, bytes exactly as in git. Holds the env's lock throughout.
 ///
-/// Refuses (a [`Error::Git`], nothing written) when the sealed file or the record
+/// Refuses (a [`Error::Git`], nothing written) when a sealed file or record
 /// has uncommitted changes the rollback would lose, unless `force`.
 pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Result<()> {
     let env = ws.env(&plan.env)?;
-    let _lock = lock_env(ws, &env)?;
-    let path = sealed_path(&env);
+    let lock = lock_env(ws, &env)?;
     if !force {
         let (repo, workdir) = open_repo(ws)?;
-        let dirty = uncommitted(
-            ws,
-            &repo,
-            &workdir,
-            &[
-                (&path, Some(&plan.sealed[..])),
-                (&env.record, plan.record.as_deref()),
-            ],
-        )?;
+        let mut dirty = Vec::new();
+        for s in &plan.secrets {
+            dirty.extend(uncommitted(
+                ws,
+                &repo,
+                &workdir,
+                &[
+                    (&s.path, Some(&s.sealed[..])),
+                    (&s.secret.record, s.record.as_deref()),
+                ],
+            )?);
+        }
         if !dirty.is_empty() {
             return Err(dirty_error(&dirty));
         }
     }
-    fsio::remove_stale_temps(&[path.parent(), env.record.parent()]);
-    match std::fs::remove_file(&env.state) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(ws.display(&env.state), e)),
+    let mut writes = WritePlan::new();
+    for s in &plan.secrets {
+        writes.cleanup(&[s.path.parent(), s.secret.record.parent()]);
     }
-    fsio::write_atomic(&path, &plan.sealed, Sensitivity::Public)?;
-    // The next `seal --env` must not silently undo this: it refuses while the
-    // sealed file still holds these bytes, unless --overwrite-rollback.
-    fsio::write_atomic(
-        &rollback_marker(&env),
-        format!(
-            "# empseal rollback marker (local, gitignored)\nrev: {}\nsha256: {}\n",
-            plan.short,
-            sha256_hex(&plan.sealed)
-        )
-        .as_bytes(),
-        Sensitivity::Public,
-    )?;
-    match &plan.record {
-        Some(bytes) => {
-            if let Some(dir) = env.record.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(ws.display(dir), e))?;
-            }
-            fsio::write_atomic(&env.record, bytes, Sensitivity::Public)?;
-        }
-        None => match std::fs::remove_file(&env.record) {
+    for s in &plan.secrets {
+        match std::fs::remove_file(&s.secret.state) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(ws.display(&env.record), e)),
-        },
+            Err(e) => return Err(Error::io(ws.display(&s.secret.state), e)),
+        }
     }
-    Ok(())
+    for s in &plan.secrets {
+        writes.write(&s.path, s.file.clone(), &s.sealed, Sensitivity::Public);
+        // The next `seal --env` must not silently undo this: it refuses while the
+        // sealed file still holds these bytes, unless --overwrite-rollback.
+        let marker = rollback_marker(&s.secret);
+        writes.write(
+            &marker,
+            ws.display(&marker),
+            format!(
+                "# empseal rollback marker (local, gitignored)\nrev: {}\nsha256: {}\n",
+                plan.short,
+                sha256_hex(&s.sealed)
+            )
+            .as_bytes(),
+            Sensitivity::Public,
+        );
+        match &s.record {
+            Some(bytes) => writes.write(
+                &s.secret.record,
+                s.record_file.clone(),
+                bytes,
+                Sensitivity::Public,
+            ),
+            None => writes.remove(&s.secret.record, s.record_file.clone()),
+        }
+    }
+    writes.hold(lock);
+    writes.apply()
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@
 //! - [`workspace`]: the repository, its environments and their layout
 //!   conventions, env-name validation;
 //! - [`config`]: `empseal.yaml`, the overrides of those conventions;
+//! - [`secrets`]: an env's SealedSecrets ([`secrets::EnvSecret`]), their sources
+//!   and choosing them by rendered name;
 //! - [`lock`]: the per-environment lock writers hold;
 //! - [`kustomize`]: running kustomize, its errors, where rendered objects came from;
 //! - [`rendered`]: the rendered objects, which one is an env's SealedSecret, and
@@ -54,6 +56,7 @@ pub mod rotate;
 pub mod scaffold;
 pub mod seal;
 pub mod sealed_file;
+pub mod secrets;
 pub mod state;
 pub mod target;
 pub mod workspace;

@@ -19,10 +19,12 @@ pub struct EnvLock {
     _dir: std::fs::File,
 }
 
-/// The directory whose lock guards `env`: the directory of its local state (the
-/// env file's directory), else the overlay directory.
+/// The directory whose lock guards `env` (one lock for all of its secrets): the
+/// directory of its first secret's local state (the env file's directory), else
+/// the overlay directory.
 pub fn lock_dir(env: &Env) -> PathBuf {
-    env.state
+    env.primary()
+        .state
         .parent()
         .filter(|d| d.is_dir())
         .map(Path::to_path_buf)

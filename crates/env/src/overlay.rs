@@ -5,7 +5,7 @@
 //!
 //! Nothing here prints: progress is reported through callbacks, results as values.
 
-pub use crate::config::{Config, EnvConfig, CONFIG_FILE};
+pub use crate::config::{Config, EnvConfig, SecretConfig, CONFIG_FILE};
 pub use crate::env_file::read_env_values;
 pub use crate::fsio::{remove_stale_temps, STALE_TEMP_AGE_SECS, TEMP_PREFIX, TEMP_SUFFIX};
 pub use crate::kustomize::{kustomize_error_text, Kustomize, RenderedOrigin};
@@ -26,8 +26,9 @@ pub use crate::seal::{
     SealOutcome,
 };
 pub use crate::sealed_file::{is_placeholder, read_one_sealed, CurrentSealed};
+pub use crate::secrets::{select_secrets, EnvSecret};
 pub use crate::state::{hmac_sha256, read_rollback_marker, rollback_marker, State};
-pub use crate::target::{resolve_target, Target};
+pub use crate::target::{resolve_target, OverlayRender, Target};
 pub use crate::workspace::{
     validate_env_name, Env, Workspace, DEFAULT_OVERLAYS_DIR, SEALED_SECRET_FILE, SEALING_DIR,
 };

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::message::one_line;
+use crate::secrets::EnvSecret;
 use crate::target::Target;
 use crate::workspace::{Env, Workspace};
 
@@ -62,9 +63,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// How a record names its sealed file: relative to the directory that holds the
 /// record's `sealing/` directory (the overlay, by default), else as given.
-pub(crate) fn record_sealed_path(env: &Env, path: &Path) -> String {
+pub(crate) fn record_sealed_path(env: &Env, secret: &EnvSecret, path: &Path) -> String {
     path.strip_prefix(
-        env.record
+        secret
+            .record
             .parent()
             .and_then(Path::parent)
             .unwrap_or(&env.dir),
@@ -77,8 +79,8 @@ pub(crate) fn record_sealed_path(env: &Env, path: &Path) -> String {
 /// Whether the record file must be (re)written: missing, unreadable, or
 /// describing other bytes, another certificate, target or key set. A run that
 /// changed nothing leaves an accurate record alone (no git noise).
-pub(crate) fn record_file_differs(env: &Env, record: &Record) -> bool {
-    match std::fs::read(&env.record) {
+pub(crate) fn record_file_differs(secret: &EnvSecret, record: &Record) -> bool {
+    match std::fs::read(&secret.record) {
         Ok(b) => Record::parse("", &b)
             .map(|old| {
                 old.env != record.env
@@ -96,10 +98,10 @@ pub(crate) fn record_file_differs(env: &Env, record: &Record) -> bool {
 /// The record file as it is now: `None` when it is missing or not a readable
 /// record (the caller then trusts only the local state, or reseals); an error
 /// only when the file exists but cannot be read.
-pub(crate) fn read_record_file(ws: &Workspace, env: &Env) -> Result<Option<Record>> {
-    match std::fs::read(&env.record) {
-        Ok(b) => Ok(Record::parse(&ws.display(&env.record), &b).ok()),
+pub(crate) fn read_record_file(ws: &Workspace, secret: &EnvSecret) -> Result<Option<Record>> {
+    match std::fs::read(&secret.record) {
+        Ok(b) => Ok(Record::parse(&ws.display(&secret.record), &b).ok()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(ws.display(&env.record), e)),
+        Err(e) => Err(Error::io(ws.display(&secret.record), e)),
     }
 }

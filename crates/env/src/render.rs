@@ -18,7 +18,8 @@ use crate::plan::WritePlan;
 use crate::rendered::{parse_rendered, verify_rendered};
 use crate::seal::ensure_parent;
 use crate::sealed_file::{base_object, emit_sealed, read_current_sealed, style_of};
-use crate::target::{resolve_target, Target};
+use crate::secrets::example_of;
+use crate::target::{resolve_target, OverlayRender, Target};
 use crate::workspace::{kustomization_mentions, Env, Workspace};
 
 /// How to render.
@@ -101,25 +102,50 @@ pub fn plan_render<R: RngCore + CryptoRng + ?Sized>(
     // Check inputs before any work: sealed envs need their values, and so do
     // generator envs whose kustomization names their env file.
     for env in &envs {
-        let input = if opts.demo {
-            &env.example_env_file
-        } else {
-            &env.env_file
-        };
-        let needed = env.is_sealed() || kustomization_mentions(&env.dir, &env.env_file);
-        if needed && !input.is_file() {
-            return Err(Error::input(format!(
-                "{}: missing; {}",
-                ws.display(input),
-                if opts.demo {
-                    "commit an example env file for this environment".to_string()
-                } else {
-                    format!(
-                        "copy {} to it and fill it in, or render with --demo",
-                        ws.display(&env.example_env_file)
-                    )
+        for secret in &env.secrets {
+            let needed = secret.sealed_secret.is_some()
+                || secret
+                    .env_file
+                    .as_deref()
+                    .is_some_and(|e| kustomization_mentions(&env.dir, e));
+            if !needed {
+                continue;
+            }
+            if let (Some(env_file), Some(example)) = (&secret.env_file, &secret.example_env_file) {
+                let input = if opts.demo { example } else { env_file };
+                if !input.is_file() {
+                    return Err(Error::input(format!(
+                        "{}: missing; {}",
+                        ws.display(input),
+                        if opts.demo {
+                            "commit an example env file for this environment".to_string()
+                        } else {
+                            format!(
+                                "copy {} to it and fill it in, or render with --demo",
+                                ws.display(example)
+                            )
+                        }
+                    )));
                 }
-            )));
+            }
+            for file in secret.files.values() {
+                let input = if opts.demo {
+                    example_of(file)
+                } else {
+                    file.clone()
+                };
+                if !input.is_file() {
+                    return Err(Error::input(format!(
+                        "{}: missing; {}",
+                        ws.display(&input),
+                        if opts.demo {
+                            "commit an example of this file (PATH.example) for --demo".to_string()
+                        } else {
+                            "put the secret's file there, or render with --demo".to_string()
+                        }
+                    )));
+                }
+            }
         }
     }
 
@@ -151,29 +177,33 @@ pub fn plan_render<R: RngCore + CryptoRng + ?Sized>(
     for env in &envs {
         progress(RenderEvent::Env(env.name.clone()));
         let shown = ws.display(&env.dir);
-        let input = if opts.demo {
-            &env.example_env_file
-        } else {
-            &env.env_file
-        };
-        // The generator input (dev) in the copy is the chosen input, checked by
-        // kubectl's rules first: kustomize's own errors would quote its lines.
-        if input.is_file() {
-            if !env.is_sealed() {
-                read_env_file(input, &ws.display(input))?;
+        for secret in &env.secrets {
+            let (Some(env_file), Some(example)) = (&secret.env_file, &secret.example_env_file)
+            else {
+                continue;
+            };
+            let input = if opts.demo { example } else { env_file };
+            // The generator input (dev) in the copy is the chosen input, checked by
+            // kubectl's rules first: kustomize's own errors would quote its lines.
+            if input.is_file() {
+                if secret.sealed_secret.is_none() {
+                    read_env_file(input, &ws.display(input))?;
+                }
+                let bytes = Zeroizing::new(
+                    std::fs::read(input).map_err(|e| Error::io(ws.display(input), e))?,
+                );
+                let dest = in_copy(env_file);
+                ensure_parent(&copy_ws, &dest)?;
+                fsio::write_atomic(&dest, &bytes, Sensitivity::Secret)?;
             }
-            let bytes =
-                Zeroizing::new(std::fs::read(input).map_err(|e| Error::io(ws.display(input), e))?);
-            let dest = in_copy(&env.env_file);
-            ensure_parent(&copy_ws, &dest)?;
-            fsio::write_atomic(&dest, &bytes, Sensitivity::Secret)?;
         }
         let mut sealed_targets = Vec::new();
         let mut sealed_values: Vec<BTreeMap<String, String>> = Vec::new();
-        if let Some(src) = &env.sealed_secret {
-            let (target, encrypted) = reseal_in_copy(ws, &copy_ws, env, src, input, rng, now)?;
-            sealed_values.push(encrypted);
-            sealed_targets.push(target);
+        if env.is_sealed() {
+            for (target, encrypted) in reseal_in_copy(ws, &copy_ws, env, opts.demo, rng, now)? {
+                sealed_values.push(encrypted);
+                sealed_targets.push(target);
+            }
         }
         // kustomize's output can hold a Secret's base64 values (a SecretGenerator).
         let out = Zeroizing::new(
@@ -207,50 +237,81 @@ pub fn plan_render<R: RngCore + CryptoRng + ?Sized>(
     Ok((done, plan))
 }
 
-/// Reseals `env`'s SealedSecret (`src`) inside the render's copy (`copy_ws`)
-/// with the values of `input`, for the target the copied overlay renders, and
-/// writes the copy's sealed file. Returns the target and the ciphertext
-/// written, by which [`verify_rendered`] recognises the object in kustomize's
-/// output.
+/// Reseals each of `env`'s SealedSecrets inside the render's copy (`copy_ws`)
+/// with the values of its sources (their committed examples with `demo`), for
+/// the target the copied overlay renders (the copy is rendered once to locate
+/// them all), and writes the copy's sealed files. Returns each target and the
+/// ciphertext written, by which [`verify_rendered`] recognises the object in
+/// kustomize's output.
 fn reseal_in_copy<R: RngCore + CryptoRng + ?Sized>(
     ws: &Workspace,
     copy_ws: &Workspace,
     env: &Env,
-    src: &Path,
-    input: &Path,
+    demo: bool,
     rng: &mut R,
     now: i64,
-) -> Result<(Target, BTreeMap<String, String>)> {
+) -> Result<Vec<(Target, BTreeMap<String, String>)>> {
     let in_copy = |p: &Path| -> PathBuf { path_in_copy(&ws.root, &copy_ws.root, p) };
-    let values = read_env_file(input, &ws.display(input))?;
-    if values.is_empty() {
-        return Err(Error::input(format!(
-            "{}: has no keys; add KEY=VALUE lines",
-            ws.display(input)
-        )));
-    }
-    let (_, cert) = require_pin(&env.pin_files(ws), now)?;
-    let copy_file = in_copy(src);
-    let current = read_current_sealed(copy_ws, &copy_file)?;
+    let mut cert = None;
     let mut copy_env = env.clone();
     copy_env.dir = in_copy(&env.dir);
-    copy_env.sealed_secret = Some(copy_file.clone());
-    let target = resolve_target(copy_ws, &copy_env, current.as_ref().map(|c| &c.object))
+    let mut render = OverlayRender::new();
+    // Every secret's values and target first: the copy is rendered once, before
+    // any of its sealed files changes.
+    let mut planned = Vec::new();
+    for secret in env.secrets.iter().filter(|s| s.sealed_secret.is_some()) {
+        let values = secret.read_values(ws, demo)?;
+        if values.is_empty() {
+            return Err(Error::input(format!(
+                "{}: has no keys; add KEY=VALUE lines",
+                match (demo, &secret.example_env_file) {
+                    (true, Some(ex)) => ws.display(ex),
+                    _ => secret.sources_shown(ws),
+                }
+            )));
+        }
+        if cert.is_none() {
+            cert = Some(require_pin(&env.pin_files(ws), now)?.1);
+        }
+        let copy_file = in_copy(secret.sealed_secret.as_deref().unwrap_or(Path::new("")));
+        let current = read_current_sealed(copy_ws, &copy_file)?;
+        let mut copy_secret = secret.clone();
+        copy_secret.sealed_secret = Some(copy_file.clone());
+        let target = resolve_target(
+            copy_ws,
+            &copy_env,
+            &copy_secret,
+            current.as_ref().map(|c| &c.object),
+            &mut render,
+        )
         .map_err(|e| rename_paths(e, &copy_ws.root, &ws.root))?;
-    let items: Vec<(&str, &[u8])> = values
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_slice()))
-        .collect();
-    let enc = kubeseal_core::seal::encrypt_items(rng, &cert.public_key, &target.label(), &items)?;
-    let mut object = base_object(current.as_ref(), &target);
-    object.encrypted_data = items.iter().map(|(k, _)| k.to_string()).zip(enc).collect();
-    ensure_parent(copy_ws, &copy_file)?;
-    fsio::write_atomic(
-        &copy_file,
-        &emit_sealed(&object, style_of(current.as_ref())),
-        Sensitivity::Public,
-    )?;
-    Ok((target, object.encrypted_data))
+        planned.push((secret, values, copy_file, current, target));
+    }
+    let mut out = Vec::new();
+    let Some(cert) = cert else {
+        return Ok(out);
+    };
+    for (secret, values, copy_file, current, target) in planned {
+        let items: Vec<(&str, &[u8])> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
+        let enc =
+            kubeseal_core::seal::encrypt_items(rng, &cert.public_key, &target.label(), &items)?;
+        let mut object = base_object(current.as_ref(), &target);
+        if secret.type_.is_some() && object.template.type_ != secret.type_ {
+            object.template.type_ = secret.type_.clone();
+        }
+        object.encrypted_data = items.iter().map(|(k, _)| k.to_string()).zip(enc).collect();
+        ensure_parent(copy_ws, &copy_file)?;
+        fsio::write_atomic(
+            &copy_file,
+            &emit_sealed(&object, style_of(current.as_ref())),
+            Sensitivity::Public,
+        )?;
+        out.push((target, object.encrypted_data));
+    }
+    Ok(out)
 }
 
 /// Where `render` writes: `--out-dir` relative to the repository root (an

@@ -6,16 +6,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
-use crate::env_file::{env_file_warnings, parse_env_values, read_env_values};
+use crate::env_file::{env_file_warnings, parse_env_values};
 use crate::error::{Error, Result};
 use crate::fsio::Sensitivity;
 use crate::lock::lock_env;
 use crate::plan::WritePlan;
 use crate::seal::{
-    not_sealed, prepare_seal, refuse_example_values, seal_prepared, Reseal, SealOutcome,
+    chosen_secrets, not_sealed, prepare_seal, refuse_example_values, seal_prepared, Reseal,
+    SealOutcome,
 };
+use crate::secrets::{select_secrets, EnvSecret};
 use crate::state::State;
-use crate::workspace::Workspace;
+use crate::target::OverlayRender;
+use crate::workspace::{Env, Workspace};
 use kubeseal_core::secret::SecretBytes;
 
 /// Default length of generated credentials.
@@ -122,7 +125,10 @@ pub fn replace_env_values(
     Ok(out)
 }
 
-/// What `rotate` did (keys only, never values).
+/// A secret's plaintext values, by key.
+type Values = Vec<(String, SecretBytes)>;
+
+/// What `rotate` did to one secret (keys only, never values).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RotateOutcome {
     /// The keys rotated.
@@ -132,7 +138,7 @@ pub struct RotateOutcome {
     pub unchanged: Vec<String>,
     /// Whether new values were generated and written to the env file.
     pub generated: bool,
-    /// The env file, relative to the root.
+    /// The env file (else the secret's first source file), relative to the root.
     pub env_file: String,
     /// The sealing run's outcome.
     pub seal: SealOutcome,
@@ -141,12 +147,14 @@ pub struct RotateOutcome {
 /// How to rotate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RotateOptions {
-    /// Keys to rotate; empty = every key of the env file.
+    /// Keys to rotate; empty = every key of the chosen secrets' sources.
     pub keys: Vec<String>,
     /// Generate new values (else take them from the env file as edited).
     pub generate: bool,
     /// Length of generated values.
     pub length: usize,
+    /// Rotate only in the secret of this rendered name (`--secret NAME`).
+    pub secret: Option<String>,
 }
 
 impl Default for RotateOptions {
@@ -155,35 +163,39 @@ impl Default for RotateOptions {
             keys: Vec::new(),
             generate: false,
             length: DEFAULT_GENERATED_LENGTH,
+            secret: None,
         }
     }
 }
 
-/// `empseal rotate --env E [--key K]... [--generate [--length N]]`: new values
-/// (generated, written to the env file atomically with mode 0600, or as edited
-/// there), then only those keys resealed.
+/// `empseal rotate --env E [--secret NAME] [--key K]... [--generate [--length N]]`:
+/// new values (generated, written to the env file atomically with mode 0600, or
+/// as edited there), then only those keys resealed. One outcome per secret.
 pub fn rotate<R: RngCore + CryptoRng + ?Sized>(
     ws: &Workspace,
     env_name: &str,
     opts: &RotateOptions,
     rng: &mut R,
     now: i64,
-) -> Result<RotateOutcome> {
+) -> Result<Vec<RotateOutcome>> {
     let (out, plan) = plan_rotate(ws, env_name, opts, rng, now)?;
     plan.apply()?;
     Ok(out)
 }
 
-/// [`rotate`] without writing: the outcome and the writes it would make (the
-/// env file first when values are generated, then the sealed file, record and
-/// state). `rotate --dry-run` describes it.
+/// [`rotate`] without writing: the outcomes and the writes it would make (per
+/// secret: the env file first when values are generated, then the sealed file,
+/// record and state). `rotate --dry-run` describes it.
+///
+/// With several secrets and no `--secret`, each `--key` must be in exactly one
+/// secret's sources; without `--key`, every key of every secret is rotated.
 pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
     ws: &Workspace,
     env_name: &str,
     opts: &RotateOptions,
     rng: &mut R,
     now: i64,
-) -> Result<(RotateOutcome, WritePlan)> {
+) -> Result<(Vec<RotateOutcome>, WritePlan)> {
     let env = ws.env(env_name)?;
     if !env.is_sealed() {
         return Err(not_sealed(ws, &env));
@@ -195,13 +207,92 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
         )));
     }
     let lock = lock_env(ws, &env)?;
-    let shown = ws.display(&env.env_file);
-    let mut values = read_env_values(ws, &env.env_file)?;
+    let mut render = OverlayRender::new();
+    let chosen = chosen_secrets(ws, &env, opts.secret.as_deref(), &mut render)?;
+    let mut jobs: Vec<(EnvSecret, Values, Vec<String>)> = Vec::new();
+    if chosen.len() == 1 {
+        let secret = chosen.into_iter().next().expect("one secret");
+        let values = secret.read_values(ws, false)?;
+        jobs.push((secret, values, opts.keys.clone()));
+    } else if opts.keys.is_empty() {
+        for secret in chosen {
+            let values = secret.read_values(ws, false)?;
+            jobs.push((secret, values, Vec::new()));
+        }
+    } else {
+        let named = select_secrets(ws, &env, None, &mut render)?;
+        let mut all: Vec<(EnvSecret, String, Values)> = Vec::new();
+        for (secret, target) in named {
+            let values = secret.read_values(ws, false)?;
+            all.push((secret, target.name, values));
+        }
+        let mut wanted: Vec<Vec<String>> = vec![Vec::new(); all.len()];
+        for k in &opts.keys {
+            let holders: Vec<usize> = (0..all.len())
+                .filter(|i| all[*i].2.iter().any(|(key, _)| key == k))
+                .collect();
+            match holders.as_slice() {
+                [i] => wanted[*i].push(k.clone()),
+                [] => {
+                    return Err(Error::input(format!(
+                        "env {}: no secret holds key {k}; its secrets: {}",
+                        env.name,
+                        all.iter()
+                            .map(|(_, n, _)| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )))
+                }
+                many => {
+                    return Err(Error::input(format!(
+                        "env {}: key {k} is in secrets {}; choose one with --secret NAME",
+                        env.name,
+                        many.iter()
+                            .map(|i| all[*i].1.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )))
+                }
+            }
+        }
+        for ((secret, _, values), keys) in all.into_iter().zip(wanted) {
+            if !keys.is_empty() {
+                jobs.push((secret, values, keys));
+            }
+        }
+    }
+    let mut plan = WritePlan::new();
+    let mut outs = Vec::new();
+    for (secret, values, keys) in jobs {
+        let (out, p) =
+            plan_rotate_secret(ws, &env, &secret, values, keys, opts, &mut render, rng, now)?;
+        plan.extend(p);
+        outs.push(out);
+    }
+    // Held until the plan is applied: reads and writes are one critical section.
+    plan.hold(lock);
+    Ok((outs, plan))
+}
+
+/// The rotation of `keys` (empty: all) of one secret whose current values are `values`.
+#[allow(clippy::too_many_arguments)]
+fn plan_rotate_secret<R: RngCore + CryptoRng + ?Sized>(
+    ws: &Workspace,
+    env: &Env,
+    secret: &EnvSecret,
+    mut values: Vec<(String, SecretBytes)>,
+    keys: Vec<String>,
+    opts: &RotateOptions,
+    render: &mut OverlayRender,
+    rng: &mut R,
+    now: i64,
+) -> Result<(RotateOutcome, WritePlan)> {
+    let shown = secret.sources_shown(ws);
     let all_keys: Vec<String> = values.iter().map(|(k, _)| k.clone()).collect();
-    let mut keys: Vec<String> = if opts.keys.is_empty() {
+    let mut keys: Vec<String> = if keys.is_empty() {
         all_keys.clone()
     } else {
-        opts.keys.clone()
+        keys
     };
     keys.sort();
     keys.dedup();
@@ -214,15 +305,20 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
         }
     }
     // Everything that can fail before writing is checked first.
-    let ctx = prepare_seal(ws, &env, now)?;
+    let ctx = prepare_seal(ws, env, secret, now, render)?;
     let mut plan = WritePlan::new();
-    // Held until the plan is applied: reads and writes are one critical section.
-    plan.hold(lock);
-    plan.cleanup(&[env.env_file.parent()]);
     let mut unchanged: Vec<String> = Vec::new();
     if opts.generate {
+        if let Some(k) = keys.iter().find(|k| secret.files.contains_key(*k)) {
+            return Err(Error::input(format!(
+                "{}: holds the value of {k}, and empseal never writes files: sources; put the new value there and run rotate without --generate",
+                ws.display(&secret.files[k])
+            )));
+        }
+        let env_file = secret.env_file.clone().unwrap_or_default();
+        plan.cleanup(&[env_file.parent()]);
         let original =
-            Zeroizing::new(std::fs::read(&env.env_file).map_err(|e| Error::io(shown.clone(), e))?);
+            Zeroizing::new(std::fs::read(&env_file).map_err(|e| Error::io(shown.clone(), e))?);
         let mut new: BTreeMap<String, SecretBytes> = BTreeMap::new();
         for k in &keys {
             new.insert(k.clone(), generate_value(rng, opts.length));
@@ -239,12 +335,20 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
                 }
             }
         }
-        plan.write(&env.env_file, shown.clone(), &bytes, Sensitivity::Secret);
-        values = check;
+        plan.write(&env_file, shown.clone(), &bytes, Sensitivity::Secret);
+        for (k, v) in check {
+            match values.iter_mut().find(|(ek, _)| *ek == k) {
+                Some(slot) => slot.1 = v,
+                None => values.push((k, v)),
+            }
+        }
     } else {
-        // A value the env file holds already sealed (the local state vouches for
+        if let Some(env_file) = &secret.env_file {
+            plan.cleanup(&[env_file.parent()]);
+        }
+        // A value the sources hold already sealed (the local state vouches for
         // it) is unchanged: its ciphertext is kept, and it is not "rotated".
-        if let (Some(st), Some(cur)) = (State::load(&env.state), ctx.current.as_ref()) {
+        if let (Some(st), Some(cur)) = (State::load(&secret.state), ctx.current.as_ref()) {
             if ctx.describes_current(&st.cert_fingerprint, &st.sealed_for, &st.sealed_sha256) {
                 for (k, v) in &values {
                     if keys.contains(k)
@@ -262,13 +366,25 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
             .filter(|(k, _)| keys.contains(k))
             .cloned()
             .collect();
-        refuse_example_values(ws, &env, &ctx.pinned, &rotated)?;
-        plan.chmod(&env.env_file, shown.clone(), 0o600);
+        refuse_example_values(ws, env, secret, &ctx.pinned, &rotated)?;
+        if let Some(env_file) = &secret.env_file {
+            plan.chmod(env_file, shown.clone(), 0o600);
+        }
     }
-    let (mut seal, seal_plan) =
-        seal_prepared(ws, &env, ctx, &values, Reseal::Keys(keys.clone()), rng, now)?;
+    let (mut seal, seal_plan) = seal_prepared(
+        ws,
+        env,
+        secret,
+        ctx,
+        &values,
+        Reseal::Keys(keys.clone()),
+        rng,
+        now,
+    )?;
     plan.extend(seal_plan);
-    seal.warnings.extend(env_file_warnings(ws, &env.env_file));
+    if let Some(env_file) = &secret.env_file {
+        seal.warnings.extend(env_file_warnings(ws, env_file));
+    }
     Ok((
         RotateOutcome {
             unchanged,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rand::{CryptoRng, RngCore};
 
-use crate::env_file::{env_file_warnings, read_env_values};
+use crate::env_file::env_file_warnings;
 use crate::error::{Error, Result};
 use crate::fsio::{self, Sensitivity};
 use crate::lock::lock_env;
@@ -20,8 +20,9 @@ use crate::record::{
 use crate::sealed_file::{
     base_object, emit_sealed, is_placeholder, read_current_sealed, style_of, CurrentSealed,
 };
+use crate::secrets::{select_secrets, EnvSecret};
 use crate::state::{read_rollback_marker, rollback_marker, State};
-use crate::target::{resolve_target, Target};
+use crate::target::{resolve_target, OverlayRender, Target};
 use crate::workspace::{Env, Workspace, SEALED_SECRET_FILE};
 use kubeseal_core::secret::{SealedSecret, SecretBytes};
 
@@ -74,16 +75,17 @@ pub struct SealOutcome {
     pub warnings: Vec<String>,
 }
 
-/// `empseal seal --env E [--all]`: seals the env file with the pinned certificate
-/// for the SealedSecret's rendered name and namespace, keeping the ciphertext of
-/// unchanged values, and writes the sealed file, the record and the local state.
+/// `empseal seal --env E [--all]`: seals each of the env's secrets from its
+/// sources with the pinned certificate for the SealedSecret's rendered name and
+/// namespace, keeping the ciphertext of unchanged values, and writes the sealed
+/// files, the records and the local states. One outcome per secret.
 pub fn seal_env<R: RngCore + CryptoRng + ?Sized>(
     ws: &Workspace,
     env_name: &str,
     reseal_all: bool,
     rng: &mut R,
     now: i64,
-) -> Result<SealOutcome> {
+) -> Result<Vec<SealOutcome>> {
     seal_env_guarded(ws, env_name, reseal_all, &SealGuards::default(), rng, now)
 }
 
@@ -95,6 +97,8 @@ pub struct SealGuards {
     pub allow_missing: Vec<String>,
     /// Reseal over a sealed file restored by `rollback` (`--overwrite-rollback`).
     pub overwrite_rollback: bool,
+    /// Seal only the secret of this rendered name (`--secret NAME`).
+    pub secret: Option<String>,
 }
 
 /// Keys the rendered overlay's workloads need from the env's SealedSecret
@@ -127,7 +131,7 @@ pub fn seal_env_guarded<R: RngCore + CryptoRng + ?Sized>(
     guards: &SealGuards,
     rng: &mut R,
     now: i64,
-) -> Result<SealOutcome> {
+) -> Result<Vec<SealOutcome>> {
     let (out, plan) = plan_seal_env(ws, env_name, reseal_all, guards, rng, now)?;
     plan.apply()?;
     Ok(out)
@@ -143,113 +147,175 @@ pub fn plan_seal_env<R: RngCore + CryptoRng + ?Sized>(
     guards: &SealGuards,
     rng: &mut R,
     now: i64,
-) -> Result<(SealOutcome, WritePlan)> {
+) -> Result<(Vec<SealOutcome>, WritePlan)> {
     let env = ws.env(env_name)?;
     if !env.is_sealed() {
         return Err(not_sealed(ws, &env));
     }
     let lock = lock_env(ws, &env)?;
-    let values = read_env_values(ws, &env.env_file)?;
-    let sealed_path = env.sealed_secret.clone().unwrap_or_default();
-    if let Some((rev, sha)) = read_rollback_marker(&env) {
-        let current = std::fs::read(&sealed_path).map(|b| sha256_hex(&b)).ok();
-        if current.as_deref() == Some(sha.as_str()) && !guards.overwrite_rollback {
-            return Err(Error::Git(format!(
-                "{}: was restored from {rev} by `empseal rollback`, and the values in {} are not the ones sealed there (sealing would undo the rollback); nothing was written. Keep the rollback (commit it), or re-run with --overwrite-rollback to seal the env file's values",
-                ws.display(&sealed_path),
-                ws.display(&env.env_file)
-            )));
-        }
-    }
-    check_seal_inputs(ws, &env, &values, &guards.allow_missing, now)?;
+    let mut render = OverlayRender::new();
+    let chosen = chosen_secrets(ws, &env, guards.secret.as_deref(), &mut render)?;
     let mode = if reseal_all {
         Reseal::All
     } else {
         Reseal::Changed
     };
-    let ctx = prepare_seal(ws, &env, now)?;
-    let (mut out, mut plan) = seal_prepared(ws, &env, ctx, &values, mode, rng, now)?;
+    let mut plan = WritePlan::new();
+    let mut outs = Vec::new();
+    for secret in &chosen {
+        let values = secret.read_values(ws, false)?;
+        let sealed_path = secret.sealed_secret.clone().unwrap_or_default();
+        if let Some((rev, sha)) = read_rollback_marker(secret) {
+            let current = std::fs::read(&sealed_path).map(|b| sha256_hex(&b)).ok();
+            if current.as_deref() == Some(sha.as_str()) && !guards.overwrite_rollback {
+                return Err(Error::Git(format!(
+                    "{}: was restored from {rev} by `empseal rollback`, and the values in {} are not the ones sealed there (sealing would undo the rollback); nothing was written. Keep the rollback (commit it), or re-run with --overwrite-rollback to seal the env file's values",
+                    ws.display(&sealed_path),
+                    secret.sources_shown(ws)
+                )));
+            }
+        }
+        check_seal_inputs(
+            ws,
+            &env,
+            secret,
+            &values,
+            &guards.allow_missing,
+            now,
+            &mut render,
+        )?;
+        let ctx = prepare_seal(ws, &env, secret, now, &mut render)?;
+        let (mut out, secret_plan) =
+            seal_prepared(ws, &env, secret, ctx, &values, mode.clone(), rng, now)?;
+        plan.extend(secret_plan);
+        // Sealing settles a rollback: its marker goes.
+        plan.remove(
+            &rollback_marker(secret),
+            ws.display(&rollback_marker(secret)),
+        );
+        if let Some(e) = &secret.env_file {
+            out.warnings.extend(env_file_warnings(ws, e));
+        }
+        outs.push(out);
+    }
     // Held until the plan is applied: reads and writes are one critical section.
     plan.hold(lock);
-    // Sealing settles a rollback: its marker goes.
-    plan.remove(&rollback_marker(&env), ws.display(&rollback_marker(&env)));
-    out.warnings.extend(env_file_warnings(ws, &env.env_file));
-    Ok((out, plan))
+    Ok((outs, plan))
+}
+
+/// The sealed secrets of `env` a command works on: all of them, or the one
+/// whose rendered name is `name` (the overlay is then rendered, once).
+pub(crate) fn chosen_secrets(
+    ws: &Workspace,
+    env: &Env,
+    name: Option<&str>,
+    render: &mut OverlayRender,
+) -> Result<Vec<EnvSecret>> {
+    Ok(match name {
+        None => env
+            .secrets
+            .iter()
+            .filter(|s| s.sealed_secret.is_some())
+            .cloned()
+            .collect(),
+        Some(n) => select_secrets(ws, env, Some(n), render)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect(),
+    })
 }
 
 /// `empseal adopt --env E`: records the sealed file as it is now, as sealed with
 /// the env's pinned certificate. Offline nobody can verify that (OAEP hides the
 /// key): the caller vouches for it, and the record says so in `resealed: []`.
 /// Removes the local seal state (it described other bytes). Returns the record.
-pub fn adopt(ws: &Workspace, env_name: &str, now: i64) -> Result<Record> {
+/// One record per secret (or only the one named `secret`).
+pub fn adopt(
+    ws: &Workspace,
+    env_name: &str,
+    secret: Option<&str>,
+    now: i64,
+) -> Result<Vec<(EnvSecret, Record)>> {
     let env = ws.env(env_name)?;
-    let Some(path) = env.sealed_secret.clone() else {
+    if !env.is_sealed() {
         return Err(not_sealed(ws, &env));
-    };
+    }
     let _lock = lock_env(ws, &env)?;
     let (pinned, _) = require_pin(&env.pin_files(ws), now)?;
-    let Some(current) = read_current_sealed(ws, &path)? else {
-        return Err(Error::input(format!(
-            "{}: does not exist; nothing to adopt (seal it with `empseal seal --env {}`)",
-            ws.display(&path),
-            env.name
-        )));
-    };
-    let target = resolve_target(ws, &env, Some(&current.object))?;
-    let record = Record {
-        env: env.name.clone(),
-        sealed_secret: record_sealed_path(&env, &path),
-        cert_fingerprint: pinned.fingerprint().to_string(),
-        sealed_for: target,
-        sealed_at: kubeseal_core::cert::rfc3339(now),
-        sealed_sha256: sha256_hex(&current.bytes),
-        keys: current.object.encrypted_data.keys().cloned().collect(),
-        resealed: Vec::new(),
-    };
-    ensure_parent(ws, &env.record)?;
-    fsio::write_atomic(&env.record, &record.to_bytes(), Sensitivity::Public)?;
-    match std::fs::remove_file(&env.state) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Error::io(ws.display(&env.state), e)),
+    let mut render = OverlayRender::new();
+    let chosen = chosen_secrets(ws, &env, secret, &mut render)?;
+    let mut records = Vec::new();
+    for s in &chosen {
+        let path = s.sealed_secret.clone().unwrap_or_default();
+        let Some(current) = read_current_sealed(ws, &path)? else {
+            return Err(Error::input(format!(
+                "{}: does not exist; nothing to adopt (seal it with `empseal seal --env {}`)",
+                ws.display(&path),
+                env.name
+            )));
+        };
+        let target = resolve_target(ws, &env, s, Some(&current.object), &mut render)?;
+        let record = Record {
+            env: env.name.clone(),
+            sealed_secret: record_sealed_path(&env, s, &path),
+            cert_fingerprint: pinned.fingerprint().to_string(),
+            sealed_for: target,
+            sealed_at: kubeseal_core::cert::rfc3339(now),
+            sealed_sha256: sha256_hex(&current.bytes),
+            keys: current.object.encrypted_data.keys().cloned().collect(),
+            resealed: Vec::new(),
+        };
+        records.push((s.clone(), record));
     }
-    let _ = std::fs::remove_file(rollback_marker(&env));
-    Ok(record)
+    for (s, record) in &records {
+        ensure_parent(ws, &s.record)?;
+        fsio::write_atomic(&s.record, &record.to_bytes(), Sensitivity::Public)?;
+        match std::fs::remove_file(&s.state) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(ws.display(&s.state), e)),
+        }
+        let _ = std::fs::remove_file(rollback_marker(s));
+    }
+    Ok(records)
 }
 
 /// The refusals shared by `seal --env` and `rotate`: referenced keys missing
 /// from `values` (unless in `allow_missing`), and, unless the pin is demo
 /// material, values equal to the committed example's (named by key only).
+#[allow(clippy::too_many_arguments)]
 pub fn check_seal_inputs(
     ws: &Workspace,
     env: &Env,
+    secret: &EnvSecret,
     values: &[(String, SecretBytes)],
     allow_missing: &[String],
     now: i64,
+    render: &mut OverlayRender,
 ) -> Result<()> {
     // The pin's own errors first (missing, replaced, expired: exit 4).
     let (pinned, _) = require_pin(&env.pin_files(ws), now)?;
     let have: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
     let shown = ws.display(&env.dir);
-    let rendered = ws.kustomize()?.build(&env.dir, &shown)?;
-    let example = crate::gate::example_keys(env);
-    let current = match &env.sealed_secret {
+    let rendered = render.bytes(ws, env)?.to_vec();
+    let example = secret.example_keys();
+    let current = match &secret.sealed_secret {
         Some(p) => read_current_sealed(ws, p)?,
         None => None,
     };
-    let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
+    let target = resolve_target(ws, env, secret, current.as_ref().map(|c| &c.object), render)?;
     let missing = missing_required_keys(&rendered, &example, &target.name, &have, allow_missing);
     if !missing.is_empty() {
         return Err(Error::input(format!(
             "{}: has no {}, which workloads in {shown} reference from secret {} (pods would not start); nothing was sealed. Add {} to the env file, or re-run with --allow-missing {} if the reference is going away",
-            ws.display(&env.env_file),
+            secret.sources_shown(ws),
             missing.join(", "),
             target.name,
             if missing.len() == 1 { "it" } else { "them" },
             missing.join(" --allow-missing ")
         )));
     }
-    refuse_example_values(ws, env, &pinned, values)
+    refuse_example_values(ws, env, secret, &pinned, values)
 }
 
 /// Refuses (exit 3, keys named, never values) values equal to the committed
@@ -257,6 +323,7 @@ pub fn check_seal_inputs(
 pub(crate) fn refuse_example_values(
     ws: &Workspace,
     env: &Env,
+    secret: &EnvSecret,
     pinned: &PinnedCert,
     values: &[(String, SecretBytes)],
 ) -> Result<()> {
@@ -264,8 +331,8 @@ pub(crate) fn refuse_example_values(
         || crate::pin::demo_fingerprints()
             .iter()
             .any(|d| d == pinned.fingerprint());
-    if !demo && env.example_env_file.exists() {
-        let example_values = read_env_values(ws, &env.example_env_file)?;
+    if !demo {
+        let example_values = secret.example_values(ws)?;
         let same: Vec<String> = values
             .iter()
             .filter(|(k, v)| {
@@ -279,10 +346,15 @@ pub(crate) fn refuse_example_values(
         if !same.is_empty() {
             return Err(Error::input(format!(
                 "{}: {} still {} the example value from {}; nothing was sealed. Put the real credentials there (or `empseal rotate --env {} --generate --key KEY`)",
-                ws.display(&env.env_file),
+                secret.sources_shown(ws),
                 same.join(", "),
                 if same.len() == 1 { "has" } else { "have" },
-                ws.display(&env.example_env_file),
+                secret
+                    .example_env_file
+                    .as_deref()
+                    .filter(|e| e.exists())
+                    .map(|e| ws.display(e))
+                    .unwrap_or_else(|| "the committed .example files".into()),
                 env.name
             )));
         }
@@ -296,13 +368,14 @@ pub(crate) fn refuse_example_values(
 pub fn seal_values<R: RngCore + CryptoRng + ?Sized>(
     ws: &Workspace,
     env: &Env,
+    secret: &EnvSecret,
     values: &[(String, SecretBytes)],
     mode: Reseal,
     rng: &mut R,
     now: i64,
 ) -> Result<SealOutcome> {
-    let ctx = prepare_seal(ws, env, now)?;
-    let (out, plan) = seal_prepared(ws, env, ctx, values, mode, rng, now)?;
+    let ctx = prepare_seal(ws, env, secret, now, &mut OverlayRender::new())?;
+    let (out, plan) = seal_prepared(ws, env, secret, ctx, values, mode, rng, now)?;
     plan.apply()?;
     Ok(out)
 }
@@ -320,23 +393,32 @@ pub struct SealContext {
     pub(crate) current: Option<CurrentSealed>,
     /// What the values are sealed for.
     pub(crate) target: Target,
+    /// The Secret type the template carries, when configured.
+    pub(crate) type_: Option<String>,
 }
 
 /// Checks the pinned certificate, reads the current sealed file and resolves the
 /// rendered target (runs kustomize). Writes nothing.
-pub fn prepare_seal(ws: &Workspace, env: &Env, now: i64) -> Result<SealContext> {
-    let Some(path) = env.sealed_secret.clone() else {
+pub fn prepare_seal(
+    ws: &Workspace,
+    env: &Env,
+    secret: &EnvSecret,
+    now: i64,
+    render: &mut OverlayRender,
+) -> Result<SealContext> {
+    let Some(path) = secret.sealed_secret.clone() else {
         return Err(not_sealed(ws, env));
     };
     let (pinned, cert) = require_pin(&env.pin_files(ws), now)?;
     let current = read_current_sealed(ws, &path)?;
-    let target = resolve_target(ws, env, current.as_ref().map(|c| &c.object))?;
+    let target = resolve_target(ws, env, secret, current.as_ref().map(|c| &c.object), render)?;
     Ok(SealContext {
         path,
         pinned,
         cert,
         current,
         target,
+        type_: secret.type_.clone(),
     })
 }
 
@@ -364,9 +446,11 @@ impl SealContext {
 /// ([`PriorSeal::read`]), the local state's key ([`PriorSeal::fresh_state`]),
 /// which keys to encrypt ([`choose_keys`]), the new object ([`seal_object`]),
 /// the new state ([`next_state`]), then the writes and the outcome.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     ws: &Workspace,
     env: &Env,
+    secret: &EnvSecret,
     ctx: SealContext,
     values: &[(String, SecretBytes)],
     mode: Reseal,
@@ -377,11 +461,15 @@ pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     if values.is_empty() {
         return Err(Error::input(format!(
             "{}: has no keys; add KEY=VALUE lines",
-            ws.display(&env.env_file)
+            secret.sources_shown(ws)
         )));
     }
     let mut plan = WritePlan::new();
-    plan.cleanup(&[ctx.path.parent(), env.record.parent(), env.state.parent()]);
+    plan.cleanup(&[
+        ctx.path.parent(),
+        secret.record.parent(),
+        secret.state.parent(),
+    ]);
 
     let value_map: BTreeMap<&str, &SecretBytes> =
         values.iter().map(|(k, v)| (k.as_str(), v)).collect();
@@ -391,10 +479,10 @@ pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         .map(|c| c.object.encrypted_data.keys().cloned().collect())
         .unwrap_or_default();
 
-    let prior = PriorSeal::read(ws, env, &ctx)?;
+    let prior = PriorSeal::read(ws, secret, &ctx)?;
     // Drawn before any value is encrypted: the order a seeded rng is used in.
     let fresh_state = prior.fresh_state(&ctx, rng);
-    let choice = choose_keys(ws, env, &ctx, &prior, &mode, &value_map, &existing_keys)?;
+    let choice = choose_keys(ws, secret, &ctx, &prior, &mode, &value_map, &existing_keys)?;
     let object = seal_object(rng, &ctx, &choice, &value_map)?;
 
     let removed: Vec<String> = existing_keys
@@ -420,7 +508,7 @@ pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     let keys: Vec<String> = object.encrypted_data.keys().cloned().collect();
     let record = Record {
         env: env.name.clone(),
-        sealed_secret: record_sealed_path(env, &ctx.path),
+        sealed_secret: record_sealed_path(env, secret, &ctx.path),
         cert_fingerprint: ctx.pinned.fingerprint().to_string(),
         sealed_for: ctx.target.clone(),
         sealed_at: kubeseal_core::cert::rfc3339(now),
@@ -432,18 +520,18 @@ pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     if changed {
         plan.write(&ctx.path, shown.clone(), &bytes, Sensitivity::Public);
     }
-    if changed || record_file_differs(env, &record) {
+    if changed || record_file_differs(secret, &record) {
         plan.write(
-            &env.record,
-            ws.display(&env.record),
+            &secret.record,
+            ws.display(&secret.record),
             &record.to_bytes(),
             Sensitivity::Public,
         );
     }
     if prior.state.as_ref() != Some(&new_state) {
         plan.write(
-            &env.state,
-            ws.display(&env.state),
+            &secret.state,
+            ws.display(&secret.state),
             &new_state.to_bytes(),
             Sensitivity::Secret,
         );
@@ -462,7 +550,7 @@ pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
     let outcome = SealOutcome {
         env: env.name.clone(),
         file: shown,
-        record: ws.display(&env.record),
+        record: ws.display(&secret.record),
         fingerprint: ctx.pinned.fingerprint().to_string(),
         demo_cert: ctx.pinned.is_demo(),
         target: ctx.target,
@@ -477,7 +565,16 @@ pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         unsealed,
         reseal_all_reason: reason,
         changed,
-        warnings: unignored_plaintext(ws, &[&env.env_file, &env.state]),
+        warnings: unignored_plaintext(
+            ws,
+            &secret
+                .env_file
+                .iter()
+                .chain(secret.files.values())
+                .chain([&secret.state])
+                .map(PathBuf::as_path)
+                .collect::<Vec<_>>(),
+        ),
     };
     Ok((outcome, plan))
 }
@@ -500,9 +597,9 @@ struct PriorSeal {
 
 impl PriorSeal {
     /// Reads the local state and the record and checks them against `ctx`.
-    fn read(ws: &Workspace, env: &Env, ctx: &SealContext) -> Result<PriorSeal> {
-        let record = read_record_file(ws, env)?;
-        let state = State::load(&env.state);
+    fn read(ws: &Workspace, secret: &EnvSecret, ctx: &SealContext) -> Result<PriorSeal> {
+        let record = read_record_file(ws, secret)?;
+        let state = State::load(&secret.state);
         let state_valid = state.as_ref().is_some_and(|s| {
             ctx.describes_current(&s.cert_fingerprint, &s.sealed_for, &s.sealed_sha256)
         });
@@ -582,7 +679,7 @@ struct KeyChoice {
 /// cannot be kept.
 fn choose_keys(
     ws: &Workspace,
-    env: &Env,
+    secret: &EnvSecret,
     ctx: &SealContext,
     prior: &PriorSeal,
     mode: &Reseal,
@@ -616,7 +713,7 @@ fn choose_keys(
                 if !value_map.contains_key(k.as_str()) {
                     return Err(Error::input(format!(
                         "{}: has no key {k}; add it there first",
-                        ws.display(&env.env_file)
+                        secret.sources_shown(ws)
                     )));
                 }
             }
@@ -658,6 +755,9 @@ fn seal_object<R: RngCore + CryptoRng + ?Sized>(
     let fresh =
         kubeseal_core::seal::encrypt_items(rng, &ctx.cert.public_key, &ctx.target.label(), &items)?;
     let mut object = base_object(ctx.current.as_ref(), &ctx.target);
+    if ctx.type_.is_some() && object.template.type_ != ctx.type_ {
+        object.template.type_ = ctx.type_.clone();
+    }
     let old = std::mem::take(&mut object.encrypted_data);
     for k in &choice.keep {
         if let Some(v) = old.get(k) {
@@ -729,7 +829,7 @@ pub(crate) fn not_sealed(ws: &Workspace, env: &Env) -> Error {
         "env {} has no {}: it is not a sealed environment (its Secret comes from {} through a SecretGenerator); nothing to seal",
         env.name,
         ws.display(&env.dir.join(SEALED_SECRET_FILE)),
-        ws.display(&env.env_file)
+        env.primary().sources_shown(ws)
     ))
 }
 

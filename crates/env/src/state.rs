@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::secrets::EnvSecret;
 use crate::target::Target;
-use crate::workspace::Env;
 
 /// The local seal state: which value each sealed key had (as an HMAC under a
 /// random local key), for which certificate, target and sealed file. Lets
@@ -103,21 +103,23 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// The local marker `rollback` leaves beside the seal state (gitignored like
+/// The local marker `rollback` leaves beside a secret's seal state (gitignored like
 /// it): which revision the sealed file was restored from and its sha256.
-pub fn rollback_marker(env: &Env) -> PathBuf {
-    let name = env
+pub fn rollback_marker(secret: &EnvSecret) -> PathBuf {
+    let name = secret
         .state
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let stem = name.strip_suffix(".state").unwrap_or(&name);
-    env.state.with_file_name(format!("{stem}-rollback.state"))
+    secret
+        .state
+        .with_file_name(format!("{stem}-rollback.state"))
 }
 
 /// The marker's content: `(revision, sha256)`, when present and readable.
-pub fn read_rollback_marker(env: &Env) -> Option<(String, String)> {
-    let text = std::fs::read_to_string(rollback_marker(env)).ok()?;
+pub fn read_rollback_marker(secret: &EnvSecret) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(rollback_marker(secret)).ok()?;
     let mut rev = None;
     let mut sha = None;
     for line in text.lines() {

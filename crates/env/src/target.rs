@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::CONFIG_FILE;
 use crate::error::{Error, Result};
-use crate::rendered::{locate_rendered, parse_rendered};
+use crate::rendered::{locate_rendered, parse_rendered, RenderedObject};
+use crate::secrets::EnvSecret;
 use crate::workspace::{Env, Workspace};
 use kubeseal_core::secret::{Scope, SealedSecret};
 
@@ -55,15 +56,56 @@ mod scope_serde {
     }
 }
 
-/// The target of `env`'s SealedSecret: configured name/namespace/scope win; the
-/// rest comes from rendering the overlay with kustomize.
-pub fn resolve_target(ws: &Workspace, env: &Env, source: Option<&SealedSecret>) -> Result<Target> {
-    let file = env
+/// The overlay of one environment rendered by kustomize at most once per
+/// command, however many secrets are located in it and keys checked against it.
+#[derive(Debug, Default)]
+pub struct OverlayRender {
+    out: Option<(Vec<u8>, Vec<RenderedObject>)>,
+}
+
+impl OverlayRender {
+    /// Nothing rendered yet.
+    pub fn new() -> OverlayRender {
+        OverlayRender::default()
+    }
+
+    fn build(&mut self, ws: &Workspace, env: &Env) -> Result<&(Vec<u8>, Vec<RenderedObject>)> {
+        if self.out.is_none() {
+            let shown = ws.display(&env.dir);
+            let out = ws.kustomize()?.build(&env.dir, &shown)?;
+            let objects = parse_rendered(&shown, &out)?;
+            self.out = Some((out, objects));
+        }
+        Ok(self.out.as_ref().expect("just rendered"))
+    }
+
+    /// kustomize's output for `env`'s overlay.
+    pub fn bytes(&mut self, ws: &Workspace, env: &Env) -> Result<&[u8]> {
+        Ok(&self.build(ws, env)?.0)
+    }
+
+    /// The rendered objects of `env`'s overlay.
+    pub fn objects(&mut self, ws: &Workspace, env: &Env) -> Result<&[RenderedObject]> {
+        Ok(&self.build(ws, env)?.1)
+    }
+}
+
+/// The target of one of `env`'s SealedSecrets (`secret`): configured
+/// name/namespace/scope win; the rest comes from the overlay rendered by
+/// kustomize (once per `render`, shared by all of the env's secrets).
+pub fn resolve_target(
+    ws: &Workspace,
+    env: &Env,
+    secret: &EnvSecret,
+    source: Option<&SealedSecret>,
+    render: &mut OverlayRender,
+) -> Result<Target> {
+    let file = secret
         .sealed_secret
         .as_ref()
         .map(|p| ws.display(p))
         .unwrap_or_default();
-    let mut target = match (&env.secret_name, &env.secret_namespace, source) {
+    let mut target = match (&secret.secret_name, &secret.secret_namespace, source) {
         (Some(name), Some(ns), _) => Target {
             name: name.clone(),
             namespace: ns.clone(),
@@ -71,12 +113,11 @@ pub fn resolve_target(ws: &Workspace, env: &Env, source: Option<&SealedSecret>) 
         },
         (_, _, Some(source)) => {
             let shown = ws.display(&env.dir);
-            let out = ws.kustomize()?.build(&env.dir, &shown)?;
-            let objects = parse_rendered(&shown, &out)?;
-            let r = locate_rendered(&objects, source, &shown, &file)?;
+            let objects = render.objects(ws, env)?;
+            let r = locate_rendered(objects, source, &shown, &file)?;
             Target {
-                name: env.secret_name.clone().unwrap_or_else(|| r.name.clone()),
-                namespace: env
+                name: secret.secret_name.clone().unwrap_or_else(|| r.name.clone()),
+                namespace: secret
                     .secret_namespace
                     .clone()
                     .unwrap_or_else(|| r.namespace.clone()),
@@ -96,7 +137,7 @@ pub fn resolve_target(ws: &Workspace, env: &Env, source: Option<&SealedSecret>) 
             scope: Scope::Strict,
         },
     };
-    if let Some(scope) = env.scope {
+    if let Some(scope) = secret.scope {
         target.scope = scope;
     }
     if target.name.is_empty() {

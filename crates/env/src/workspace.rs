@@ -17,17 +17,22 @@
 //!   sealed values under a random local key), so unchanged values keep their
 //!   ciphertext without anything derived from plaintext reaching git;
 //! - scope strict.
+//!
+//! Those per-secret conventions describe the one secret an environment has
+//! by default; `secrets:` in `empseal.yaml` lists several instead (see
+//! [`crate::secrets::EnvSecret`]).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::config::{Config, CONFIG_FILE};
+use crate::config::{secret_stem, Config, EnvConfig, SecretConfig, CONFIG_FILE};
 use crate::error::{Error, Result};
 use crate::kustomize::Kustomize;
 use crate::message::{did_you_mean, one_line};
 use crate::pin::PinFiles;
+use crate::secrets::{example_of, EnvSecret};
 use kubeseal_core::secret::Scope;
 
 /// Where the overlays live by convention, relative to the root.
@@ -78,26 +83,15 @@ pub struct Env {
     pub dir: PathBuf,
     /// The namespace (config, else the kustomization's `namespace:`).
     pub namespace: Option<String>,
-    /// The SealedSecret file, if this environment is sealed.
-    pub sealed_secret: Option<PathBuf>,
-    /// The SealedSecret's rendered name, when configured (else found by kustomize).
-    pub secret_name: Option<String>,
-    /// The SealedSecret's rendered namespace, when configured.
-    pub secret_namespace: Option<String>,
-    /// The untracked env file holding the plaintext values.
-    pub env_file: PathBuf,
-    /// The committed example env file (`--demo` input).
-    pub example_env_file: PathBuf,
     /// The pinned certificate.
     pub cert: PathBuf,
     /// The pin's metadata (`pin.yaml`) beside the certificate.
     pub pin: PathBuf,
-    /// The committed seal record (`sealing/record.yaml`).
-    pub record: PathBuf,
-    /// The local, gitignored seal state.
-    pub state: PathBuf,
-    /// The configured scope, if any (else the rendered object's, else strict).
+    /// The env-level configured scope, if any: the default of its secrets.
     pub scope: Option<Scope>,
+    /// The environment's secrets: one implied by the conventions, or the
+    /// `secrets:` list of `empseal.yaml` (never empty).
+    pub secrets: Vec<EnvSecret>,
 }
 
 impl Env {
@@ -114,7 +108,13 @@ impl Env {
 
     /// Whether this environment owns a SealedSecret that `seal --env` writes.
     pub fn is_sealed(&self) -> bool {
-        self.sealed_secret.is_some()
+        self.secrets.iter().any(|s| s.sealed_secret.is_some())
+    }
+
+    /// The first secret: the implied one of a conventional environment (whose
+    /// env file is also a SecretGenerator's input when it is not sealed).
+    pub fn primary(&self) -> &EnvSecret {
+        &self.secrets[0]
     }
 }
 
@@ -273,6 +273,35 @@ impl Workspace {
             Some(ns) => Some(ns.clone()),
             None => kustomization_namespace(self, &dir)?,
         };
+        let cert = match &cfg.cert {
+            Some(p) => self.root.join(p),
+            None => crate::pin::cert_path(&dir),
+        };
+        let sealing = cert
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| dir.join(SEALING_DIR));
+        let secrets = match &cfg.secrets {
+            None => vec![self.implied_secret(name, &dir, &sealing, &cfg)],
+            Some(list) => list
+                .iter()
+                .map(|s| self.listed_secret(name, &dir, &sealing, s))
+                .collect(),
+        };
+        Ok(Env {
+            name: name.to_string(),
+            namespace,
+            pin: sealing.join(crate::pin::PIN_FILE),
+            cert,
+            scope: cfg.scope.as_deref().and_then(Scope::parse),
+            dir,
+            secrets,
+        })
+    }
+
+    /// The one secret of an environment without `secrets:`: today's env-level
+    /// fields and conventions.
+    fn implied_secret(&self, name: &str, dir: &Path, sealing: &Path, cfg: &EnvConfig) -> EnvSecret {
         let sealed_secret = match &cfg.sealed_secret {
             Some(p) => Some(self.root.join(p)),
             None => {
@@ -286,52 +315,90 @@ impl Workspace {
         };
         let example_env_file = match &cfg.example_env_file {
             Some(p) => self.root.join(p),
-            None => {
-                let mut s = env_file.clone().into_os_string();
-                s.push(".example");
-                PathBuf::from(s)
-            }
+            None => example_of(&env_file),
         };
-        let cert = match &cfg.cert {
-            Some(p) => self.root.join(p),
-            None => crate::pin::cert_path(&dir),
-        };
-        let sealing = cert
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| dir.join(SEALING_DIR));
-        let state = {
-            let file = env_file
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_else(|| format!("{name}-secrets.env"));
-            let stem = file.strip_suffix(".env").unwrap_or(&file);
-            env_file
-                .parent()
-                .unwrap_or(&dir)
-                .join(format!(".{stem}.state"))
-        };
-        Ok(Env {
-            name: name.to_string(),
-            namespace,
+        EnvSecret {
             sealed_secret,
             secret_name: cfg.secret_name.clone(),
             secret_namespace: cfg.secret_namespace.clone(),
+            state: conventional_state(name, dir, &env_file),
+            env_file: Some(env_file),
+            example_env_file: Some(example_env_file),
+            files: Default::default(),
+            type_: None,
+            scope: cfg.scope.as_deref().and_then(Scope::parse),
+            record: sealing.join("record.yaml"),
+        }
+    }
+
+    /// A secret listed under `secrets:`: its record is `sealing/<stem>.record.yaml`
+    /// and its state `.<stem>.state` in the overlay, except for the conventional
+    /// `sealedsecret.yaml`, which keeps the env's conventional record and state.
+    fn listed_secret(&self, name: &str, dir: &Path, sealing: &Path, s: &SecretConfig) -> EnvSecret {
+        let env_file = s.env_file.as_ref().map(|p| self.root.join(p));
+        let example_env_file = match (&s.example_env_file, &env_file) {
+            (Some(p), _) => Some(self.root.join(p)),
+            (None, Some(e)) => Some(example_of(e)),
+            (None, None) => None,
+        };
+        let (record, state) = match secret_stem(&s.sealed_secret) {
+            Some(stem) => (
+                sealing.join(format!("{stem}.record.yaml")),
+                dir.join(format!(".{stem}.state")),
+            ),
+            None => (
+                sealing.join("record.yaml"),
+                conventional_state(
+                    name,
+                    dir,
+                    &env_file
+                        .clone()
+                        .unwrap_or_else(|| dir.join(format!("{name}-secrets.env"))),
+                ),
+            ),
+        };
+        EnvSecret {
+            sealed_secret: Some(self.root.join(&s.sealed_secret)),
+            secret_name: s.secret_name.clone(),
+            secret_namespace: s.secret_namespace.clone(),
             env_file,
             example_env_file,
-            pin: sealing.join(crate::pin::PIN_FILE),
-            record: sealing.join("record.yaml"),
-            cert,
+            files: s
+                .files
+                .iter()
+                .map(|(k, p)| (k.clone(), self.root.join(p)))
+                .collect(),
+            type_: s.type_.clone(),
+            scope: s.scope.as_deref().and_then(Scope::parse).or_else(|| {
+                self.config
+                    .envs
+                    .get(name)
+                    .and_then(|c| c.scope.as_deref())
+                    .and_then(Scope::parse)
+            }),
+            record,
             state,
-            scope: cfg.scope.as_deref().and_then(Scope::parse),
-            dir,
-        })
+        }
     }
 
     /// Which kustomize to run, per the config (`auto` by default).
     pub fn kustomize(&self) -> Result<Kustomize> {
         Kustomize::select(self.config.kustomize.as_deref().unwrap_or("auto"))
     }
+}
+
+/// The conventional local state of an env whose env file is `env_file`:
+/// `.<env file name without .env>.state` beside it.
+fn conventional_state(name: &str, dir: &Path, env_file: &Path) -> PathBuf {
+    let file = env_file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| format!("{name}-secrets.env"));
+    let stem = file.strip_suffix(".env").unwrap_or(&file);
+    env_file
+        .parent()
+        .unwrap_or(dir)
+        .join(format!(".{stem}.state"))
 }
 
 /// The overlay's kustomization file, under any of the names kustomize accepts.

@@ -514,6 +514,40 @@ mod tests {
         assert_eq!(c.assess(c.not_after + 1, warn).warnings.len(), 1);
     }
 
+    /// 2048 bits is the smallest key `assess` and `check_key` accept; 1024 is
+    /// refused whatever the time, with a warning naming the size.
+    #[test]
+    fn keys_from_2048_bits_up_are_usable_and_smaller_ones_are_not() {
+        let cert = |pem: &[u8]| Certificate::from_pem(pem, "k.crt").unwrap();
+        for (c, bits) in [
+            (
+                cert(include_bytes!("../../../testdata/keys/rsa2048.crt")),
+                2048,
+            ),
+            (
+                cert(include_bytes!("../../../testdata/keys/rsa3072.crt")),
+                3072,
+            ),
+        ] {
+            assert_eq!(c.bits, bits);
+            assert!(c.check_key().is_ok());
+            let a = c.assess(c.not_before, 0);
+            assert_eq!((a.state, a.warnings.len()), (CertState::Valid, 0), "{bits}");
+        }
+        let small = cert(include_bytes!("../../../testdata/keys/rsa1024.crt"));
+        assert_eq!(small.bits, 1024);
+        assert!(matches!(
+            small.check_key(),
+            Err(CertError::TooSmall { bits: 1024, .. })
+        ));
+        let a = small.assess(small.not_before, 0);
+        assert_eq!(a.state, CertState::TooSmall);
+        assert_eq!(
+            a.warnings,
+            ["k.crt: RSA key of 1024 bits is too small (need at least 2048); kubeseal-compatible sealing with it is refused"]
+        );
+    }
+
     /// Text that only mentions a PEM header and a PEM file of something else are refused with
     /// messages that tell the two apart.
     #[test]

@@ -710,6 +710,40 @@ pub fn b64_decode(s: &str) -> Result<Vec<u8>, CryptoError> {
 mod tests {
     use super::*;
 
+    /// A 1024-bit modulus (the product of two random primes) for key-shape tests.
+    fn modulus() -> Vec<u8> {
+        Rsa::generate(1024).unwrap().n().to_vec()
+    }
+
+    #[test]
+    fn exponents_that_leave_the_session_key_readable_are_refused() {
+        let n = modulus();
+        // e = 1 would make the RSA block the OAEP-encoded session key itself; an
+        // even e is no RSA permutation. Both are key errors, not sealable keys.
+        for e in [&[1u8][..], &[2], &[4], &[0x01, 0x00, 0x00], &[0]] {
+            match RsaPublicKey::from_components(&n, e) {
+                Err(CryptoError::Key(m)) => assert!(m.contains("exponent"), "{e:?}: {m}"),
+                other => panic!("exponent {e:?} accepted: {other:?}"),
+            }
+        }
+        for e in [&[3u8][..], &[0x01, 0x00, 0x01]] {
+            let key = RsaPublicKey::from_components(&n, e).unwrap();
+            assert_eq!((key.exponent(), key.bits()), (e.to_vec(), 1024));
+        }
+    }
+
+    #[test]
+    fn debug_output_names_the_key_by_size_and_fingerprint() {
+        let key = RsaPublicKey::from_components(&modulus(), &[0x01, 0x00, 0x01]).unwrap();
+        assert_eq!(
+            format!("{key:?}"),
+            format!(
+                "RsaPublicKey {{ bits: 1024, fingerprint: {:?} }}",
+                key.fingerprint()
+            )
+        );
+    }
+
     #[test]
     fn mpint_matches_rfc4251_examples() {
         // RFC 4251 §5 lists these encodings (non-negative ones).
@@ -726,6 +760,30 @@ mod tests {
             ssh_mpint(&mut out, magnitude);
             assert_eq!(out, expected);
         }
+    }
+
+    /// Each malformed shape gets its own message, at the exact boundary: two
+    /// bytes are a whole prefix, and an RSA block filling the rest leaves an
+    /// empty AES part.
+    #[test]
+    fn parse_wire_names_what_is_short_at_each_boundary() {
+        let message = |bytes: &[u8]| match parse_wire(bytes) {
+            Err(CryptoError::Malformed(m)) => m,
+            other => panic!("{bytes:?}: {other:?}"),
+        };
+        assert_eq!(
+            message(&[0]),
+            "1 byte(s), shorter than the 2-byte length prefix"
+        );
+        assert_eq!(message(&[0, 0]), "the RSA block length prefix is 0");
+        assert_eq!(
+            message(&[0, 1]),
+            "the length prefix says 1 RSA bytes but only 0 byte(s) follow"
+        );
+        assert_eq!(
+            message(&[0, 3, 1, 2, 3]),
+            "the AES-GCM part is 0 byte(s), shorter than its 16-byte tag"
+        );
     }
 
     #[test]

@@ -40,7 +40,9 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::secret::{ObjectMeta, Secret, SecretBytes};
+use crate::secret::{
+    validate_secret, ObjectMeta, Secret, SecretBytes, SecretOrigin, SecretTypeError,
+};
 
 /// Longest line (without its `\n`) that kubectl's `bufio.Scanner` accepts; a longer one
 /// ends kubectl's reading of the file without any error.
@@ -366,6 +368,9 @@ pub enum EnvFileError {
     /// No Secret name.
     #[error("a Secret name is required; give --name")]
     MissingName,
+    /// The built Secret is one the API server would refuse for its type or size.
+    #[error(transparent)]
+    RefusedByApiServer(#[from] SecretTypeError),
     /// A comma-separated flag value that pflag's CSV reading refuses.
     #[error("--{} {value:?}: {what}", flag.trim_start_matches('-'))]
     BadListFlag {
@@ -721,6 +726,7 @@ pub struct SecretSources {
     literals: Vec<Zeroizing<String>>,
     files: Vec<String>,
     type_: Option<String>,
+    origin: Option<String>,
 }
 
 impl SecretSources {
@@ -753,6 +759,13 @@ impl SecretSources {
         self
     }
 
+    /// Names the Secret in messages about it as a whole, e.g. a key its type
+    /// needs but no source gives (default: `Secret "NAME" (from SOURCES)`).
+    pub fn origin(&mut self, origin: impl Into<String>) -> &mut Self {
+        self.origin = Some(origin.into());
+        self
+    }
+
     /// True when no source was added.
     pub fn is_empty(&self) -> bool {
         self.env_files.is_empty() && self.literals.is_empty() && self.files.is_empty()
@@ -760,7 +773,10 @@ impl SecretSources {
 
     /// Builds the Secret: literals, then files, then env files (kubectl's order).
     /// `namespace` is `None` when `-n` was not given (kubectl then prints none).
-    /// Warnings are dropped; see [`SecretSources::build_with_warnings`].
+    /// Unlike kubectl, refuses a Secret the API server would refuse
+    /// ([`validate_secret`]: its type's required keys and value format, 1 MiB),
+    /// naming the file that held the value. Warnings are dropped; see
+    /// [`SecretSources::build_with_warnings`].
     pub fn build(
         &self,
         name: &str,
@@ -795,7 +811,7 @@ impl SecretSources {
                 key: "before '='".to_string(),
                 problem,
             })?;
-            data.add(key, value, origin)?;
+            data.add(key, value, origin.clone(), origin)?;
         }
         for source in &self.files {
             self.add_file_source(source, &mut data)?;
@@ -813,7 +829,7 @@ impl SecretSources {
                         value_origin: entry.value_origin,
                     });
                 }
-                data.add(entry.key, entry.value, at)
+                data.add(entry.key, entry.value, at.clone(), at)
             })?;
         }
         let secret = Secret {
@@ -827,7 +843,29 @@ impl SecretSources {
             string_data: BTreeMap::new(),
             type_: self.type_.clone(),
         };
+        let origin = SecretOrigin {
+            secret: self.origin.clone().unwrap_or_else(|| self.describe(name)),
+            values: data.locations,
+        };
+        validate_secret(&secret, &origin)?;
         Ok((secret, warnings))
+    }
+
+    /// `Secret "NAME" (from SOURCES)`: the files and flags the Secret is built from.
+    fn describe(&self, name: &str) -> String {
+        let mut sources: Vec<String> = self
+            .files
+            .iter()
+            .map(|f| match parse_file_source(f) {
+                Ok((_, _, path)) => path.display().to_string(),
+                Err(_) => f.clone(),
+            })
+            .collect();
+        sources.extend(self.env_files.iter().map(|p| p.display().to_string()));
+        if !self.literals.is_empty() {
+            sources.push("--from-literal".to_string());
+        }
+        format!("Secret {name:?} (from {})", sources.join(", "))
     }
 
     fn add_file_source(&self, source: &str, data: &mut DataBuilder) -> Result<(), EnvFileError> {
@@ -843,7 +881,8 @@ impl SecretSources {
                 problem,
             })?;
             let value = read_secret_file(&path)?;
-            return data.add(key, value, format!("--from-file {source}"));
+            let location = path.display().to_string();
+            return data.add(key, value, format!("--from-file {source}"), location);
         }
         if explicit {
             return Err(EnvFileError::BadFileSource {
@@ -876,7 +915,7 @@ impl SecretSources {
                 problem,
             })?;
             let value = read_secret_file(&item_path)?;
-            data.add(key, value, shown)?;
+            data.add(key, value, shown.clone(), shown)?;
         }
         Ok(())
     }
@@ -885,11 +924,20 @@ impl SecretSources {
 #[derive(Default)]
 struct DataBuilder {
     data: BTreeMap<String, SecretBytes>,
+    /// Key → the source that defined it, as duplicate-key messages name it.
     origins: BTreeMap<String, String>,
+    /// Key → where its value is (the file itself for `--from-file`).
+    locations: BTreeMap<String, String>,
 }
 
 impl DataBuilder {
-    fn add(&mut self, key: String, value: SecretBytes, origin: String) -> Result<(), EnvFileError> {
+    fn add(
+        &mut self,
+        key: String,
+        value: SecretBytes,
+        origin: String,
+        location: String,
+    ) -> Result<(), EnvFileError> {
         if let Some(first) = self.origins.get(&key) {
             return Err(EnvFileError::DuplicateKey {
                 origin,
@@ -898,6 +946,7 @@ impl DataBuilder {
             });
         }
         self.origins.insert(key.clone(), origin);
+        self.locations.insert(key.clone(), location);
         self.data.insert(key, value);
         Ok(())
     }

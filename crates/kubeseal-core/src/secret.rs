@@ -4,10 +4,16 @@
 //! `bitnami.com/v1alpha1.SealedSecret`) field for field, so that [`crate::emit`]
 //! can print them in Go's field order and the controller reads back exactly what
 //! kubeseal would have produced. Plaintext values live in zeroizing buffers.
+//! [`validate`] holds the API server's rules for a Secret's type and data.
 
 use std::collections::BTreeMap;
 
 use zeroize::Zeroizing;
+
+mod gojson;
+pub mod validate;
+
+pub use validate::{validate_secret, SecretOrigin, SecretTypeError};
 
 /// Annotation that makes a SealedSecret namespace-wide.
 pub const NAMESPACE_WIDE_ANNOTATION: &str = "sealedsecrets.bitnami.com/namespace-wide";

@@ -39,6 +39,20 @@ pub struct Answer {
     /// Why goref refused the request.
     #[serde(default)]
     pub err: String,
+    /// Go's `json.Unmarshal` errors for a docker config value (the `unmarshal` op).
+    #[serde(default)]
+    pub unmarshal: Option<UnmarshalAnswer>,
+}
+
+/// What Go's `json.Unmarshal` returned for one value, per target (`None`: no error).
+#[derive(Debug, Default, Deserialize)]
+pub struct UnmarshalAnswer {
+    /// Into `map[string]interface{}`: the API server's check of docker config Secrets.
+    pub map: Option<String>,
+    /// Into a mirror of Kubernetes' `DockerConfigJSON` (the kubelet's reading).
+    pub dockerconfigjson: Option<String>,
+    /// Into a mirror of Kubernetes' `DockerConfig` (`.dockercfg`).
+    pub dockercfg: Option<String>,
 }
 
 /// The running Go reference process.

@@ -17,7 +17,7 @@ fn seal_with_seed(seed: u64) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let ws = Workspace::open(repo.root()).unwrap();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
     let out = overlay::seal_env(&ws, "paper", false, &mut rng, NOW).unwrap();
-    assert_eq!(out.resealed.len(), 3);
+    assert_eq!(out[0].resealed.len(), 3);
     (
         repo.read("k8s/overlays/paper/sealedsecret.yaml"),
         repo.read("k8s/overlays/paper/sealing/record.yaml"),
@@ -76,18 +76,27 @@ fn conventions_resolve_and_empseal_yaml_overrides_them() {
     let paper = ws.env("paper").unwrap();
     assert_eq!(paper.namespace.as_deref(), Some("emp-system-paper"));
     assert_eq!(
-        rel(paper.sealed_secret.as_ref().unwrap()),
+        rel(paper.secrets[0].sealed_secret.as_ref().unwrap()),
         "k8s/overlays/paper/sealedsecret.yaml"
     );
-    assert_eq!(rel(&paper.env_file), "k8s/overlays/paper/paper-secrets.env");
     assert_eq!(
-        rel(&paper.example_env_file),
+        rel(paper.secrets[0].env_file.as_ref().unwrap()),
+        "k8s/overlays/paper/paper-secrets.env"
+    );
+    assert_eq!(
+        rel(paper.secrets[0].example_env_file.as_ref().unwrap()),
         "k8s/overlays/paper/paper-secrets.env.example"
     );
     assert_eq!(rel(&paper.cert), "k8s/overlays/paper/sealing/cert.pem");
     assert_eq!(rel(&paper.pin), "k8s/overlays/paper/sealing/pin.yaml");
-    assert_eq!(rel(&paper.record), "k8s/overlays/paper/sealing/record.yaml");
-    assert_eq!(rel(&paper.state), "k8s/overlays/paper/.paper-secrets.state");
+    assert_eq!(
+        rel(&paper.secrets[0].record),
+        "k8s/overlays/paper/sealing/record.yaml"
+    );
+    assert_eq!(
+        rel(&paper.secrets[0].state),
+        "k8s/overlays/paper/.paper-secrets.state"
+    );
     assert_eq!(paper.scope, None);
     let dev = ws.env("dev").unwrap();
     assert!(!dev.is_sealed());
@@ -97,7 +106,14 @@ fn conventions_resolve_and_empseal_yaml_overrides_them() {
     let (obj, _, _) =
         overlay::read_one_sealed("p", &repo.read("k8s/overlays/prod/sealedsecret.yaml")).unwrap();
     let prod = ws.env("prod").unwrap();
-    let t = overlay::resolve_target(&ws, &prod, Some(&obj)).unwrap();
+    let t = overlay::resolve_target(
+        &ws,
+        &prod,
+        &prod.secrets[0],
+        Some(&obj),
+        &mut overlay::OverlayRender::new(),
+    )
+    .unwrap();
     assert_eq!(
         (t.name.as_str(), t.namespace.as_str(), t.scope),
         ("emp-secrets-prod", "emp-system-prod", Scope::Strict)
@@ -111,9 +127,15 @@ fn conventions_resolve_and_empseal_yaml_overrides_them() {
     let ws = Workspace::open(repo.root()).unwrap();
     assert_eq!(ws.env_names().unwrap(), ["dev", "paper", "prod", "staging"]);
     let paper = ws.env("paper").unwrap();
-    assert_eq!(rel(&paper.env_file), "secrets/paper.env");
-    assert_eq!(rel(&paper.example_env_file), "secrets/paper.env.example");
-    assert_eq!(rel(&paper.state), "secrets/.paper.state");
+    assert_eq!(
+        rel(paper.secrets[0].env_file.as_ref().unwrap()),
+        "secrets/paper.env"
+    );
+    assert_eq!(
+        rel(paper.secrets[0].example_env_file.as_ref().unwrap()),
+        "secrets/paper.env.example"
+    );
+    assert_eq!(rel(&paper.secrets[0].state), "secrets/.paper.state");
     assert_eq!(paper.scope, Some(Scope::NamespaceWide));
     assert_eq!(paper.namespace.as_deref(), Some("elsewhere"));
     assert_eq!(rel(&ws.env("staging").unwrap().dir), "k8s/overlays/paper");

@@ -21,6 +21,7 @@ mod manifest_errors;
 mod manifest_goyaml;
 mod manifest_kubectl;
 mod prop_roundtrip;
+mod secret_types_go;
 
 // What the modules above share.
 mod crypto_support;
