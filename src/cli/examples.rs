@@ -109,18 +109,26 @@ Examples:
   empseal adopt --env paper
   empseal adopt --env paper --root .";
 
+pub const ROLLOUT: &str = "\
+Examples:
+  # paper's sealed file was sealed with kubeseal by hand: roll its workloads out
+  empseal rollout --env paper
+  empseal rollout --env paper --dry-run";
+
 pub const ENV: &str = "\
 Examples:
   # a uat environment on k8s/base, with paper's keys in its example env file
-  empseal env add uat --from paper";
+  empseal env add uat --from paper
+  # what it would write
+  empseal env add qa --dry-run";
 
 pub const ENV_ADD: &str = "\
 Examples:
-  # namespace and Secret name follow the repository (emp-system-uat, emp-secrets)
-  empseal env add uat --from paper
+  # namespace and Secret name follow the repository (emp-system-staging, emp-secrets)
+  empseal env add staging --from paper
   # say them, and pin the controller's certificate at once
-  empseal env add uat --namespace trading-uat --secret-name emp-secrets --cert uat-cert.pem
-  empseal env add uat --dry-run";
+  empseal env add perf --namespace trading-perf --secret-name emp-secrets --cert perf-cert.pem
+  empseal env add sim --dry-run";
 
 pub const CERT_RETIRE: &str = "\
 Examples:

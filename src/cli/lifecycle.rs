@@ -739,3 +739,54 @@ pub fn env_add(a: EnvAddArgs) -> Result<i32> {
     );
     Ok(0)
 }
+
+/// `empseal rollout`.
+#[derive(Debug, Clone, Args)]
+pub struct RolloutArgs {
+    /// The environment whose rollout patch to rewrite.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// Say which files would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Repository root.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+/// Runs `empseal rollout`: the env's rollout patch for its sealed files as they
+/// are (`seal`, `rotate` and `rollback` keep it up to date themselves).
+pub fn rollout(a: RolloutArgs) -> Result<i32> {
+    let ws = workspace(a.root.root.as_deref())?;
+    say_kustomize(&ws);
+    let env = ws.env(&a.env)?;
+    if !env.rollout {
+        say!(
+            "env {}: rollout: false in empseal.yaml; its workloads are rolled out by hand",
+            env.name
+        );
+        return Ok(0);
+    }
+    let lock = overlay::lock_env(&ws, &env)?;
+    let mut plan = WritePlan::new();
+    empseal_env::rollout::plan_env_rollout(
+        &ws,
+        &env,
+        &mut empseal_env::target::OverlayRender::new(),
+        &mut plan,
+    )?;
+    plan.hold(lock);
+    if a.dry_run {
+        print_plan(&plan);
+        return Ok(0);
+    }
+    let files = plan.files();
+    plan.apply()?;
+    if files.is_empty() {
+        say!("env {}: the rollout patch is up to date", env.name);
+    }
+    for (file, change) in files {
+        say!("  {:<9} {file}", format!("{}:", change.as_str()));
+    }
+    Ok(0)
+}

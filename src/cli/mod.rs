@@ -61,6 +61,9 @@ pub enum Command {
     /// Record an env's sealed file as sealed with its pinned certificate (values sealed elsewhere).
     #[command(after_help = examples::ADOPT)]
     Adopt(lifecycle::AdoptArgs),
+    /// Rewrite an env's rollout patch for its sealed files as they are (e.g. sealed by hand).
+    #[command(after_help = examples::ROLLOUT)]
+    Rollout(lifecycle::RolloutArgs),
     /// Create environments: `env add NAME` scaffolds an overlay the first `seal --env` works on.
     #[command(subcommand, after_help = examples::ENV)]
     Env(EnvCommand),
@@ -357,6 +360,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Rollback(a) => lifecycle::rollback(a),
         Command::Adopt(a) => lifecycle::adopt(a),
         Command::Env(EnvCommand::Add(a)) => lifecycle::env_add(a),
+        Command::Rollout(a) => lifecycle::rollout(a),
         Command::Cert(CertCommand::Retire(a)) => lifecycle::cert_retire(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),

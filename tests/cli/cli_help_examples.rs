@@ -101,6 +101,12 @@ fn every_subcommand_help_ends_with_examples_that_run() {
         ".git/info/exclude",
         b"sealed-secrets-key.pem\napi-key.txt\n",
     );
+    // The certificate `env add --cert`'s example pins.
+    std::fs::copy(
+        project().join("testdata/keys/demo-prod.crt"),
+        repo.path("perf-cert.pem"),
+    )
+    .unwrap();
     repo.commit("Alice", "initial stack");
     let out = Command::new(bin())
         .current_dir(repo.root())
@@ -139,8 +145,8 @@ fn every_subcommand_help_ends_with_examples_that_run() {
     let mut commands: Vec<Vec<String>> = Vec::new();
     for sub in subcommands(&top) {
         commands.push(vec![sub.clone()]);
-        if sub == "cert" {
-            for inner in subcommands(&help(&["cert"])) {
+        if sub == "cert" || sub == "env" {
+            for inner in subcommands(&help(&[sub.as_str()])) {
                 commands.push(vec![sub.clone(), inner]);
             }
         }

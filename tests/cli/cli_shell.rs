@@ -112,7 +112,7 @@ fn bash_completes_subcommands() {
     assert_eq!(bash_complete(&["empseal", "se"], r.path()), ["seal"]);
     assert_eq!(
         bash_complete(&["empseal", "ro"], r.path()),
-        ["rotate", "rollback"]
+        ["rotate", "rollback", "rollout"]
     );
     assert_eq!(
         bash_complete(&["empseal", "cert", "f"], r.path()),

@@ -358,6 +358,17 @@ fn docs_use_only_empseals_commands_and_flags() {
         ("cert show", &[][..]),
         ("cert retire", &["--env"][..]),
         ("adopt", &["--env"][..]),
+        ("rollout", &["--env", "--dry-run"][..]),
+        (
+            "env add",
+            &[
+                "--from",
+                "--dry-run",
+                "--namespace",
+                "--secret-name",
+                "--cert",
+            ][..],
+        ),
         (
             "seal",
             &[
@@ -395,8 +406,8 @@ fn docs_use_only_empseals_commands_and_flags() {
                 continue;
             };
             let words: Vec<&str> = rest.split_whitespace().collect();
-            let sub = if words[0] == "cert" {
-                format!("cert {}", words[1])
+            let sub = if words[0] == "cert" || words[0] == "env" {
+                format!("{} {}", words[0], words[1])
             } else {
                 words[0].to_string()
             };

@@ -726,8 +726,13 @@ def cmd_drift(args):
                 continue
             declared.setdefault((t["kind"], t["name"]), []).extend(json6902_declared(docs[0], tgt))
         else:
+            # A strategic-merge patch with a target (empseal's rollout patches)
+            # declares its fields on the selected object, not the one it names.
+            t = p.get("target") or {}
             for d in docs:
-                declared.setdefault((d["kind"], d["metadata"]["name"]), []).extend(smp_declared(d))
+                k = (t["kind"], t["name"]) if t.get("kind") and t.get("name") else \
+                    (d["kind"], d["metadata"]["name"])
+                declared.setdefault(k, []).extend(smp_declared(d))
     # Replacements declare the fields they set (their select: kind, and
     # name when given, as base names it).
     replaced = []  # (kind, base name or None, path)

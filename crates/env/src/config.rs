@@ -66,6 +66,11 @@ pub struct EnvConfig {
     /// in its overlay are errors for `check` (an env with a SealedSecret always is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<bool>,
+    /// Whether `seal`/`rotate`/`rollback` keep the overlay's rollout patch
+    /// (`empseal-rollout.yaml`: the sealed files' digest on the pod template of
+    /// every workload reading them). Default true; `false` leaves rollouts to you.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<bool>,
     /// The environment's SealedSecrets, when it has several (absent: one secret
     /// from the env-level fields and conventions).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -575,6 +575,12 @@ pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Resul
             None => writes.remove(&s.secret.record, s.record_file.clone()),
         }
     }
+    crate::rollout::plan_env_rollout(
+        ws,
+        &env,
+        &mut crate::target::OverlayRender::new(),
+        &mut writes,
+    )?;
     writes.hold(lock);
     writes.apply()
 }

@@ -128,6 +128,14 @@ impl WritePlan {
         self.guards.extend(other.guards);
     }
 
+    /// The bytes the plan would leave in `path`: its last planned write.
+    pub fn planned_bytes(&self, path: &Path) -> Option<&[u8]> {
+        self.steps.iter().rev().find_map(|s| match s {
+            Step::Write { path: p, bytes, .. } if p == path => Some(bytes.as_slice()),
+            _ => None,
+        })
+    }
+
     /// Whether nothing would be written.
     pub fn is_empty(&self) -> bool {
         !self.steps.iter().any(|s| !matches!(s, Step::Cleanup(_)))

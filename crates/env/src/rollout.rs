@@ -4,16 +4,20 @@
 //!
 //! Pods read a Secret's values when they start, so a new sealed value reaches
 //! them only through a new pod template. GitOps tools apply the overlay, not
-//! empseal's output, so the change must live in the overlay itself: the patch
-//! file [`ROLLOUT_PATCH_FILE`] (one strategic-merge document per consumer,
-//! listed under the kustomization's `patches:`) sets the pod-template
-//! annotation [`DIGEST_ANNOTATION`]. Unchanged sealed files give an unchanged
+//! empseal's output, so the change must live in the overlay itself: a patch
+//! file per place a kind keeps its pod template ([`Shape`]: `spec.template`,
+//! a CronJob's, a KEDA ScaledJob's) sets the pod-template annotation
+//! [`DIGEST_ANNOTATION`], and the kustomization's `patches:` applies it to each
+//! consumer by a `target:` selector. Unchanged sealed files give an unchanged
 //! digest and unchanged bytes, hence no rollout.
 //!
-//! Each document names its workload as the overlay's patches see it: the name
-//! in the file the object came from (kustomize matches a patch against every
-//! earlier name of an object, never against names its own later transformers
-//! give), found through kustomize's origin annotations.
+//! Selectors, not named patch documents: a selector that matches nothing is no
+//! error, so deleting a component (the KEDA line of the EMP overlays) leaves a
+//! renderable overlay. Each selector names its workload as the overlay's
+//! patches see it: the name in the file the object came from (kustomize
+//! matches against every earlier name of an object, never against names its
+//! own later transformers give), found through kustomize's origin annotations.
+//! Entries are only ever added: one whose workload went away matches nothing.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -26,10 +30,13 @@ use crate::fsio::Sensitivity;
 use crate::kustomize::RenderedOrigin;
 use crate::message::one_line;
 use crate::plan::WritePlan;
-use crate::workspace::{kustomization_file, Workspace};
+use crate::sealed_file::read_one_sealed;
+use crate::target::{resolve_target, OverlayRender};
+use crate::workspace::{kustomization_file, Env, Workspace};
 use kubeseal_core::emit::{to_yaml, Node};
 
-/// The patch file, in the overlay directory.
+/// The patch file for pod templates at `spec.template` (Deployment, StatefulSet,
+/// DaemonSet, ReplicaSet, Job), in the overlay directory.
 pub const ROLLOUT_PATCH_FILE: &str = "empseal-rollout.yaml";
 /// The pod-template annotation holding the digest of the env's sealed files.
 pub const DIGEST_ANNOTATION: &str = "empseal.io/sealed-secrets-digest";
@@ -50,18 +57,67 @@ pub fn sealed_digest<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -
     format!("sha256:{}", hex::encode(h.finalize()))
 }
 
+/// Where a kind of workload keeps its pod template; each place has its own
+/// patch file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Shape {
+    /// `spec.template`: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job.
+    Template,
+    /// `spec.jobTemplate.spec.template`: CronJob.
+    CronJob,
+    /// `spec.jobTargetRef.template`: KEDA ScaledJob.
+    ScaledJob,
+}
+
+impl Shape {
+    /// Every shape.
+    pub const ALL: [Shape; 3] = [Shape::Template, Shape::CronJob, Shape::ScaledJob];
+
+    /// The shape of a kind's pod template; `None` for kinds that run no pods of
+    /// their own.
+    pub fn of(api_version: &str, kind: &str) -> Option<Shape> {
+        match (group(api_version), kind) {
+            ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+            | ("batch", "Job") => Some(Shape::Template),
+            ("batch", "CronJob") => Some(Shape::CronJob),
+            ("keda.sh", "ScaledJob") => Some(Shape::ScaledJob),
+            _ => None,
+        }
+    }
+
+    /// The mapping keys from the object's root to the pod template.
+    pub fn path(self) -> &'static [&'static str] {
+        match self {
+            Shape::Template => &["spec", "template"],
+            Shape::CronJob => &["spec", "jobTemplate", "spec", "template"],
+            Shape::ScaledJob => &["spec", "jobTargetRef", "template"],
+        }
+    }
+
+    /// The patch file, in the overlay directory.
+    pub fn file(self) -> &'static str {
+        match self {
+            Shape::Template => ROLLOUT_PATCH_FILE,
+            Shape::CronJob => "empseal-rollout-cronjob.yaml",
+            Shape::ScaledJob => "empseal-rollout-scaledjob.yaml",
+        }
+    }
+
+    /// The `apiVersion` and kind the patch document is written as (its
+    /// selector picks the real objects).
+    fn patch_kind(self) -> (&'static str, &'static str) {
+        match self {
+            Shape::Template => ("apps/v1", "Deployment"),
+            Shape::CronJob => ("batch/v1", "CronJob"),
+            Shape::ScaledJob => ("keda.sh/v1alpha1", "ScaledJob"),
+        }
+    }
+}
+
 /// Where a kind of workload keeps its pod template, as mapping keys from the
 /// object's root. Kinds not listed run no pods of their own.
 pub(crate) fn template_path(api_version: &str, kind: &str) -> Option<&'static [&'static str]> {
-    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    match (group, kind) {
-        ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet") | ("batch", "Job") => {
-            Some(&["spec", "template"])
-        }
-        ("batch", "CronJob") => Some(&["spec", "jobTemplate", "spec", "template"]),
-        ("keda.sh", "ScaledJob") => Some(&["spec", "jobTargetRef", "template"]),
-        _ => None,
-    }
+    Shape::of(api_version, kind).map(Shape::path)
 }
 
 /// A workload whose pods read one of an environment's secrets.
@@ -210,72 +266,139 @@ fn group(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-/// The patch file's bytes: one strategic-merge document per consumer (sorted),
-/// setting [`DIGEST_ANNOTATION`] to `digest` on its pod template. Byte-stable:
-/// the same consumers and digest give the same bytes.
-pub fn patch_bytes(consumers: &[Consumer], digest: &str) -> Vec<u8> {
-    let mut out = String::from(
-        "# Written by empseal (seal, rotate): a new digest of this environment's sealed\n# files gives its workloads a new pod template, so they roll out. Do not edit.\n",
-    );
-    for c in consumers {
-        let Some(path) = template_path(&c.api_version, &c.kind) else {
-            continue;
-        };
-        let mut node = Node::Map(vec![(
-            "metadata".to_string(),
+/// A shape's patch file: one strategic-merge document setting
+/// [`DIGEST_ANNOTATION`] to `digest` on the pod template. Byte-stable.
+pub fn patch_bytes(shape: Shape, digest: &str) -> Vec<u8> {
+    let mut node = Node::Map(vec![(
+        "metadata".to_string(),
+        Node::Map(vec![(
+            "annotations".to_string(),
             Node::Map(vec![(
-                "annotations".to_string(),
-                Node::Map(vec![(
-                    DIGEST_ANNOTATION.to_string(),
-                    Node::Str(digest.to_string()),
-                )]),
+                DIGEST_ANNOTATION.to_string(),
+                Node::Str(digest.to_string()),
             )]),
-        )]);
-        for key in path.iter().rev() {
-            node = Node::Map(vec![(key.to_string(), node)]);
-        }
-        let Node::Map(mut fields) = node else {
-            unreachable!("built as a map")
-        };
-        fields.insert(0, ("apiVersion".into(), Node::Str(c.api_version.clone())));
-        fields.insert(1, ("kind".into(), Node::Str(c.kind.clone())));
-        fields.insert(
-            2,
-            (
-                "metadata".into(),
-                Node::Map(vec![("name".into(), Node::Str(c.source_name.clone()))]),
-            ),
-        );
-        out.push_str("---\n");
-        out.push_str(&to_yaml(&Node::Map(fields)));
+        )]),
+    )]);
+    for key in shape.path().iter().rev() {
+        node = Node::Map(vec![(key.to_string(), node)]);
     }
+    let Node::Map(mut fields) = node else {
+        unreachable!("built as a map")
+    };
+    let (api_version, kind) = shape.patch_kind();
+    fields.insert(0, ("apiVersion".into(), Node::Str(api_version.into())));
+    fields.insert(1, ("kind".into(), Node::Str(kind.into())));
+    fields.insert(
+        2,
+        (
+            "metadata".into(),
+            Node::Map(vec![("name".into(), Node::Str("empseal-rollout".into()))]),
+        ),
+    );
+    let mut out = String::from(
+        "# Written by empseal (seal, rotate, rollback, rollout): the digest of this\n\
+         # environment's sealed files. The kustomization applies it to each workload\n\
+         # reading them (patches: with a target), so a new value rolls them out.\n",
+    );
+    out.push_str(&to_yaml(&Node::Map(fields)));
     out.into_bytes()
 }
 
-/// Whether a kustomization's `patches:` lists `file` (as `path:`).
-fn lists_patch(kustomization: &[u8], file: &str) -> Option<bool> {
-    #[derive(Deserialize)]
-    struct Patch {
-        path: Option<String>,
+/// The `patches:` entry applying `consumer`'s shape file to it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+struct PatchEntry {
+    path: Option<String>,
+    #[serde(default)]
+    target: Option<Selector>,
+}
+
+/// A `target:` selector, as far as entries empseal writes use it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+struct Selector {
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+impl Consumer {
+    fn selector(&self) -> Selector {
+        let g = group(&self.api_version);
+        Selector {
+            group: (!g.is_empty()).then(|| g.to_string()),
+            kind: Some(self.kind.clone()),
+            name: Some(self.source_name.clone()),
+        }
     }
+
+    fn shape(&self) -> Option<Shape> {
+        Shape::of(&self.api_version, &self.kind)
+    }
+
+    /// The entry's lines, each indented by `indent` (the list items' indent).
+    fn entry_text(&self, indent: &str) -> String {
+        let file = self.shape().map_or(ROLLOUT_PATCH_FILE, Shape::file);
+        let sel = self.selector();
+        let mut out = format!("{indent}- path: {file}\n{indent}  target:\n");
+        if let Some(g) = sel.group {
+            out.push_str(&format!("{indent}    group: {g}\n"));
+        }
+        out.push_str(&format!(
+            "{indent}    kind: {}\n{indent}    name: {}\n",
+            self.kind, self.source_name
+        ));
+        out
+    }
+}
+
+/// The comment above the first entries empseal adds to a kustomization.
+const ENTRIES_COMMENT: &str =
+    "# empseal's rollout patches (seal, rotate, rollback keep them): see docs/rotation-and-rollback.md\n";
+
+/// The kustomization's `patches:` entries; `None` when it is not readable YAML.
+fn patch_entries(kustomization: &[u8]) -> Option<Vec<PatchEntry>> {
     #[derive(Deserialize)]
     struct K {
         #[serde(default)]
-        patches: Option<Vec<Patch>>,
+        patches: Option<Vec<PatchEntry>>,
     }
     let k: K = serde_yaml::from_slice(kustomization).ok()?;
-    Some(k.patches.unwrap_or_default().iter().any(|p| {
-        p.path
-            .as_deref()
-            .is_some_and(|p| p.trim_start_matches("./") == file)
-    }))
+    Some(k.patches.unwrap_or_default())
 }
 
-/// The kustomization text with `- path: FILE` appended to its block-style
+/// The consumers `entries` do not yet apply their shape file to.
+fn unlisted<'a>(entries: &[PatchEntry], consumers: &'a [Consumer]) -> Vec<&'a Consumer> {
+    consumers
+        .iter()
+        .filter(|c| {
+            let Some(shape) = c.shape() else {
+                return false;
+            };
+            !entries.iter().any(|e| {
+                e.path.as_deref().map(|p| p.trim_start_matches("./")) == Some(shape.file())
+                    && e.target.as_ref() == Some(&c.selector())
+            })
+        })
+        .collect()
+}
+
+/// The kustomization text with `consumers`' entries appended to its block-style
 /// `patches:` list (a new list at the end when it has none), keeping every other
 /// byte; `None` when the list is written in another style.
-fn with_patch_listed(text: &str, file: &str) -> Option<String> {
+fn with_entries(text: &str, consumers: &[&Consumer]) -> Option<String> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    // The first entries get a comment saying whose they are.
+    let first = !text.contains(ROLLOUT_PATCH_FILE.trim_end_matches(".yaml"));
+    let entries = |indent: &str| -> String {
+        let mut out = String::new();
+        if first {
+            out.push_str(&format!("{indent}{ENTRIES_COMMENT}"));
+        }
+        out.extend(consumers.iter().map(|c| c.entry_text(indent)));
+        out
+    };
     let Some(at) = lines.iter().position(|l| {
         let l = l.trim_end();
         l == "patches:" || l.starts_with("patches: #") || l.starts_with("patches:\t#")
@@ -287,7 +410,8 @@ fn with_patch_listed(text: &str, file: &str) -> Option<String> {
         if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
         }
-        out.push_str(&format!("patches:\n  - path: {file}\n"));
+        out.push_str("patches:\n");
+        out.push_str(&entries("  "));
         return Some(out);
     };
     // The list's items: the lines after `patches:` that are indented, items at
@@ -308,21 +432,64 @@ fn with_patch_listed(text: &str, file: &str) -> Option<String> {
             break;
         }
     }
-    let indent = indent.unwrap_or("  ");
     let mut out: String = lines[..=last_item].concat();
     if !out.ends_with('\n') {
         out.push('\n');
     }
-    out.push_str(&format!("{indent}- path: {file}\n"));
+    out.push_str(&entries(indent.unwrap_or("  ")));
     out.push_str(&lines[last_item + 1..].concat());
     Some(out)
 }
 
-/// Plans the rollout patch of the overlay in `dir` (`shown` in messages): the
-/// patch file for `consumers` and `digest`, and its entry in the
-/// kustomization's `patches:` when missing. Plans nothing when no workload
-/// reads the secrets and no patch file exists yet; unchanged bytes are planned
-/// as unchanged (the plan then writes nothing new).
+/// Plans `env`'s rollout patch to match the sealed files as `plan` leaves them
+/// (its planned bytes, else the files on disk): the digest over every sealed
+/// file of the env, on the workloads reading any of its secrets. Nothing when
+/// the env has `rollout: false`. Finds the workloads' source names with one
+/// kustomize build that keeps origins.
+pub fn plan_env_rollout(
+    ws: &Workspace,
+    env: &Env,
+    render: &mut OverlayRender,
+    plan: &mut WritePlan,
+) -> Result<()> {
+    if !env.rollout {
+        return Ok(());
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut secrets = BTreeSet::new();
+    for secret in &env.secrets {
+        let Some(path) = &secret.sealed_secret else {
+            continue;
+        };
+        let shown = ws.display(path);
+        let bytes = match plan.planned_bytes(path) {
+            Some(b) => b.to_vec(),
+            None => match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(shown, e)),
+            },
+        };
+        let (object, _, _) = read_one_sealed(&shown, &bytes)?;
+        let target = resolve_target(ws, env, secret, Some(&object), render)?;
+        secrets.insert((target.namespace, target.name));
+        files.push((shown, bytes));
+    }
+    if files.is_empty() {
+        return Ok(());
+    }
+    let digest = sealed_digest(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())));
+    let shown = ws.display(&env.dir);
+    let (rendered, origins) = ws.kustomize()?.build_with_origins(&env.dir, &shown)?;
+    let found = consumers(&rendered, &origins, &secrets, &shown)?;
+    plan_rollout(ws, &env.dir, &found, &digest, plan)
+}
+
+/// Plans the rollout patch of the overlay in `dir` (`shown` in messages): each
+/// shape's patch file for `digest` (those the consumers need, and those that
+/// exist already), and a `patches:` entry for each consumer the kustomization
+/// does not apply its file to yet. Plans nothing when no workload reads the
+/// secrets and no patch file exists; unchanged bytes are not planned.
 pub fn plan_rollout(
     ws: &Workspace,
     dir: &Path,
@@ -330,13 +497,18 @@ pub fn plan_rollout(
     digest: &str,
     plan: &mut WritePlan,
 ) -> Result<()> {
-    let patch = dir.join(ROLLOUT_PATCH_FILE);
-    if consumers.is_empty() && !patch.exists() {
-        return Ok(());
+    for shape in Shape::ALL {
+        let patch = dir.join(shape.file());
+        if !patch.exists() && !consumers.iter().any(|c| c.shape() == Some(shape)) {
+            continue;
+        }
+        let bytes = patch_bytes(shape, digest);
+        if std::fs::read(&patch).ok().as_deref() != Some(bytes.as_slice()) {
+            plan.write(&patch, ws.display(&patch), &bytes, Sensitivity::Public);
+        }
     }
-    let bytes = patch_bytes(consumers, digest);
-    if std::fs::read(&patch).ok().as_deref() != Some(bytes.as_slice()) {
-        plan.write(&patch, ws.display(&patch), &bytes, Sensitivity::Public);
+    if consumers.is_empty() {
+        return Ok(());
     }
     let Some(kfile) = kustomization_file(dir) else {
         return Err(Error::Overlay(format!(
@@ -346,22 +518,24 @@ pub fn plan_rollout(
     };
     let shown = ws.display(&kfile);
     let current = std::fs::read(&kfile).map_err(|e| Error::io(&shown, e))?;
-    match lists_patch(&current, ROLLOUT_PATCH_FILE) {
-        Some(true) => return Ok(()),
-        Some(false) => {}
-        None => {
-            return Err(Error::Overlay(format!(
-                "{shown}: not a readable kustomization; fix its YAML"
-            )))
-        }
+    let Some(entries) = patch_entries(&current) else {
+        return Err(Error::Overlay(format!(
+            "{shown}: not a readable kustomization; fix its YAML"
+        )));
+    };
+    let missing = unlisted(&entries, consumers);
+    if missing.is_empty() {
+        return Ok(());
     }
     let edited = std::str::from_utf8(&current)
         .ok()
-        .and_then(|t| with_patch_listed(t, ROLLOUT_PATCH_FILE))
-        .filter(|t| lists_patch(t.as_bytes(), ROLLOUT_PATCH_FILE) == Some(true))
+        .and_then(|t| with_entries(t, &missing))
+        .filter(|t| {
+            patch_entries(t.as_bytes()).is_some_and(|e| unlisted(&e, consumers).is_empty())
+        })
         .ok_or_else(|| {
             Error::Overlay(format!(
-                "{shown}: cannot add `- path: {ROLLOUT_PATCH_FILE}` to its patches: list (not a block list); add it by hand, or set rollout: false for this env in empseal.yaml"
+                "{shown}: cannot add the rollout patch entries (`- path: {ROLLOUT_PATCH_FILE}` with a target per workload) to its patches: list (not a block list); add them by hand, or set rollout: false for this env in empseal.yaml"
             ))
         })?;
     plan.write(&kfile, shown, edited.as_bytes(), Sensitivity::Public);
@@ -413,71 +587,59 @@ imagePullSecrets: [{name: g}]
         assert_eq!(got, ["a", "b", "c", "d", "e", "f", "g"]);
     }
 
-    #[test]
-    fn patches_list_gains_the_file_keeping_every_other_byte() {
-        let text = "resources:\n- a.yaml\npatches:\n  # first\n  - path: p.yaml\n    target:\n      kind: X\n\n  - path: q.yaml\n# about images\nimages: []\n";
-        let out = with_patch_listed(text, "r.yaml").unwrap();
-        assert_eq!(
-            out,
-            "resources:\n- a.yaml\npatches:\n  # first\n  - path: p.yaml\n    target:\n      kind: X\n\n  - path: q.yaml\n  - path: r.yaml\n# about images\nimages: []\n"
-        );
-        let col0 = "patches:\n- path: p.yaml\n";
-        assert_eq!(
-            with_patch_listed(col0, "r.yaml").unwrap(),
-            "patches:\n- path: p.yaml\n- path: r.yaml\n"
-        );
-        assert_eq!(
-            with_patch_listed("resources: [a.yaml]", "r.yaml").unwrap(),
-            "resources: [a.yaml]\npatches:\n  - path: r.yaml\n"
-        );
-        assert_eq!(
-            with_patch_listed("patches: [{path: p.yaml}]\n", "r.yaml"),
-            None
-        );
-        assert_eq!(
-            lists_patch(b"patches:\n- path: ./r.yaml\n", "r.yaml"),
-            Some(true)
-        );
-        assert_eq!(
-            lists_patch(b"patches:\n- path: p.yaml\n", "r.yaml"),
-            Some(false)
-        );
-        assert_eq!(lists_patch(b"resources: []\n", "r.yaml"), Some(false));
-        assert_eq!(lists_patch(b"patches: {", "r.yaml"), None);
+    fn consumer(api_version: &str, kind: &str, name: &str) -> Consumer {
+        Consumer {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            source_name: name.into(),
+            rendered_name: format!("{name}-paper"),
+        }
     }
 
     #[test]
-    fn patch_documents_set_the_annotation_on_each_template() {
-        let consumers = [
-            Consumer {
-                api_version: "apps/v1".into(),
-                kind: "Deployment".into(),
-                source_name: "app".into(),
-                rendered_name: "app-paper".into(),
-            },
-            Consumer {
-                api_version: "batch/v1".into(),
-                kind: "CronJob".into(),
-                source_name: "nightly".into(),
-                rendered_name: "nightly-paper".into(),
-            },
-        ];
-        let text = String::from_utf8(patch_bytes(&consumers, "sha256:00")).unwrap();
-        assert!(text.starts_with("# Written by empseal"), "{text}");
-        let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&text)
-            .map(|d| serde_yaml::Value::deserialize(d).unwrap())
-            .collect();
-        assert_eq!(docs.len(), 2, "{text}");
+    fn patches_list_gains_an_entry_per_workload_keeping_every_other_byte() {
+        let app = consumer("apps/v1", "Deployment", "app");
+        let job = consumer("keda.sh/v1alpha1", "ScaledJob", "worker");
+        let text = "resources:\n- a.yaml\npatches:\n  # first\n  - path: p.yaml\n    target:\n      kind: X\n\n  - path: q.yaml\n# about images\nimages: []\n";
+        let out = with_entries(text, &[&app, &job]).unwrap();
         assert_eq!(
-            docs[0]["spec"]["template"]["metadata"]["annotations"][DIGEST_ANNOTATION],
-            "sha256:00"
+            out,
+            "resources:\n- a.yaml\npatches:\n  # first\n  - path: p.yaml\n    target:\n      kind: X\n\n  - path: q.yaml\n  # empseal's rollout patches (seal, rotate, rollback keep them): see docs/rotation-and-rollback.md\n  - path: empseal-rollout.yaml\n    target:\n      group: apps\n      kind: Deployment\n      name: app\n  - path: empseal-rollout-scaledjob.yaml\n    target:\n      group: keda.sh\n      kind: ScaledJob\n      name: worker\n# about images\nimages: []\n"
         );
-        assert_eq!(docs[0]["metadata"]["name"], "app");
+        let entries = patch_entries(out.as_bytes()).unwrap();
+        assert!(unlisted(&entries, &[app.clone(), job.clone()]).is_empty());
+        // Another workload of the same shape is not listed by the first's entry.
+        let other = consumer("apps/v1", "StatefulSet", "db");
+        assert_eq!(unlisted(&entries, std::slice::from_ref(&other)), [&other]);
         assert_eq!(
-            docs[1]["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["annotations"]
-                [DIGEST_ANNOTATION],
-            "sha256:00"
+            with_entries("patches:\n- path: p.yaml\n", &[&app]).unwrap(),
+            "patches:\n- path: p.yaml\n# empseal's rollout patches (seal, rotate, rollback keep them): see docs/rotation-and-rollback.md\n- path: empseal-rollout.yaml\n  target:\n    group: apps\n    kind: Deployment\n    name: app\n"
         );
-        assert_eq!(patch_bytes(&consumers, "sha256:00"), text.into_bytes());
+        assert_eq!(
+            with_entries("resources: [a.yaml]", &[&app]).unwrap(),
+            "resources: [a.yaml]\npatches:\n  # empseal's rollout patches (seal, rotate, rollback keep them): see docs/rotation-and-rollback.md\n  - path: empseal-rollout.yaml\n    target:\n      group: apps\n      kind: Deployment\n      name: app\n"
+        );
+        assert_eq!(with_entries("patches: [{path: p.yaml}]\n", &[&app]), None);
+        assert_eq!(patch_entries(b"patches: {"), None);
+        assert_eq!(patch_entries(b"resources: []\n"), Some(vec![]));
+    }
+
+    #[test]
+    fn each_shape_patch_sets_the_annotation_on_its_template() {
+        for shape in Shape::ALL {
+            let text = String::from_utf8(patch_bytes(shape, "sha256:00")).unwrap();
+            assert!(text.starts_with("# Written by empseal"), "{text}");
+            let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+            let template = shape.path().iter().fold(&doc, |n, k| &n[*k]);
+            assert_eq!(
+                template["metadata"]["annotations"][DIGEST_ANNOTATION], "sha256:00",
+                "{text}"
+            );
+            let (api_version, kind) = shape.patch_kind();
+            assert_eq!(Shape::of(api_version, kind), Some(shape));
+            assert_eq!(patch_bytes(shape, "sha256:00"), text.into_bytes());
+        }
+        assert_eq!(Shape::of("v1", "Pod"), None);
+        assert_eq!(Shape::of("batch/v1", "Job"), Some(Shape::Template));
     }
 }

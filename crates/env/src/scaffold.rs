@@ -26,7 +26,7 @@ pub struct NewEnvOptions {
     pub namespace: Option<String>,
     /// The Secret the SealedSecret produces (default: the one the base's workloads read).
     pub secret_name: Option<String>,
-    /// An existing env whose example env file's keys the new example gets too.
+    /// An existing env whose main secret's example keys the new example gets too.
     pub from: Option<String>,
 }
 
@@ -185,8 +185,12 @@ pub fn plan_new_env(ws: &Workspace, opts: &NewEnvOptions) -> Result<NewEnv> {
                 known.join(", ")
             )));
         }
+        // The env's first secret is its main one (the implied secret, or the
+        // first listed in empseal.yaml): its env file's keys.
         let source = ws.env(from)?;
-        keys.extend(crate::gate::example_keys(&source));
+        if let Some(main) = source.secrets.first() {
+            keys.extend(main.example_keys());
+        }
     }
 
     let mut plan = WritePlan::new();

@@ -198,6 +198,7 @@ pub fn plan_seal_env<R: RngCore + CryptoRng + ?Sized>(
         }
         outs.push(out);
     }
+    crate::rollout::plan_env_rollout(ws, &env, &mut render, &mut plan)?;
     // Held until the plan is applied: reads and writes are one critical section.
     plan.hold(lock);
     Ok((outs, plan))

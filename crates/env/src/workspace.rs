@@ -92,6 +92,9 @@ pub struct Env {
     /// The environment's secrets: one implied by the conventions, or the
     /// `secrets:` list of `empseal.yaml` (never empty).
     pub secrets: Vec<EnvSecret>,
+    /// Whether sealing keeps the overlay's rollout patch (`rollout:` in
+    /// empseal.yaml, default true; see [`crate::rollout`]).
+    pub rollout: bool,
 }
 
 impl Env {
@@ -296,6 +299,7 @@ impl Workspace {
             scope: cfg.scope.as_deref().and_then(Scope::parse),
             dir,
             secrets,
+            rollout: cfg.rollout.unwrap_or(true),
         })
     }
 

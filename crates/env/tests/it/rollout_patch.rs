@@ -1,12 +1,14 @@
 //! The rollout patch on the repository's own paper overlay, rendered by real
-//! kustomize: the digest lands on the pod template of exactly the workloads
-//! reading the env's secret, nothing else in the render changes, and an
-//! unchanged digest plans no write.
+//! kustomize: the committed patch is up to date, rebuilt from nothing it is
+//! byte-identical, the digest lands on the pod template of exactly the
+//! workloads reading the env's secret, nothing else in the render changes, an
+//! unchanged digest plans no write, and the overlay renders without KEDA.
 
 use std::collections::BTreeSet;
 
 use empseal_env::plan::WritePlan;
-use empseal_env::rollout::{consumers, plan_rollout, DIGEST_ANNOTATION, ROLLOUT_PATCH_FILE};
+use empseal_env::rollout::{consumers, plan_env_rollout, plan_rollout, Shape, DIGEST_ANNOTATION};
+use empseal_env::target::OverlayRender;
 use empseal_env::workspace::Workspace;
 use empseal_testkit::files::copy_dir;
 use empseal_testkit::repo_root;
@@ -54,6 +56,28 @@ fn the_digest_reaches_exactly_the_consumers_of_the_secret() {
     let ws = Workspace::open(dir.path()).unwrap();
     let env = ws.env("paper").unwrap();
     let k = ws.kustomize().unwrap();
+
+    // The committed patch matches the committed sealed file.
+    let mut plan = WritePlan::new();
+    plan_env_rollout(&ws, &env, &mut OverlayRender::new(), &mut plan).unwrap();
+    assert!(plan.is_empty(), "stale: {:?}", plan.files());
+
+    // Without it (files gone, entries cut from the kustomization) ...
+    let kustomization = env.dir.join("kustomization.yaml");
+    let committed_k = std::fs::read_to_string(&kustomization).unwrap();
+    let mut committed = Vec::new();
+    for shape in Shape::ALL {
+        let path = env.dir.join(shape.file());
+        committed.push(std::fs::read(&path).unwrap());
+        std::fs::remove_file(path).unwrap();
+    }
+    let start = committed_k.find("  # empseal's rollout patches").unwrap();
+    let end = committed_k[start..].find("transformers:").unwrap() + start;
+    std::fs::write(
+        &kustomization,
+        format!("{}{}", &committed_k[..start], &committed_k[end..]),
+    )
+    .unwrap();
     let before = k.build(&env.dir, "paper").unwrap();
     let (rendered, origins) = k.build_with_origins(&env.dir, "paper").unwrap();
     let secrets = BTreeSet::from([(
@@ -89,23 +113,46 @@ fn the_digest_reaches_exactly_the_consumers_of_the_secret() {
         .unwrap()
         .is_empty());
 
-    let kustomization = env.dir.join("kustomization.yaml");
+    // ... it comes back byte for byte.
+    let digest = String::from_utf8(committed[0].clone()).unwrap();
+    let digest = digest.split("digest: ").nth(1).unwrap().trim();
+    let mut plan = WritePlan::new();
+    plan_rollout(&ws, &env.dir, &found, digest, &mut plan).unwrap();
+    plan.apply().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&kustomization).unwrap(),
+        committed_k
+    );
+    for (shape, bytes) in Shape::ALL.iter().zip(&committed) {
+        assert_eq!(&std::fs::read(env.dir.join(shape.file())).unwrap(), bytes);
+    }
+
+    // From nothing with another digest: the files and the entries, nothing else.
+    for shape in Shape::ALL {
+        std::fs::remove_file(env.dir.join(shape.file())).unwrap();
+    }
+    std::fs::write(
+        &kustomization,
+        format!("{}{}", &committed_k[..start], &committed_k[end..]),
+    )
+    .unwrap();
     let kustomization_before = std::fs::read(&kustomization).unwrap();
     let mut plan = WritePlan::new();
     plan_rollout(&ws, &env.dir, &found, "sha256:1111", &mut plan).unwrap();
     let planned: Vec<String> = plan.files().into_iter().map(|(f, _)| f).collect();
-    assert_eq!(
-        planned,
-        [
-            format!("k8s/overlays/paper/{ROLLOUT_PATCH_FILE}"),
-            "k8s/overlays/paper/kustomization.yaml".to_string()
-        ]
-    );
+    let mut want: Vec<String> = Shape::ALL
+        .iter()
+        .map(|s| format!("k8s/overlays/paper/{}", s.file()))
+        .collect();
+    want.push("k8s/overlays/paper/kustomization.yaml".to_string());
+    assert_eq!(planned, want);
     plan.apply().unwrap();
-    // The kustomization only gained the list entry.
+    // The kustomization only gained one entry per workload, at the end of patches:.
     let after_k = String::from_utf8(std::fs::read(&kustomization).unwrap()).unwrap();
+    let added = "  # empseal's rollout patches (seal, rotate, rollback keep them): see docs/rotation-and-rollback.md\n  - path: empseal-rollout.yaml\n    target:\n      group: apps\n      kind: Deployment\n      name: emp-app\n  - path: empseal-rollout-cronjob.yaml\n    target:\n      group: batch\n      kind: CronJob\n      name: emp-nightly-replay\n  - path: empseal-rollout-scaledjob.yaml\n    target:\n      group: keda.sh\n      kind: ScaledJob\n      name: emp-replay-autoscaler\n";
+    assert!(after_k.contains(added), "{after_k}");
     assert_eq!(
-        after_k.replacen(&format!("  - path: {ROLLOUT_PATCH_FILE}\n"), "", 1),
+        after_k.replacen(added, "", 1),
         String::from_utf8(kustomization_before).unwrap()
     );
 
@@ -134,15 +181,22 @@ fn the_digest_reaches_exactly_the_consumers_of_the_secret() {
         "only the digest annotations differ"
     );
 
-    // Same consumers and digest: nothing to write. A new digest: only the patch.
+    // Same consumers and digest: nothing to write. A new digest: only the patches.
     let mut again = WritePlan::new();
     plan_rollout(&ws, &env.dir, &found, "sha256:1111", &mut again).unwrap();
     assert!(again.is_empty(), "{:?}", again.files());
     let mut next = WritePlan::new();
     plan_rollout(&ws, &env.dir, &found, "sha256:2222", &mut next).unwrap();
     let planned: Vec<String> = next.files().into_iter().map(|(f, _)| f).collect();
-    assert_eq!(
-        planned,
-        [format!("k8s/overlays/paper/{ROLLOUT_PATCH_FILE}")]
-    );
+    assert_eq!(planned, want[..3]);
+
+    // Without KEDA (the overlay's documented one-line deletion) the ScaledJob's
+    // entry matches nothing, and the overlay still renders.
+    let text = String::from_utf8(std::fs::read(&kustomization).unwrap()).unwrap();
+    let without = text.replacen("  - ../../components/keda\n", "", 1);
+    assert_ne!(without, text);
+    std::fs::write(&kustomization, without).unwrap();
+    let rendered = String::from_utf8(k.build(&env.dir, "paper").unwrap()).unwrap();
+    assert!(!rendered.contains("kind: ScaledJob"));
+    assert_eq!(rendered.matches("sha256:1111").count(), 2, "{rendered}");
 }
