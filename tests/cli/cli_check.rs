@@ -35,16 +35,23 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The committed sealed files: paper's credentials and image-pull secret,
+/// prod's credentials.
+const SEALED_FILES: [&str; 3] = [
+    "k8s/overlays/paper/sealedsecret.yaml",
+    "k8s/overlays/paper/pull-secret.yaml",
+    "k8s/overlays/prod/sealedsecret.yaml",
+];
+
 /// (file, line, column) of every `AgAAAA` value in the committed sealed files,
 /// found by plain text search (independently of the checker's YAML parser).
 fn committed_placeholders() -> Vec<(String, usize, usize)> {
     let mut out = Vec::new();
-    for env in ["paper", "prod"] {
-        let rel = format!("k8s/overlays/{env}/sealedsecret.yaml");
+    for rel in SEALED_FILES {
         let text = std::fs::read_to_string(repo().join(&rel)).unwrap();
         for (i, line) in text.lines().enumerate() {
             if let Some(col) = line.find("AgAAAA") {
-                out.push((rel.clone(), i + 1, col + 1));
+                out.push((rel.to_string(), i + 1, col + 1));
             }
         }
     }
@@ -84,10 +91,14 @@ fn reports_exactly_the_committed_placeholders() {
         .into_iter()
         .map(|(f, l, c)| (f, l, c, "ES101".to_string()))
         .collect();
-    assert_eq!(want.len(), 6, "three keys in paper and prod");
+    assert_eq!(
+        want.len(),
+        7,
+        "three keys in paper's and prod's credentials, one in paper's pull secret"
+    );
     // The committed paper and prod are demo material without a seal record:
-    // the gate says so (a demo pin, ES702; no record, ES703) until the first
-    // day's `cert fetch --env ENV --accept-new` and `seal --env ENV`.
+    // the gate says so (a demo pin, ES702; no record for each sealed file, ES703)
+    // until the first day's `cert fetch --env ENV --accept-new` and `seal --env ENV`.
     for env in ["paper", "prod"] {
         want.push((
             format!("k8s/overlays/{env}/sealing/cert.pem"),
@@ -95,12 +106,9 @@ fn reports_exactly_the_committed_placeholders() {
             1,
             "ES702".into(),
         ));
-        want.push((
-            format!("k8s/overlays/{env}/sealedsecret.yaml"),
-            1,
-            1,
-            "ES703".into(),
-        ));
+    }
+    for rel in SEALED_FILES {
+        want.push((rel.to_string(), 1, 1, "ES703".into()));
     }
     want.sort();
     assert_eq!(got, want);
@@ -111,6 +119,14 @@ fn a_freshly_sealed_tree_is_clean_directly_and_rendered() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     copy_tree(&repo().join("k8s"), &root.join("k8s"));
+    // empseal.yaml gives paper its second secret, the image-pull secret sealed
+    // from a docker config file (real credentials: not the example's).
+    std::fs::copy(repo().join("empseal.yaml"), root.join("empseal.yaml")).unwrap();
+    std::fs::write(
+        root.join("k8s/overlays/paper/pull-secret.dockerconfigjson"),
+        r#"{"auths":{"ghcr.io":{"auth":"ZW1wLWNpOnBhcGVyLXRva2VuLTE="}}}"#,
+    )
+    .unwrap();
     for env in ["paper", "prod"] {
         let d = root.join(format!("k8s/overlays/{env}"));
         // The committed pins are demo material, which the gate refuses for a
@@ -155,22 +171,45 @@ fn a_freshly_sealed_tree_is_clean_directly_and_rendered() {
             "check --env {env}: {}",
             String::from_utf8_lossy(&out.stdout)
         );
-        // Against a certificate of another key size every value is flagged.
-        let cert = repo()
-            .join("testdata/keys/rsa2048.crt")
-            .display()
-            .to_string();
-        let file = format!("k8s/overlays/{env}/sealedsecret.yaml");
-        let out = empseal(&["check", "--cert", &cert, "--format", "json", &file], root);
+    }
+    // Against a certificate of another key size every value is flagged, each
+    // in its own file (an overlay's files are checked together: a file of an
+    // overlay brings its render, so its sibling sealed files are checked too).
+    let cert = repo()
+        .join("testdata/keys/rsa2048.crt")
+        .display()
+        .to_string();
+    for (env, values) in [("paper", 4), ("prod", 3)] {
+        let files: Vec<&str> = SEALED_FILES
+            .iter()
+            .copied()
+            .filter(|f| f.starts_with(&format!("k8s/overlays/{env}/")))
+            .collect();
+        let mut args = vec!["check", "--cert", &cert, "--format", "json"];
+        args.extend(&files);
+        let out = empseal(&args, root);
         assert_eq!(out.status.code(), Some(1));
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let codes: Vec<&str> = report["findings"]
-            .as_array()
-            .unwrap()
+        let findings = report["findings"].as_array().unwrap();
+        let codes: Vec<&str> = findings
             .iter()
             .map(|f| f["code"].as_str().unwrap())
             .collect();
-        assert_eq!(codes, ["ES201"; 3], "{env} was sealed with a 4096-bit key");
+        assert_eq!(
+            codes,
+            vec!["ES201"; values],
+            "{env} was sealed with a 4096-bit key"
+        );
+        for f in findings {
+            assert!(files.contains(&f["file"].as_str().unwrap()), "{f}");
+            assert!(
+                !f["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("only in the render"),
+                "{f}"
+            );
+        }
     }
 }
 

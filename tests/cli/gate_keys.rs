@@ -8,30 +8,29 @@ use crate::lifecycle_support;
 
 use std::process::Output;
 
-use lifecycle_support::{all_output, copy_dir, project, require_tool, Repo, RunEmpseal};
+use lifecycle_support::{all_output, project, Repo, RunEmpseal};
 
 const PAPER_ENV: &str = "k8s/overlays/paper/paper-secrets.env";
 const PAPER_SEALED: &str = "k8s/overlays/paper/sealedsecret.yaml";
+const PAPER_PULL_SEALED: &str = "k8s/overlays/paper/pull-secret.yaml";
 const PAPER_CERT: &str = "k8s/overlays/paper/sealing/cert.pem";
 const PAPER_PIN: &str = "k8s/overlays/paper/sealing/pin.yaml";
 const REAL: &[u8] =
     b"POSTGRES_PASSWORD=pg-Real-Value-1\nREDIS_PASSWORD=redis-Real-Value-1\nAPI_KEY=api-Real-Value-1\n";
+/// paper's second secret, the image-pull secret: the untracked docker config
+/// file empseal.yaml names, with credentials other than its committed example's.
+const PAPER_PULL: &str = "k8s/overlays/paper/pull-secret.dockerconfigjson";
+const REAL_PULL: &[u8] = br#"{"auths":{"ghcr.io":{"auth":"ZW1wLWNpOnJlZy1SZWFsLVZhbHVlLTE="}}}"#;
 
-/// The project's k8s/ tree (demo pins committed) in a fresh git repository.
+/// The project's k8s/ tree (demo pins committed) in a fresh git repository,
+/// with paper's (gitignored) registry credentials beside their example.
 fn stack() -> Repo {
-    require_tool("kubectl");
-    require_tool("git");
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&project().join("k8s"), &dir.path().join("k8s"));
-    std::fs::copy(project().join(".gitignore"), dir.path().join(".gitignore")).unwrap();
-    std::fs::copy(
-        project().join("empseal.yaml"),
-        dir.path().join("empseal.yaml"),
-    )
-    .unwrap();
-    let mut repo = Repo { dir, commits: 0 };
-    repo.git(&["init", "-q", "-b", "main"]);
-    repo.commit("Alice", "the stack as committed");
+    let repo = lifecycle_support::project_repo();
+    repo.write(PAPER_PULL, REAL_PULL);
+    assert!(
+        repo.git(&["status", "--porcelain"]).is_empty(),
+        "the registry credentials are gitignored"
+    );
     repo
 }
 
@@ -62,6 +61,20 @@ fn check(repo: &Repo, args: &[&str]) -> Output {
     let mut v = vec!["check"];
     v.extend_from_slice(args);
     repo.run(&v)
+}
+
+/// Asserts that the record-based finding `code` is reported once for each of
+/// paper's sealed files (the credentials and the image-pull secret, each with
+/// its own record), and nowhere else.
+fn once_per_sealed_file(o: &Output, code: &str) {
+    for file in [PAPER_SEALED, PAPER_PULL_SEALED] {
+        let here = stdout(o)
+            .lines()
+            .filter(|l| l.starts_with(&format!("{file}:1:1:")) && l.contains(&format!("[{code}]")))
+            .count();
+        assert_eq!(here, 1, "{code} for {file}: {}", stdout(o));
+    }
+    assert_eq!(count(o, code), 2, "{}", stdout(o));
 }
 
 /// Counts lines of `out`'s stdout carrying `[code]`.
@@ -131,7 +144,7 @@ fn demo_pinned_paper_fails_the_gate_until_the_controller_certificate_is_pinned()
     let o = check(&repo, &["--env", "paper"]);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
     assert_eq!(count(&o, "ES702"), 0, "{}", stdout(&o));
-    assert_eq!(count(&o, "ES705"), 1, "{}", stdout(&o));
+    once_per_sealed_file(&o, "ES705");
     repo.ok(&["seal", "--env", "paper", "--all"]);
     let o = check(&repo, &["--env", "paper", "--fail-on", "note"]);
     assert_eq!(code(&o), 0, "{}", all_output(&o));
@@ -315,7 +328,7 @@ fn values_sealed_for_a_previous_keyring_key_pass_with_a_note() {
     assert_eq!(std::fs::read_dir(&ring).unwrap().count(), 1);
     let o = check(&repo, &["--env", "paper"]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
-    assert_eq!(count(&o, "ES706"), 1, "{}", stdout(&o));
+    once_per_sealed_file(&o, "ES706");
     assert_eq!(count(&o, "ES202") + count(&o, "ES201"), 0, "{}", stdout(&o));
     assert_eq!(
         code(&check(&repo, &["--env", "paper", "--fail-on", "note"])),
@@ -333,7 +346,7 @@ fn values_sealed_for_a_previous_keyring_key_pass_with_a_note() {
     repo.ok(&["rollback", "--env", "paper", "--to", &old]);
     let o = check(&repo, &["--env", "paper"]);
     assert_eq!(code(&o), 0, "{}", stdout(&o));
-    assert_eq!(count(&o, "ES706"), 1);
+    once_per_sealed_file(&o, "ES706");
 
     // Retired (the controller dropped it): the same file now fails.
     let fp = fingerprint("rsa2048.crt");
@@ -341,7 +354,7 @@ fn values_sealed_for_a_previous_keyring_key_pass_with_a_note() {
     assert!(std::fs::read_dir(&ring).unwrap().next().is_none());
     let o = check(&repo, &["--env", "paper"]);
     assert_eq!(code(&o), 1, "{}", stdout(&o));
-    assert_eq!(count(&o, "ES705"), 1, "{}", stdout(&o));
+    once_per_sealed_file(&o, "ES705");
     // Retiring the current key, or an unknown one, is refused.
     let cur = fingerprint("rsa4096.crt");
     assert_eq!(

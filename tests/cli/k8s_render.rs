@@ -21,10 +21,11 @@ fn every_overlay_renders_and_every_object_is_valid() {
         let objs = docs(&tree.render(env));
         let mut kinds: Vec<&str> = objs.iter().map(|o| s(&o["kind"])).collect();
         kinds.sort();
-        let secret_kind = if env == "dev" {
-            "Secret"
-        } else {
-            "SealedSecret"
+        // dev's generated Secret, or one SealedSecret per sealed file (paper's
+        // credentials and image-pull secret, prod's credentials).
+        let secret_kinds = match spec(env).sealed_files().len() {
+            0 => vec!["Secret"],
+            n => vec!["SealedSecret"; n],
         };
         let mut want = vec![
             "ConfigMap",
@@ -39,8 +40,8 @@ fn every_overlay_renders_and_every_object_is_valid() {
             "ServiceAccount",
             "ServiceAccount",
             "TriggerAuthentication",
-            secret_kind,
         ];
+        want.extend(secret_kinds);
         want.sort();
         assert_eq!(kinds, want, "{env}");
     }
@@ -120,61 +121,111 @@ fn sealed_secrets_keep_their_final_names_and_every_reference_uses_them() {
     for sp in SPECS.iter().filter(|s| s.sealed) {
         let rendered = tree.render(sp.env);
         let objs = docs(&rendered);
-        let ss = one(&objs, "SealedSecret");
-        // Rendered exactly as committed: kustomize did not touch it.
-        let file = docs(&tree.read(&format!("k8s/overlays/{}/sealedsecret.yaml", sp.env)));
-        assert_eq!(file.len(), 1);
-        assert_eq!(
-            ss, &file[0],
-            "{}: kustomize changed the SealedSecret",
-            sp.env
-        );
-        // Final name and namespace in both metadata blocks.
-        for md in [&ss["metadata"], &ss["spec"]["template"]["metadata"]] {
-            assert_eq!(md["name"], sp.secret, "{}", sp.env);
-            assert_eq!(md["namespace"], sp.namespace, "{}", sp.env);
+        let sealed: Vec<&Value> = objs
+            .iter()
+            .filter(|o| o["kind"] == "SealedSecret")
+            .collect();
+        assert_eq!(sealed.len(), sp.sealed_files().len(), "{}", sp.env);
+        // Each file's SealedSecret, rendered exactly as committed: kustomize
+        // did not touch it.
+        for (file, name) in sp
+            .sealed_files()
+            .into_iter()
+            .zip([sp.secret].into_iter().chain(sp.pull_secret))
+        {
+            let committed = docs(&tree.read(&format!("k8s/overlays/{}/{file}", sp.env)));
+            assert_eq!(committed.len(), 1, "{}: {file}", sp.env);
+            let ss = one_named(&sealed, name);
+            assert_eq!(
+                ss, &committed[0],
+                "{}: kustomize changed the SealedSecret of {file}",
+                sp.env
+            );
+            // Final name and namespace in both metadata blocks.
+            for md in [&ss["metadata"], &ss["spec"]["template"]["metadata"]] {
+                assert_eq!(md["name"], name, "{}", sp.env);
+                assert_eq!(md["namespace"], sp.namespace, "{}", sp.env);
+            }
         }
-        // Every Secret reference names it, from every kind that refers to it.
+        // Every Secret reference names one of them, from every kind that
+        // refers to it: the credentials by key, the pull secret as the pod
+        // templates' imagePullSecrets.
         let secret_refs: Vec<Ref> = refs(&rendered)
             .into_iter()
             .filter(|r| r.kind == "Secret")
             .collect();
-        let keys: BTreeSet<&str> = ss["spec"]["encryptedData"]
+        let credentials = one_named(&sealed, sp.secret);
+        let keys: BTreeSet<&str> = credentials["spec"]["encryptedData"]
             .as_mapping()
             .unwrap()
             .keys()
             .map(s)
             .collect();
+        let (pulls, creds): (Vec<&Ref>, Vec<&Ref>) = secret_refs
+            .iter()
+            .partition(|r| r.r#where.contains("imagePullSecrets"));
         for r in &secret_refs {
-            assert_eq!(r.name.as_deref(), Some(sp.secret), "{r:#?}");
             assert_eq!(r.namespace.as_deref(), Some(sp.namespace), "{r:#?}");
+        }
+        for r in &creds {
+            assert_eq!(r.name.as_deref(), Some(sp.secret), "{r:#?}");
             if let Some(k) = &r.key {
                 assert!(keys.contains(k.as_str()), "{r:#?}");
             }
         }
-        let referrers: BTreeSet<&str> = secret_refs
-            .iter()
-            .map(|r| r.object.split('/').next().unwrap())
-            .collect();
+        for r in &pulls {
+            assert_eq!(r.name.as_deref(), sp.pull_secret, "{r:#?}");
+            assert_eq!(r.key, None, "{r:#?}");
+        }
+        let referrers = |refs: &[&Ref]| -> BTreeSet<String> {
+            refs.iter()
+                .map(|r| r.object.split('/').next().unwrap().to_string())
+                .collect()
+        };
         assert_eq!(
-            referrers,
-            BTreeSet::from([
-                "CronJob",
-                "Deployment",
-                "ScaledJob",
-                "TriggerAuthentication"
-            ]),
+            referrers(&creds),
+            BTreeSet::from(
+                [
+                    "CronJob",
+                    "Deployment",
+                    "ScaledJob",
+                    "TriggerAuthentication"
+                ]
+                .map(String::from)
+            ),
             "{}",
             sp.env
         );
-        assert!(secret_refs.iter().any(|r| r.r#where.contains("envFrom")));
-        assert!(secret_refs
-            .iter()
-            .any(|r| r.r#where.contains("secretKeyRef")));
-        assert!(secret_refs
-            .iter()
-            .any(|r| r.r#where.contains("secretTargetRef")));
+        // The pull secret: the app, the nightly replay and the replay workers
+        // (the ghcr.io image), once each.
+        let pullers: Vec<&str> = pulls.iter().map(|r| r.object.as_str()).collect();
+        let want: Vec<String> = if sp.pull_secret.is_some() {
+            vec![
+                format!("CronJob/{}/emp-nightly-replay-{}", sp.namespace, sp.env),
+                format!("Deployment/{}/emp-app-{}", sp.namespace, sp.env),
+                format!(
+                    "ScaledJob/{}/emp-replay-autoscaler-{}",
+                    sp.namespace, sp.env
+                ),
+            ]
+        } else {
+            vec![]
+        };
+        let mut sorted = pullers.clone();
+        sorted.sort();
+        assert_eq!(sorted, want, "{}", sp.env);
+        assert!(creds.iter().any(|r| r.r#where.contains("envFrom")));
+        assert!(creds.iter().any(|r| r.r#where.contains("secretKeyRef")));
+        assert!(creds.iter().any(|r| r.r#where.contains("secretTargetRef")));
     }
+}
+
+/// The SealedSecret named `name` among `sealed`.
+fn one_named<'a>(sealed: &[&'a Value], name: &str) -> &'a Value {
+    sealed
+        .iter()
+        .find(|o| o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no SealedSecret {name}"))
 }
 
 #[test]
@@ -285,14 +336,42 @@ fn envs_differ_from_base_only_where_their_overlay_says() {
 #[test]
 fn paper_and_prod_bind_secrets_the_same_way() {
     // The suffix transformer's kinds and the replacements that point
-    // references at the SealedSecret are identical in both sealed overlays,
-    // so a fix in one cannot be forgotten in the other.
+    // references at the credentials SealedSecret are identical in both sealed
+    // overlays, so a fix in one cannot be forgotten in the other. "Identical"
+    // up to the replacement source's `name`: paper holds two SealedSecrets
+    // (its credentials and its image-pull secret), so its source must name
+    // the credentials one; prod holds one and may leave the name out. Each
+    // source selects exactly its env's credentials SealedSecret in the render.
+    // The pull secret is bound by name in paper's own patches (prod has none).
     let tree = Tree::new();
     let k = |env: &str| -> Value {
         serde_yaml::from_str(&tree.read(&format!("k8s/overlays/{env}/kustomization.yaml"))).unwrap()
     };
     let (paper, prod) = (k("paper"), k("prod"));
-    assert_eq!(paper["replacements"], prod["replacements"]);
+    let unnamed = |mut v: Value, env: &str| -> Value {
+        let sp = spec(env);
+        let sealed: Vec<String> = docs(&tree.render(env))
+            .iter()
+            .filter(|o| o["kind"] == "SealedSecret")
+            .map(|o| s(&o["metadata"]["name"]).to_string())
+            .collect();
+        let source = &mut v["replacements"][0]["source"];
+        assert_eq!(source["kind"], "SealedSecret", "{env}");
+        let selected: Vec<&String> = match source["name"].as_str() {
+            Some(name) => sealed.iter().filter(|n| *n == name).collect(),
+            None => sealed.iter().collect(),
+        };
+        assert_eq!(selected, [sp.secret], "{env}: the source selects");
+        if sealed.len() > 1 {
+            assert_eq!(source["name"], sp.secret, "{env} must name its source");
+        }
+        source.as_mapping_mut().unwrap().remove("name");
+        v["replacements"].clone()
+    };
+    assert_eq!(
+        unnamed(paper.clone(), "paper"),
+        unnamed(prod.clone(), "prod")
+    );
     assert_eq!(paper["patches"], prod["patches"]);
     let t = |v: &Value, env: &str| -> Value {
         let mut t: Value = serde_yaml::from_str(s(&v["transformers"][0])).unwrap();
@@ -307,8 +386,41 @@ fn paper_and_prod_bind_secrets_the_same_way() {
 
 #[test]
 fn placeholder_sealed_secrets_have_kubeseals_exact_layout() {
-    for env in ["paper", "prod"] {
-        let path = repo().join(format!("k8s/overlays/{env}/sealedsecret.yaml"));
+    // Every committed sealed file: the credentials of paper and prod, and
+    // paper's image-pull secret, each with its keys and Secret type.
+    let files = [
+        (
+            "paper",
+            "sealedsecret.yaml",
+            &["API_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"][..],
+            "Opaque",
+        ),
+        (
+            "paper",
+            "pull-secret.yaml",
+            &[".dockerconfigjson"][..],
+            "kubernetes.io/dockerconfigjson",
+        ),
+        (
+            "prod",
+            "sealedsecret.yaml",
+            &["API_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"][..],
+            "Opaque",
+        ),
+    ];
+    let listed: Vec<(&str, &str)> = SPECS
+        .iter()
+        .flat_map(|sp| sp.sealed_files().into_iter().map(|f| (sp.env, f)))
+        .collect();
+    assert_eq!(
+        listed,
+        files
+            .iter()
+            .map(|(e, f, _, _)| (*e, *f))
+            .collect::<Vec<_>>()
+    );
+    for (env, file, want_keys, want_type) in files {
+        let path = repo().join(format!("k8s/overlays/{env}/{file}"));
         let committed = std::fs::read(&path).unwrap();
         // The object kubeseal builds for these names and keys, printed by
         // kubeseal's own serializer (sigs.k8s.io/yaml + go-yaml v2).
@@ -316,23 +428,23 @@ fn placeholder_sealed_secrets_have_kubeseals_exact_layout() {
         assert_eq!(
             printed,
             String::from_utf8(committed.clone()).unwrap(),
-            "{env}: sealedsecret.yaml is not laid out as kubeseal prints it"
+            "{env}: {file} is not laid out as kubeseal prints it"
         );
-        // Exactly the three keys; each value the obviously invalid
-        // placeholder (as committed) or, once sealed, real base64 ciphertext
-        // of at least a 2048-bit RSA block and the GCM tag.
+        // Exactly its keys; each value the obviously invalid placeholder (as
+        // committed) or, once sealed, real base64 ciphertext of at least a
+        // 2048-bit RSA block and the GCM tag.
         let d = &docs(std::str::from_utf8(&committed).unwrap())[0];
         let data = d["spec"]["encryptedData"].as_mapping().unwrap();
         let keys: Vec<&str> = data.keys().map(s).collect();
-        assert_eq!(keys, ["API_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"]);
+        assert_eq!(keys, want_keys, "{env}: {file}");
         for v in data.values().map(s) {
             use base64::Engine;
             let real = base64::engine::general_purpose::STANDARD
                 .decode(v)
                 .is_ok_and(|b| b.len() >= 2 + 256 + 16);
-            assert!(v == "AgAAAA..." || real, "{env}: {v:.12}...");
+            assert!(v == "AgAAAA..." || real, "{env}: {file}: {v:.12}...");
         }
-        assert_eq!(d["spec"]["template"]["type"], "Opaque");
+        assert_eq!(d["spec"]["template"]["type"], want_type, "{env}: {file}");
     }
 }
 
@@ -406,6 +518,12 @@ fn env_examples_name_the_sealed_keys_and_real_env_files_stay_out_of_git() {
         );
         String::from_utf8(o.stdout).unwrap()
     };
+    // paper's registry credentials, beside their committed example.
+    std::fs::write(
+        tree.overlay("paper").join("pull-secret.dockerconfigjson"),
+        "{\"auths\":{}}",
+    )
+    .unwrap();
     // The documented kubeseal workflow's temporary Secret and a key backup.
     std::fs::write(tree.path("secret.yaml"), "kind: Secret\n").unwrap();
     std::fs::write(tree.path("sealed-secrets-keys.yaml"), "kind: List\n").unwrap();
@@ -418,9 +536,16 @@ fn env_examples_name_the_sealed_keys_and_real_env_files_stay_out_of_git() {
             "{never}: {tracked}"
         );
     }
-    for env in ["paper", "prod"] {
-        assert!(tracked.contains(&format!("k8s/overlays/{env}/sealedsecret.yaml\n")));
+    for sp in SPECS {
+        for file in sp.sealed_files() {
+            assert!(tracked.contains(&format!("k8s/overlays/{}/{file}\n", sp.env)));
+        }
     }
+    assert!(tracked.contains("k8s/overlays/paper/pull-secret.dockerconfigjson.example\n"));
+    assert!(
+        !tracked.contains("k8s/overlays/paper/pull-secret.dockerconfigjson\n"),
+        "{tracked}"
+    );
     for env in ENVS {
         assert!(tracked.contains(&format!("k8s/overlays/{env}/{env}-secrets.env.example\n")));
         assert!(

@@ -126,17 +126,17 @@ impl Tree {
     }
 
     /// Renders `env` and runs the full check on it (schemas, SealedSecret
-    /// metadata, references, namespace, and that kustomize left the overlay's
-    /// sealedsecret.yaml untouched).
+    /// metadata, references, namespace, and that kustomize left each of the
+    /// overlay's sealed files ([`EnvSpec::sealed_files`]) untouched and
+    /// rendered no other SealedSecret).
     pub fn check_env(&self, env: &str) -> Vec<Finding> {
         let rendered = self.render(env);
-        let sealed = self.overlay(env).join("sealedsecret.yaml");
         // No --external-claim: the overlay renders its reports claim, so a
         // pod mounting any other claim is a dangling reference.
         let mut args = vec!["--namespace".to_string(), format!("emp-system-{env}")];
-        if sealed.is_file() {
+        for file in spec(env).sealed_files() {
             args.push("--sealed-source".into());
-            args.push(sealed.display().to_string());
+            args.push(self.overlay(env).join(file).display().to_string());
         }
         check(&rendered, &args)
     }
@@ -415,6 +415,10 @@ pub struct EnvSpec {
     /// (before kustomize's content hash) for dev's generated Secret.
     pub secret: &'static str,
     pub sealed: bool,
+    /// The env's image-pull secret (a second SealedSecret, type
+    /// kubernetes.io/dockerconfigjson, in pull-secret.yaml), named by the
+    /// imagePullSecrets of the app, the nightly replay and the replay workers.
+    pub pull_secret: Option<&'static str>,
     /// The reports claim's storage class and requested size.
     pub reports_class: &'static str,
     pub reports_size: &'static str,
@@ -438,6 +442,7 @@ pub const SPECS: [EnvSpec; 3] = [
         trading_mode: "paper",
         secret: "emp-secrets-dev-",
         sealed: false,
+        pull_secret: None,
         reports_class: "shared-rwx",
         reports_size: "5Gi",
         retention_days: "7",
@@ -457,6 +462,7 @@ pub const SPECS: [EnvSpec; 3] = [
         trading_mode: "paper",
         secret: "emp-secrets-paper",
         sealed: true,
+        pull_secret: Some("emp-registry-paper"),
         reports_class: "shared-rwx",
         reports_size: "50Gi",
         retention_days: "90",
@@ -476,11 +482,28 @@ pub const SPECS: [EnvSpec; 3] = [
         trading_mode: "live",
         secret: "emp-secrets-prod",
         sealed: true,
+        pull_secret: None,
         reports_class: "shared-rwx",
         reports_size: "200Gi",
         retention_days: "400",
     },
 ];
+
+impl EnvSpec {
+    /// The overlay's committed SealedSecret files: the credentials'
+    /// sealedsecret.yaml (sealed envs) and the image-pull secret's
+    /// pull-secret.yaml.
+    pub fn sealed_files(&self) -> Vec<&'static str> {
+        let mut files = vec![];
+        if self.sealed {
+            files.push("sealedsecret.yaml");
+        }
+        if self.pull_secret.is_some() {
+            files.push("pull-secret.yaml");
+        }
+        files
+    }
+}
 
 pub fn spec(env: &str) -> EnvSpec {
     *SPECS.iter().find(|s| s.env == env).expect("known env")
@@ -559,6 +582,11 @@ pub fn spec_mismatches_keda(sp: &EnvSpec, rendered: &str, keda: bool) -> Vec<Str
             format!("emp-app-{env}").into(),
         );
         expect(
+            "Deployment imagePullSecrets",
+            &d["spec"]["template"]["spec"]["imagePullSecrets"],
+            image_pull_secrets(sp),
+        );
+        expect(
             "Deployment replicas",
             &d["spec"]["replicas"],
             sp.replicas.into(),
@@ -603,6 +631,11 @@ pub fn spec_mismatches_keda(sp: &EnvSpec, rendered: &str, keda: bool) -> Vec<Str
         );
         expect("CronJob timeZone", &c["spec"]["timeZone"], "Etc/UTC".into());
         let pod = &c["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        expect(
+            "CronJob imagePullSecrets",
+            &pod["imagePullSecrets"],
+            image_pull_secrets(sp),
+        );
         expect(
             "CronJob serviceAccountName",
             &pod["serviceAccountName"],
@@ -684,6 +717,11 @@ pub fn spec_mismatches_keda(sp: &EnvSpec, rendered: &str, keda: bool) -> Vec<Str
         );
         let pod = &j["spec"]["jobTargetRef"]["template"]["spec"];
         expect(
+            "ScaledJob imagePullSecrets",
+            &pod["imagePullSecrets"],
+            image_pull_secrets(sp),
+        );
+        expect(
             "ScaledJob serviceAccountName",
             &pod["serviceAccountName"],
             runner.clone(),
@@ -728,26 +766,46 @@ pub fn spec_mismatches_keda(sp: &EnvSpec, rendered: &str, keda: bool) -> Vec<Str
     // The env's Secret: sealed (paper, prod) or generated (dev).
     let (sealed, secrets) = (by("SealedSecret"), by("Secret"));
     if sp.sealed {
+        // The credentials, and the image-pull secret where the env has one.
+        let want: Vec<&str> = [sp.secret].into_iter().chain(sp.pull_secret).collect();
         expect(
             "SealedSecret count",
             &Value::from(sealed.len() as i64),
-            Value::from(1),
+            Value::from(want.len() as i64),
         );
         expect(
             "plain Secret count",
             &Value::from(secrets.len() as i64),
             Value::from(0),
         );
+        let mut names: Vec<&str> = sealed
+            .iter()
+            .map(|s| s["metadata"]["name"].as_str().unwrap_or(""))
+            .collect();
+        names.sort();
+        let mut want_names = want.clone();
+        want_names.sort();
+        expect(
+            "SealedSecret names",
+            &Value::from(names),
+            Value::from(want_names),
+        );
         for s in sealed {
-            expect(
-                "SealedSecret name",
-                &s["metadata"]["name"],
-                sp.secret.into(),
-            );
             expect(
                 "SealedSecret namespace",
                 &s["metadata"]["namespace"],
                 sp.namespace.into(),
+            );
+            let want_type = if Some(s["metadata"]["name"].as_str().unwrap_or("")) == sp.pull_secret
+            {
+                "kubernetes.io/dockerconfigjson"
+            } else {
+                "Opaque"
+            };
+            expect(
+                "SealedSecret type",
+                &s["spec"]["template"]["type"],
+                want_type.into(),
             );
         }
     } else {
@@ -772,6 +830,15 @@ pub fn spec_mismatches_keda(sp: &EnvSpec, rendered: &str, keda: bool) -> Vec<Str
         }
     }
     bad.into_inner()
+}
+
+/// The `imagePullSecrets` of a pod template running the ghcr.io image: the
+/// env's pull secret, or none (Null: the field is absent).
+fn image_pull_secrets(sp: &EnvSpec) -> Value {
+    match sp.pull_secret {
+        Some(name) => serde_yaml::from_str(&format!("[{{name: {name}}}]")).unwrap(),
+        None => Value::Null,
+    }
 }
 
 /// The artefact directory is on a volume mount of the emp-reports-pvc claim.
@@ -911,6 +978,13 @@ fn retention_mismatches(sp: &EnvSpec, objs: &[Value]) -> Vec<String> {
     }
     let pod = &c["spec"]["jobTemplate"]["spec"]["template"]["spec"];
     bad.extend(artefacts_on_reports_claim(env, &name, pod));
+    // Its public busybox image needs no registry credentials.
+    if !pod["imagePullSecrets"].is_null() {
+        bad.push(format!(
+            "{env}: {name} has imagePullSecrets {:?}, expected none",
+            pod["imagePullSecrets"]
+        ));
+    }
     let ctr = &pod["containers"][0];
     for (var, want) in [
         ("EMP_REPLAY_RETENTION_DAYS", sp.retention_days.to_string()),

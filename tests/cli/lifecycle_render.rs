@@ -337,9 +337,37 @@ fn render_all_demo_on_this_repository_as_the_readme_says() {
         let example =
             env_pairs(&std::fs::read(env.primary().example_env_file.as_ref().unwrap()).unwrap());
         if env.is_sealed() {
-            let sealed = unseal_rendered(&rendered, &env.name);
-            assert_eq!(sealed.len(), 1, "{}", env.name);
-            assert_eq!(sealed[0].1, example, "{}", env.name);
+            // One SealedSecret per secret of the env (paper: its credentials
+            // and its image-pull secret), each unsealing to exactly its
+            // committed examples: the example env file's pairs, each `files:`
+            // key's PATH.example bytes.
+            let mut want: Vec<BTreeMap<String, String>> = env
+                .secrets
+                .iter()
+                .map(|s| {
+                    let mut m = s
+                        .example_env_file
+                        .as_ref()
+                        .map(|e| env_pairs(&std::fs::read(e).unwrap()))
+                        .unwrap_or_default();
+                    for (k, p) in &s.files {
+                        let ex = std::fs::read(format!("{}.example", p.display())).unwrap();
+                        m.insert(k.clone(), String::from_utf8(ex).unwrap());
+                    }
+                    m
+                })
+                .collect();
+            want.sort();
+            let mut sealed: Vec<BTreeMap<String, String>> = unseal_rendered(&rendered, &env.name)
+                .into_iter()
+                .map(|(_, plain)| plain)
+                .collect();
+            sealed.sort();
+            assert_eq!(sealed, want, "{}", env.name);
+            assert!(want.contains(&example), "{}", env.name);
+            if env.name == "paper" {
+                assert_eq!(want.len(), 2, "paper's credentials and pull secret");
+            }
             assert!(
                 secret_data(&rendered).is_empty(),
                 "{}: a plaintext Secret in a sealed env",

@@ -35,6 +35,31 @@ pub fn pinned_repo() -> Repo {
     Repo::new(&pin_demo_certificate)
 }
 
+/// This repository's own `k8s/` tree (demo pins committed), `empseal.yaml` and
+/// `.gitignore` in a fresh git repository, committed once. Untracked plaintext
+/// sources (env files, paper's pull-secret.dockerconfigjson) are not copied.
+pub fn project_repo() -> Repo {
+    require_tool("kubectl");
+    require_tool("git");
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&project().join("k8s"), &dir.path().join("k8s"));
+    for file in [".gitignore", "empseal.yaml"] {
+        std::fs::copy(project().join(file), dir.path().join(file)).unwrap();
+    }
+    let mut repo = Repo { dir, commits: 0 };
+    for untracked in [
+        "k8s/overlays/dev/dev-secrets.env",
+        "k8s/overlays/paper/paper-secrets.env",
+        "k8s/overlays/prod/prod-secrets.env",
+        "k8s/overlays/paper/pull-secret.dockerconfigjson",
+    ] {
+        let _ = std::fs::remove_file(repo.path(untracked));
+    }
+    repo.git(&["init", "-q", "-b", "main"]);
+    repo.commit("Alice", "the stack as committed");
+    repo
+}
+
 /// Running the binary in a [`Repo`].
 pub trait RunEmpseal {
     /// Runs `empseal ARGS` in the root.

@@ -4,7 +4,7 @@
 Used by the Rust integration tests in tests/k8s_*.rs (and usable by hand):
 
   validate.py check --rendered FILE [--crds DIR] [--namespace NS]
-                    [--sealed-source FILE] [--external-secret NS/NAME]...
+                    [--sealed-source FILE]... [--external-secret NS/NAME]...
                     [--external-claim NAME]... [--k8s-version 1.30]
       Every object against its schema (core kinds: the Kubernetes OpenAPI
       schemas bundled with PyPI kubernetes-validate, strict, i.e. unknown
@@ -16,8 +16,9 @@ Used by the Rust integration tests in tests/k8s_*.rs (and usable by hand):
       TriggerAuthentications, Services, claims, $(VAR) in args, KEDA
       *FromEnv) resolves inside the rendered set, downward-API env fields
       are ones the API server accepts, every namespaced object is
-      in NS, and (with --sealed-source) kustomize left the overlay's
-      SealedSecrets exactly as the file has them.
+      in NS, and (with --sealed-source, once per sealed file of the
+      overlay) kustomize left the overlay's SealedSecrets exactly as the
+      files have them, and rendered no other.
 
   validate.py drift --base FILE --rendered FILE --overlay DIR --env ENV
       Every difference between the rendered env and the rendered base is
@@ -525,10 +526,12 @@ def check_sealed(objs, findings):
                              "namespace and the scope annotation" % k)
 
 
-def check_sealed_source(objs, source, findings):
-    want = [d for d in load_docs(source) if d.get("kind") == "SealedSecret"]
+def check_sealed_source(objs, sources, findings):
+    """Every SealedSecret of the overlay's sealed files is rendered exactly as its file
+    has it, and the render holds no other SealedSecret."""
+    want = [(d, s) for s in sources for d in load_docs(s) if d.get("kind") == "SealedSecret"]
     got = [o for o in objs if o.get("kind") == "SealedSecret"]
-    for w in want:
+    for w, source in want:
         match = [g for g in got if g == w]
         if not match:
             same_kind = ", ".join(oid(g) for g in got) or "none"
@@ -538,7 +541,9 @@ def check_sealed_source(objs, source, findings):
                          % (os.path.basename(source), same_kind))
     if len(got) != len(want):
         findings.add("sealed-changed-by-kustomize", "SealedSecret",
-                     "%d SealedSecret(s) rendered but %s has %d" % (len(got), os.path.basename(source), len(want)))
+                     "%d SealedSecret(s) rendered but %s %s %d"
+                     % (len(got), " and ".join(os.path.basename(s) for s in sources),
+                        "has" if len(sources) == 1 else "have", len(want)))
 
 
 # --------------------------------------------------------------------------
@@ -612,7 +617,9 @@ def flatten(node, prefix=()):
 
 
 def smp_declared(patch, prefix=()):
-    """Paths a strategic-merge patch sets (lists of scalars/unnamed items: the whole list)."""
+    """Paths a strategic-merge patch sets (lists of scalars/unnamed items: the whole list;
+    a named item: its name, so an item the patch adds, e.g. an imagePullSecrets entry
+    that holds only a name, is declared too)."""
     out = []
     if isinstance(patch, dict):
         for k, v in patch.items():
@@ -622,8 +629,9 @@ def smp_declared(patch, prefix=()):
     elif isinstance(patch, list):
         if patch and all(isinstance(x, dict) and isinstance(x.get("name"), str) for x in patch):
             for x in patch:
-                out += [p for p in smp_declared({k: v for k, v in x.items() if k != "name"},
-                                                prefix + ("[%s]" % x["name"],))]
+                item = prefix + ("[%s]" % x["name"],)
+                out.append(item + ("name",))
+                out += smp_declared({k: v for k, v in x.items() if k != "name"}, item)
         else:
             out.append(prefix)
     else:
@@ -732,7 +740,9 @@ def cmd_drift(args):
             for d in docs:
                 k = (t["kind"], t["name"]) if t.get("kind") and t.get("name") else \
                     (d["kind"], d["metadata"]["name"])
-                declared.setdefault(k, []).extend(smp_declared(d))
+                # The patch's values in base terms, as the rendered object is
+                # compared (e.g. an imagePullSecrets entry naming the env's Secret).
+                declared.setdefault(k, []).extend(smp_declared(renamed(d, rename)))
     # Replacements declare the fields they set (their select: kind, and
     # name when given, as base names it).
     replaced = []  # (kind, base name or None, path)
@@ -814,7 +824,7 @@ def main():
     c.add_argument("--crds", default=DEFAULT_CRDS,
                    help="directory of CRD files (default: the repository's testdata/crds)")
     c.add_argument("--namespace")
-    c.add_argument("--sealed-source")
+    c.add_argument("--sealed-source", action="append", default=[])
     c.add_argument("--external-secret", action="append", default=[])
     c.add_argument("--external-claim", action="append", default=[])
     c.add_argument("--k8s-version", default=DEFAULT_K8S_VERSION)
