@@ -67,6 +67,10 @@ fn layout_table_is_what_the_overlays_render() {
                     format!("{}<hash>", sp.secret)
                 },
             ),
+            (
+                "image-pull Secret",
+                sp.pull_secret.unwrap_or("none").to_string(),
+            ),
             ("image tag", sp.image_tag.to_string()),
             ("EMP_TRADING_MODE", sp.trading_mode.to_string()),
             ("app replicas", sp.replicas.to_string()),
@@ -159,9 +163,21 @@ fn the_documented_secret_is_the_one_the_sealed_secret_becomes() {
         )
         .unwrap();
     }
+    std::fs::copy(
+        tree.overlay("paper")
+            .join("pull-secret.dockerconfigjson.example"),
+        tree.overlay("paper").join("pull-secret.dockerconfigjson"),
+    )
+    .unwrap();
     let mut ran = 0;
+    let mut pull_files = 0;
     for (doc, cmd) in all_commands() {
-        if !cmd.starts_with("kubectl create secret generic emp-secrets-") || cmd.contains("$one") {
+        if cmd.starts_with("kubectl create secret docker-registry ") {
+            documented_pull_secret_file_is_the_one_paper_seals(&tree, &doc, &cmd);
+            pull_files += 1;
+            continue;
+        }
+        if !cmd.starts_with("kubectl create secret generic emp-") || cmd.contains("$one") {
             continue;
         }
         // Run the documented kubectl part (up to a pipe or redirection) in a
@@ -185,7 +201,12 @@ fn the_documented_secret_is_the_one_the_sealed_secret_becomes() {
         let ns = s(&secret["metadata"]["namespace"]).to_string();
         let env = ns.strip_prefix("emp-system-").expect("env namespace");
         let rendered = docs(&tree.render(env));
-        let ss = one(&rendered, "SealedSecret");
+        let ss = rendered
+            .iter()
+            .find(|o| {
+                o["kind"] == "SealedSecret" && o["metadata"]["name"] == secret["metadata"]["name"]
+            })
+            .unwrap_or_else(|| panic!("{doc}: {cmd}: no such SealedSecret in {env}"));
         let tmd = &ss["spec"]["template"]["metadata"];
         assert_eq!(secret["metadata"]["name"], tmd["name"], "{doc}: {cmd}");
         assert_eq!(
@@ -204,11 +225,101 @@ fn the_documented_secret_is_the_one_the_sealed_secret_becomes() {
             keys(&ss["spec"]["encryptedData"]),
             "{doc}: {cmd}"
         );
+        // kubectl leaves `type` out for generic Secrets: the API server's default.
+        assert_eq!(
+            secret["type"].as_str().unwrap_or("Opaque"),
+            s(&ss["spec"]["template"]["type"]),
+            "{doc}: {cmd}"
+        );
         ran += 1;
     }
     assert!(
-        ran >= 2,
+        ran >= 3,
         "expected the kubectl create secret commands of the docs, ran {ran}"
+    );
+    assert!(
+        pull_files >= 1,
+        "the docs no longer say how to create paper's pull-secret.dockerconfigjson"
+    );
+}
+
+/// Runs a documented `kubectl create secret docker-registry NAME ... >
+/// FILE` (locally, with a token in `GHCR_TOKEN`) in `tree`: FILE must be the
+/// docker config that empseal.yaml seals into the rendered SealedSecret NAME,
+/// of type kubernetes.io/dockerconfigjson, and hold a JSON object with the
+/// token under `auths`.
+fn documented_pull_secret_file_is_the_one_paper_seals(tree: &Tree, doc: &str, cmd: &str) {
+    assert!(
+        cmd.contains("--dry-run=client"),
+        "{doc}: {cmd} would create the Secret in the cluster"
+    );
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let name = words[4];
+    let ns = words
+        .windows(2)
+        .find(|w| w[0] == "-n" || w[0] == "--namespace")
+        .map(|w| w[1])
+        .unwrap_or_else(|| panic!("{doc}: {cmd} names no namespace"));
+    let file = cmd
+        .rsplit_once('>')
+        .map(|(_, f)| f.trim())
+        .unwrap_or_else(|| panic!("{doc}: {cmd} writes no file"));
+    let out = Command::new("bash")
+        .args(["-c", cmd])
+        .current_dir(tree.root())
+        .env("GHCR_TOKEN", "token-from-the-docs")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{doc}: {cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tree.path(file)).unwrap()).unwrap();
+    let auths = config["auths"]
+        .as_object()
+        .expect("a docker config with auths");
+    assert!(
+        auths
+            .values()
+            .any(|a| a.to_string().contains("token-from-the-docs")),
+        "{doc}: {cmd}: {config}"
+    );
+    // The rendered SealedSecret of that name is the image-pull one ...
+    let env = ns.strip_prefix("emp-system-").expect("env namespace");
+    let rendered = docs(&tree.render(env));
+    let ss = rendered
+        .iter()
+        .find(|o| o["kind"] == "SealedSecret" && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{doc}: {cmd}: no SealedSecret {name} in {env}"));
+    assert_eq!(ss["metadata"]["namespace"], ns, "{doc}: {cmd}");
+    assert_eq!(
+        ss["spec"]["template"]["type"], "kubernetes.io/dockerconfigjson",
+        "{doc}: {cmd}"
+    );
+    let keys: Vec<&str> = ss["spec"]["encryptedData"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(s)
+        .collect();
+    assert_eq!(keys, [".dockerconfigjson"], "{doc}: {cmd}");
+    // ... and the root empseal.yaml seals it from the file the command writes.
+    let config: Value = serde_yaml::from_str(&read_doc("empseal.yaml")).unwrap();
+    let entries = config["envs"][env]["secrets"].as_sequence().unwrap();
+    let entry = entries
+        .iter()
+        .find(|e| e["files"][".dockerconfigjson"] == file)
+        .unwrap_or_else(|| {
+            panic!("{doc}: {cmd}: empseal.yaml seals no secret of {env} from {file}")
+        });
+    assert_eq!(entry["type"], "kubernetes.io/dockerconfigjson");
+    let sealed_file = s(&entry["sealedSecret"]);
+    assert_eq!(
+        docs(&tree.read(sealed_file))[0]["metadata"]["name"],
+        name,
+        "{doc}: {cmd}: {sealed_file}"
     );
 }
 
@@ -388,11 +499,15 @@ fn docs_use_only_empseals_commands_and_flags() {
                 "--type",
                 "--allow-missing",
                 "--overwrite-rollback",
+                "--secret",
             ][..],
         ),
         ("check", &["--env", "--format", "--fail-on"][..]),
         ("render", &["--all", "--demo", "--out-dir", "--env"][..]),
-        ("rotate", &["--env", "--key", "--generate", "--length"][..]),
+        (
+            "rotate",
+            &["--env", "--secret", "--key", "--generate", "--length"][..],
+        ),
         ("history", &["--env"][..]),
         ("rollback", &["--env", "--to", "--dry-run"][..]),
         ("validate", &["-f"][..]),
