@@ -234,8 +234,38 @@ fn example_values_are_never_sealed_for_a_real_key() {
         b"POSTGRES_PASSWORD=pg-Real-Value-1\nREDIS_PASSWORD=example-paper-redis-password\nAPI_KEY=api-Real-Value-1\n",
     );
     let o = repo.run(&["seal", "--env", "paper"]);
-    one_line_error(&o, 3, &["REDIS_PASSWORD"]);
+    one_line_error(
+        &o,
+        3,
+        &[
+            "REDIS_PASSWORD",
+            "k8s/overlays/paper/paper-secrets.env.example",
+            "rotate",
+        ],
+    );
     assert!(!String::from_utf8_lossy(&o.stderr).contains("API_KEY"));
+    // The pull secret's docker config copied from its example: refused too,
+    // naming that example, and without offering `rotate --generate` (which
+    // never writes a `files:` source).
+    repo.write(PAPER_ENV, REAL);
+    std::fs::copy(
+        repo.path("k8s/overlays/paper/pull-secret.dockerconfigjson.example"),
+        repo.path(PAPER_PULL),
+    )
+    .unwrap();
+    let pull_before = repo.read(PAPER_PULL_SEALED);
+    let o = repo.run(&["seal", "--env", "paper"]);
+    one_line_error(
+        &o,
+        3,
+        &[
+            "k8s/overlays/paper/pull-secret.dockerconfigjson: .dockerconfigjson still has the example value from k8s/overlays/paper/pull-secret.dockerconfigjson.example;",
+        ],
+    );
+    assert!(!all_output(&o).contains("rotate"), "{}", all_output(&o));
+    assert!(!all_output(&o).contains("example-token-not-real"));
+    assert_eq!(repo.read(PAPER_SEALED), before, "nothing written");
+    assert_eq!(repo.read(PAPER_PULL_SEALED), pull_before, "nothing written");
 }
 
 #[test]

@@ -345,18 +345,39 @@ pub(crate) fn refuse_example_values(
             .map(|(k, _)| k.clone())
             .collect();
         if !same.is_empty() {
+            // Where each refused value's example is: a `files:` key's own
+            // PATH.example, else the example env file.
+            let mut examples: Vec<String> = Vec::new();
+            for k in &same {
+                let example = match secret.files.get(k) {
+                    Some(p) => Some(ws.display(&crate::secrets::example_of(p))),
+                    None => secret
+                        .example_env_file
+                        .as_deref()
+                        .filter(|e| e.exists())
+                        .map(|e| ws.display(e)),
+                };
+                if let Some(e) = example.filter(|e| !examples.contains(e)) {
+                    examples.push(e);
+                }
+            }
+            // `rotate --generate` writes env files only, never a `files:` source.
+            let in_env_file = same.iter().all(|k| !secret.files.contains_key(k));
             return Err(Error::input(format!(
-                "{}: {} still {} the example value from {}; nothing was sealed. Put the real credentials there (or `empseal rotate --env {} --generate --key KEY`)",
+                "{}: {} still {} the example value from {}; nothing was sealed. Put the real credentials there{}",
                 secret.sources_shown(ws),
                 same.join(", "),
                 if same.len() == 1 { "has" } else { "have" },
-                secret
-                    .example_env_file
-                    .as_deref()
-                    .filter(|e| e.exists())
-                    .map(|e| ws.display(e))
-                    .unwrap_or_else(|| "the committed .example files".into()),
-                env.name
+                if examples.is_empty() {
+                    "the committed .example files".into()
+                } else {
+                    examples.join(", ")
+                },
+                if in_env_file {
+                    format!(" (or `empseal rotate --env {} --generate --key KEY`)", env.name)
+                } else {
+                    String::new()
+                }
             )));
         }
     }

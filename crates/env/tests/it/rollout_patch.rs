@@ -53,11 +53,18 @@ fn the_digest_reaches_exactly_the_consumers_of_the_secret() {
     require_tool("kubectl");
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&repo_root().join("k8s"), &dir.path().join("k8s"));
+    // empseal.yaml lists paper's two secrets: the digest is over both files.
+    std::fs::copy(
+        repo_root().join("empseal.yaml"),
+        dir.path().join("empseal.yaml"),
+    )
+    .unwrap();
     let ws = Workspace::open(dir.path()).unwrap();
     let env = ws.env("paper").unwrap();
+    assert_eq!(env.secrets.len(), 2);
     let k = ws.kustomize().unwrap();
 
-    // The committed patch matches the committed sealed file.
+    // The committed patch matches the committed sealed files.
     let mut plan = WritePlan::new();
     plan_env_rollout(&ws, &env, &mut OverlayRender::new(), &mut plan).unwrap();
     assert!(plan.is_empty(), "stale: {:?}", plan.files());
