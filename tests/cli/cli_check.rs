@@ -48,7 +48,7 @@ const SEALED_FILES: [&str; 3] = [
 fn committed_placeholders() -> Vec<(String, usize, usize)> {
     let mut out = Vec::new();
     for rel in SEALED_FILES {
-        let text = std::fs::read_to_string(repo().join(&rel)).unwrap();
+        let text = std::fs::read_to_string(repo().join(rel)).unwrap();
         for (i, line) in text.lines().enumerate() {
             if let Some(col) = line.find("AgAAAA") {
                 out.push((rel.to_string(), i + 1, col + 1));
