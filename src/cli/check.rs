@@ -25,7 +25,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ENV")]
     pub env: Vec<String>,
     /// Check every sealed environment's overlay, as --env for each.
-    #[arg(long = "all-envs", conflicts_with = "env")]
+    #[arg(long = "all-envs")]
     pub all_envs: bool,
     /// Treat every input as a sealed environment (plaintext Secrets with data are errors).
     #[arg(long = "sealed-only")]

@@ -176,3 +176,21 @@ fn envs_sharing_one_env_file_keep_their_own_state() {
         repo.path("k8s/overlays/paper/.paper-secrets.prod.state")
     );
 }
+
+#[test]
+fn check_several_envs_checks_each_under_its_heading() {
+    let repo = pinned_repo();
+    repo.ok(&["seal", "--all-envs"]);
+    // Demo pins fail `check` (ES702): each env reports, the exit code is 1.
+    let out = repo.run(&["check", "--all-envs"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("env paper:\n"), "{text}");
+    assert!(text.contains("\nenv prod:\n"), "{text}");
+    assert!(text.contains("ES702"), "{text}");
+    // One report per run in the machine formats.
+    let out = repo.run(&[
+        "check", "--env", "paper", "--env", "prod", "--format", "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
