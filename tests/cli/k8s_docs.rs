@@ -458,6 +458,7 @@ fn docs_use_only_empseals_commands_and_flags() {
             "cert fetch",
             &[
                 "--env",
+                "--all-envs",
                 "--controller-name",
                 "--controller-namespace",
                 "--accept-new",
@@ -484,6 +485,7 @@ fn docs_use_only_empseals_commands_and_flags() {
             "seal",
             &[
                 "--env",
+                "--all-envs",
                 "--all",
                 "--dry-run",
                 "--from-env-file",
@@ -502,7 +504,10 @@ fn docs_use_only_empseals_commands_and_flags() {
                 "--secret",
             ][..],
         ),
-        ("check", &["--env", "--format", "--fail-on"][..]),
+        (
+            "check",
+            &["--env", "--all-envs", "--format", "--fail-on"][..],
+        ),
         ("render", &["--all", "--demo", "--out-dir", "--env"][..]),
         (
             "rotate",
