@@ -69,6 +69,14 @@ impl OverlayRender {
         OverlayRender::default()
     }
 
+    /// An overlay already built (kustomize's output and its objects): `render`
+    /// builds each overlay itself, once, and locates its SealedSecrets in it.
+    pub fn from_rendered(out: Vec<u8>, objects: Vec<RenderedObject>) -> OverlayRender {
+        OverlayRender {
+            out: Some((out, objects)),
+        }
+    }
+
     fn build(&mut self, ws: &Workspace, env: &Env) -> Result<&(Vec<u8>, Vec<RenderedObject>)> {
         if self.out.is_none() {
             let shown = ws.display(&env.dir);
