@@ -252,3 +252,58 @@ fn secrets_config_errors_name_the_line() {
         );
     }
 }
+
+/// `rotate --key K` without `--secret` rotates K in the one secret whose
+/// sources hold it, whichever that is; a key no secret holds names them all.
+#[test]
+fn rotate_finds_the_secret_holding_the_key() {
+    let mut repo = multi_repo();
+    repo.ok(&["seal", "--env", "paper"]);
+    repo.commit("Alice", "Seal paper's three secrets");
+    let sealed = snapshot(&repo);
+
+    // A key of the env file: only the main secret changes.
+    repo.ok(&[
+        "rotate",
+        "--env",
+        "paper",
+        "--key",
+        "REDIS_PASSWORD",
+        "--generate",
+    ]);
+    let after = snapshot(&repo);
+    assert!(after[0] != sealed[0], "REDIS_PASSWORD's secret changed");
+    for i in [1, 2, 4, 5] {
+        assert!(after[i] == sealed[i], "{} changed", OWNED[i]);
+    }
+    let env_values = env_pairs(&repo.read("k8s/overlays/paper/paper-secrets.env"));
+    assert_eq!(unsealed(&repo, MAIN), env_values);
+
+    // A files: key, its file edited by hand: only the registry secret changes,
+    // to the file's new bytes.
+    let new_config = br#"{"auths":{"registry.example":{"auth":"dXNlcjpuZXc="}}}"#;
+    repo.write("secrets/paper/dockerconfig.json", new_config);
+    let before = snapshot(&repo);
+    repo.ok(&["rotate", "--env", "paper", "--key", ".dockerconfigjson"]);
+    let after = snapshot(&repo);
+    assert!(after[1] != before[1], "the registry secret changed");
+    for i in [0, 2, 3, 5] {
+        assert!(after[i] == before[i], "{} changed", OWNED[i]);
+    }
+    assert_eq!(
+        unsealed(&repo, REGISTRY)[".dockerconfigjson"].as_bytes(),
+        &new_config[..]
+    );
+
+    // A key no secret holds: exit 3, every secret named, nothing written.
+    let before = snapshot(&repo);
+    let o = repo.run(&["rotate", "--env", "paper", "--key", "NOPE", "--generate"]);
+    assert_eq!(o.status.code(), Some(3), "{}", all_output(&o));
+    let err = all_output(&o);
+    assert!(
+        err.contains("no secret holds key NOPE")
+            && err.contains("emp-secrets-paper, emp-registry, emp-tls"),
+        "{err}"
+    );
+    assert!(snapshot(&repo) == before, "a refused rotate wrote");
+}

@@ -762,6 +762,19 @@ mod tests {
         }
     }
 
+    /// The placeholder test looks at the base64 of the first six bytes only:
+    /// `AgAAAA` is an RSA-4096 length prefix followed by 20 zero bits.
+    #[test]
+    fn placeholders_are_the_4096_prefix_with_twenty_zero_bits() {
+        assert!(looks_like_placeholder(&[2, 0, 0, 0, 0, 0, 9, 9]));
+        assert!(looks_like_placeholder(&[2, 0, 0, 0, 0x0f, 0xff]));
+        assert!(!looks_like_placeholder(&[2, 0, 0, 0, 0x10, 0]));
+        assert!(!looks_like_placeholder(&[2, 1, 0, 0, 0, 0]));
+        assert!(!looks_like_placeholder(&[1, 0, 0, 0, 0, 0]));
+        // Shorter than six bytes: its base64 is too short to hold the prefix.
+        assert!(!looks_like_placeholder(&[2, 0, 0]));
+    }
+
     /// Each malformed shape gets its own message, at the exact boundary: two
     /// bytes are a whole prefix, and an RSA block filling the rest leaves an
     /// empty AES part.

@@ -960,6 +960,64 @@ mod tests {
         None
     }
 
+    /// Lines without `=` warn, once each, with what kubectl did with them; the
+    /// others do not.
+    #[test]
+    fn lines_without_equals_warn_with_what_kubectl_did() {
+        let env = |k: &str| (k == "FROM_ENV").then(|| SecretBytes::from(b"x".to_vec()));
+        let entries = parse_env_bytes("a.env", b"A=1\nFROM_ENV\nUNSET_ONE\nB=2\n", &env).unwrap();
+        let warnings = EnvWarning::for_entries("a.env", &entries);
+        assert_eq!(
+            warnings,
+            [
+                EnvWarning {
+                    origin: "a.env".into(),
+                    line: 2,
+                    value_origin: ValueOrigin::Environment
+                },
+                EnvWarning {
+                    origin: "a.env".into(),
+                    line: 3,
+                    value_origin: ValueOrigin::Unset
+                },
+            ]
+        );
+        assert_eq!(
+            warnings[0].to_string(),
+            "a.env:2: the line has no '=': kubectl takes the whole line as the name of an environment variable and its value is copied from the environment; write KEY=VALUE to seal a value from the file"
+        );
+        assert_eq!(
+            warnings[1].to_string(),
+            "a.env:3: the line has no '=': kubectl takes the whole line as the name of an environment variable and that variable is unset, so an empty value is sealed; write KEY=VALUE to seal a value from the file"
+        );
+    }
+
+    /// A bad key's message names the character (printable, control or
+    /// non-ASCII) and the rule of the check that refused it.
+    #[test]
+    fn bad_keys_name_the_character_and_the_rule() {
+        let message = |bytes: &[u8]| {
+            parse_env_bytes("k.env", bytes, &no_env)
+                .unwrap_err()
+                .to_string()
+        };
+        let m = message(b"A$B=1\n");
+        assert!(m.contains("'$' at column 2 of the key"), "{m}");
+        assert!(m.contains(KeyRule::EnvVarName.describe()), "{m}");
+        let m = message(b"A\x01B=1\n");
+        assert!(m.contains("control character U+0001 at column 2"), "{m}");
+        let m = message("A\u{e9}B=1\n".as_bytes());
+        assert!(m.contains("non-ASCII character U+00E9 at column 2"), "{m}");
+        assert_ne!(
+            KeyRule::EnvVarName.describe(),
+            KeyRule::SecretKey.describe()
+        );
+        assert!(KeyRule::SecretKey.describe().contains("Secret key"));
+        assert!(KeyRule::EnvVarName
+            .describe()
+            .contains("environment variable"));
+    }
+
     fn kv(entries: &[EnvEntry]) -> Vec<(String, Vec<u8>)> {
         entries
             .iter()

@@ -16,6 +16,7 @@ mod envfile_fixtures;
 mod interop_value_go;
 mod interop_value_kubesealpy;
 mod interop_value_linode;
+mod interop_value_session_keys;
 mod manifest_corpus;
 mod manifest_errors;
 mod manifest_goyaml;
