@@ -185,7 +185,6 @@ fn plan_render_with<R: RngCore + CryptoRng + ?Sized>(
         root: copy_root.clone(),
         config: ws.config.clone(),
     };
-    let out_dir = render_out_dir(ws, &opts.out_dir);
 
     let ctx = RenderCtx {
         ws,
@@ -193,6 +192,7 @@ fn plan_render_with<R: RngCore + CryptoRng + ?Sized>(
         kustomize: &kustomize,
         demo: opts.demo,
         now,
+        out_dir: render_out_dir(ws, &opts.out_dir),
         stand_in_prefix: stand_in_prefix(rng),
         builds,
         builds_run: AtomicUsize::new(0),
@@ -230,11 +230,7 @@ fn plan_render_with<R: RngCore + CryptoRng + ?Sized>(
     let mut plan = WritePlan::new();
     let mut done = Vec::new();
     for result in results {
-        let (env, bytes) = result?;
-        let r = RenderedEnv {
-            path: out_dir.join(format!("{}.yaml", env.env)),
-            ..env
-        };
+        let (r, bytes) = result?;
         // Rendered manifests can hold Secrets' base64 values: 0600, like every
         // file that can hold secret values. Written only once every environment
         // rendered (all or nothing), by `WritePlan::apply`.
@@ -282,6 +278,8 @@ struct RenderCtx<'a> {
     demo: bool,
     /// The clock, for the pinned certificates' validity.
     now: i64,
+    /// Where the `E.yaml` files go.
+    out_dir: PathBuf,
     /// The start of every stand-in value of this render (random: it occurs
     /// nowhere else).
     stand_in_prefix: String,
@@ -423,10 +421,7 @@ fn prepare_env<'a>(
             )
             .map_err(|e| ctx.real_paths(e))?,
         };
-        let mut object = base_object(current.as_ref(), &guess);
-        if secret.type_.is_some() && object.template.type_ != secret.type_ {
-            object.template.type_ = secret.type_.clone();
-        }
+        let mut object = base_object(current.as_ref(), &guess, &secret.type_);
         object.encrypted_data = values
             .iter()
             .map(|(k, _)| {
@@ -527,7 +522,7 @@ fn render_in_parallel(
 /// for it, and puts each ciphertext in place of its stand-in in kustomize's
 /// output (or, when that is not provably what a build with the ciphertext
 /// prints, writes the sealed files and builds again); then checks the result
-/// with [`verify_rendered`]. The output path is left for the caller to set.
+/// with [`verify_rendered`].
 fn render_env(ctx: &RenderCtx<'_>, job: EnvJob<'_>) -> Result<EnvOutput> {
     let EnvJob {
         env,
@@ -573,10 +568,7 @@ fn render_env(ctx: &RenderCtx<'_>, job: EnvJob<'_>) -> Result<EnvOutput> {
                     &target.label(),
                     &items,
                 )?;
-                let mut object = base_object(s.current.as_ref(), target);
-                if s.secret.type_.is_some() && object.template.type_ != s.secret.type_ {
-                    object.template.type_ = s.secret.type_.clone();
-                }
+                let mut object = base_object(s.current.as_ref(), target, &s.secret.type_);
                 object.encrypted_data = s.object.encrypted_data.clone();
                 same_files &= emit_sealed(&object, style_of(s.current.as_ref())) == s.bytes;
                 object.encrypted_data = items.iter().map(|(k, _)| k.to_string()).zip(enc).collect();
@@ -617,7 +609,7 @@ fn render_env(ctx: &RenderCtx<'_>, job: EnvJob<'_>) -> Result<EnvOutput> {
     Ok((
         RenderedEnv {
             env: env.name.clone(),
-            path: PathBuf::new(),
+            path: ctx.out_dir.join(format!("{}.yaml", env.name)),
             sealed: sealed_targets,
             objects: objects.len(),
             foreign,

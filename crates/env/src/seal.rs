@@ -770,10 +770,7 @@ fn seal_object<R: RngCore + CryptoRng + ?Sized>(
         .collect();
     let fresh =
         kubeseal_core::seal::encrypt_items(rng, &ctx.cert.public_key, &ctx.target.label(), &items)?;
-    let mut object = base_object(ctx.current.as_ref(), &ctx.target);
-    if ctx.type_.is_some() && object.template.type_ != ctx.type_ {
-        object.template.type_ = ctx.type_.clone();
-    }
+    let mut object = base_object(ctx.current.as_ref(), &ctx.target, &ctx.type_);
     let old = std::mem::take(&mut object.encrypted_data);
     for k in &choice.keep {
         if let Some(v) = old.get(k) {
