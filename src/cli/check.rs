@@ -12,7 +12,7 @@ use kubeseal_core::cert::Certificate;
 use super::io::now;
 
 /// `empseal check`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Files and directories (YAML/JSON, walked recursively); `-` reads stdin.
     #[arg(value_name = "PATH")]
@@ -21,8 +21,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH|URL")]
     pub cert: Option<String>,
     /// Check this environment's overlay as kustomize renders it, against its pinned certificate.
+    /// Repeatable: each env in turn, under an `env NAME:` heading (text and github formats).
     #[arg(long, value_name = "ENV")]
-    pub env: Option<String>,
+    pub env: Vec<String>,
+    /// Check every sealed environment's overlay, as --env for each.
+    #[arg(long = "all-envs")]
+    pub all_envs: bool,
     /// Treat every input as a sealed environment (plaintext Secrets with data are errors).
     #[arg(long = "sealed-only")]
     pub sealed_only: bool,
@@ -64,7 +68,40 @@ fn expected_key(pem: &[u8], origin: &str) -> Result<ExpectedKey> {
 
 /// `empseal check`: exit 0 clean, 1 on findings at or above --fail-on; a failure
 /// gets the exit code of its kind, as for every command (`error::Error::exit_code`).
-pub fn check(a: CheckArgs) -> Result<i32> {
+/// Several envs (`--env` repeated, `--all-envs`) are checked one by one; the
+/// exit code is the first failing env's.
+pub fn check(mut a: CheckArgs) -> Result<i32> {
+    if a.env.len() <= 1 && !a.all_envs {
+        let env = a.env.pop();
+        return check_one(a, env);
+    }
+    if !a.paths.is_empty() {
+        return Err(crate::cli::exit::Error::Usage(
+            "several --env (or --all-envs) check overlays only; check PATHs in a run of their own"
+                .into(),
+        ));
+    }
+    if matches!(a.format.as_str(), "json" | "sarif") {
+        return Err(crate::cli::exit::Error::Usage(format!(
+            "--format {} makes one report per run; with several envs run `empseal check --env ENV --format {}` once per env",
+            a.format, a.format
+        )));
+    }
+    let ws = super::io::workspace(a.root.as_deref())?;
+    let names = super::envs::select(
+        &ws,
+        &a.env,
+        a.all_envs,
+        super::envs::AllEnvs::SealedOrMarked,
+    )?;
+    Ok(super::envs::each(&names, |name| {
+        check_one(a.clone(), Some(name.to_string()))
+    }))
+}
+
+/// `empseal check` of the given PATHs and at most one env.
+fn check_one(a: CheckArgs, env: Option<String>) -> Result<i32> {
+    let checked_env = env.clone();
     let mut opts = CheckOptions::new(now());
     opts.sealed_only = a.sealed_only;
     opts.check_git = !a.no_git;
@@ -82,7 +119,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
     let mut inputs: Vec<Input> = Vec::new();
     let mut gated: Vec<check::Finding> = Vec::new();
     let mut rendered_at: Option<RenderedAt> = None;
-    if let Some(env_name) = &a.env {
+    if let Some(env_name) = &env {
         let ws = super::io::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
         let shown = ws.display(&env.dir);
@@ -216,7 +253,7 @@ pub fn check(a: CheckArgs) -> Result<i32> {
             }
         }
         for (ws, env) in empseal_env::gate::envs_for_path(p) {
-            if a.env.as_deref() == Some(env.name.as_str()) || seen.contains(&env.dir) {
+            if checked_env.as_deref() == Some(env.name.as_str()) || seen.contains(&env.dir) {
                 continue;
             }
             seen.push(env.dir.clone());

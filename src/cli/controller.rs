@@ -19,20 +19,27 @@ use super::ClusterArgs;
 
 /// `empseal cert fetch`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("envs").args(["env", "all_envs"]).multiple(true)))]
 pub struct CertFetchArgs {
-    /// Pin the certificate for this environment (`k8s/overlays/<env>/sealing/`).
+    /// Pin the certificate for this environment (`k8s/overlays/<env>/sealing/`),
+    /// fetched from the env's own kubeconfig context and controller when
+    /// empseal.yaml names them (`context`, `controllerNamespace`,
+    /// `controllerName`; flags win). Repeatable: each env in turn.
     #[arg(long, value_name = "ENV", conflicts_with = "output")]
-    pub env: Option<String>,
+    pub env: Vec<String>,
+    /// Pin the certificate of every environment, each from its own cluster.
+    #[arg(long = "all-envs", conflicts_with = "output")]
+    pub all_envs: bool,
     /// With --env: replace a pin whose key differs (after checking the fingerprints shown).
-    #[arg(long = "accept-new", requires = "env")]
+    #[arg(long = "accept-new", requires = "envs")]
     pub accept_new: bool,
     /// With --env: pin even though the kubeconfig skips TLS verification
     /// (insecure-skip-tls-verify); check the fingerprint out of band first.
-    #[arg(long = "insecure-pin", requires = "env")]
+    #[arg(long = "insecure-pin", requires = "envs")]
     pub insecure_pin: bool,
     /// With --env: fetch and check, show what the pin would become (old and new
     /// fingerprints, files) and write nothing.
-    #[arg(long = "dry-run", requires = "env")]
+    #[arg(long = "dry-run", requires = "envs")]
     pub dry_run: bool,
     /// Write the PEM to this file (atomically) instead of stdout.
     #[arg(short = 'w', long = "output", value_name = "FILE")]
@@ -82,18 +89,46 @@ pub struct ReencryptArgs {
     pub cluster: ClusterArgs,
 }
 
-/// `empseal cert fetch`.
+/// `empseal cert fetch`: print or write the controller's certificate, or with
+/// `--env`/`--all-envs` pin it for each env in turn (the first failure's exit code).
 pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
-    // The environment is checked before anything is fetched.
-    let target = match &a.env {
-        Some(env) => {
-            let ws = super::io::workspace(a.root.as_deref())?;
-            let env = ws.env(env)?;
-            Some((ws, env))
-        }
-        None => None,
-    };
-    let controller = a.cluster.controller()?;
+    if !a.env.is_empty() || a.all_envs {
+        // The environments are checked before anything is fetched.
+        let ws = super::io::workspace(a.root.as_deref())?;
+        let names = super::envs::select(&ws, &a.env, a.all_envs, super::envs::AllEnvs::Every)?;
+        let envs = names
+            .iter()
+            .map(|n| ws.env(n))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut envs = envs.into_iter();
+        return Ok(super::envs::each(&names, |_| {
+            let env = envs.next().expect("one resolved env per name");
+            pin_env(&a, &ws, &env)
+        }));
+    }
+    let fetched = a.cluster.controller()?.fetch_cert()?;
+    let cert = Certificate::from_pem(&fetched.pem, &fetched.origin)?;
+    cert.check_usable(now())?;
+    verbose!(
+        "fetched certificate from {} (fingerprint {})",
+        fetched.origin,
+        cert.fingerprint()
+    );
+    emit_output(a.output.as_deref(), &fetched.pem, Sensitivity::Public)?;
+    if a.output.as_deref().is_some_and(|p| p.as_os_str() != "-") {
+        note!("empseal: certificate {} written", cert.fingerprint());
+    }
+    Ok(0)
+}
+
+/// `cert fetch --env E`: fetches the certificate from E's cluster and
+/// controller (flags, else E's settings in empseal.yaml, see
+/// [`super::ClusterArgs::for_env`]) and pins it, under E's lock.
+fn pin_env(a: &CertFetchArgs, ws: &overlay::Workspace, env: &overlay::Env) -> Result<i32> {
+    let cluster = a
+        .cluster
+        .for_env(&super::EnvCluster::of(ws.config.envs.get(&env.name)));
+    let controller = cluster.controller()?;
     let fetched = controller.fetch_cert()?;
     let now = now();
     let cert = Certificate::from_pem(&fetched.pem, &fetched.origin)?;
@@ -103,85 +138,72 @@ pub fn cert_fetch(a: CertFetchArgs) -> Result<i32> {
         fetched.origin,
         cert.fingerprint()
     );
-    if let Some((ws, env)) = target {
-        if let Some(why) = controller.unverified_tls() {
-            if !a.insecure_pin {
-                return Err(Error::Network(format!(
-                    "{}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Connect over verified https:// (the kubeconfig's certificate-authority), or check the fingerprint {} out of band and re-run with --insecure-pin",
-                    env.name,
-                    cert.fingerprint()
-                )));
-            }
-            note!(
-                "empseal: WARNING: {}: pinning a certificate fetched over UNVERIFIED TLS (--insecure-pin); make sure {} is the controller's key fingerprint",
+    if let Some(why) = controller.unverified_tls() {
+        if !a.insecure_pin {
+            return Err(Error::Network(format!(
+                "{}: refusing to pin a certificate fetched over unverified TLS ({why}); nothing was written. Connect over verified https:// (the kubeconfig's certificate-authority), or check the fingerprint {} out of band and re-run with --insecure-pin",
                 env.name,
                 cert.fingerprint()
-            );
+            )));
         }
-        // The env's pin as configured (empseal.yaml's `cert:` included).
-        let files = env.pin_files(&ws);
-        if a.dry_run {
-            let outcome = pin::plan_pin_certificate(
-                &files,
-                &fetched.pem,
-                &fetched.origin,
-                a.accept_new,
-                now,
-            )?;
-            let name = &env.name;
-            let (what, old) = match &outcome {
-                PinOutcome::Created(_) => ("would pin", None),
-                PinOutcome::Unchanged(_) => ("unchanged (already pinned)", None),
-                PinOutcome::Renewed { old, .. } => {
-                    ("would renew (same key, new certificate)", Some(old))
-                }
-                PinOutcome::Replaced { old, .. } => ("would replace (new key)", Some(old)),
-            };
-            say!(
-                "{name}: {what}: certificate {} valid until {}",
-                outcome.pin().fingerprint,
-                outcome.pin().not_after
-            );
-            if let Some(old) = old {
-                say!(
-                    "  pinned now: {} valid until {}",
-                    old.fingerprint,
-                    old.not_after
-                );
-            }
-            if !matches!(outcome, PinOutcome::Unchanged(_)) {
-                for p in [&files.cert, &files.pin] {
-                    let change = if p.exists() { "modify:" } else { "create:" };
-                    say!("  {change:<9} {}", ws.display(p));
-                }
-            }
-            say!("  (dry run: nothing written)");
-            return Ok(0);
-        }
-        // Written under the env's lock.
-        let _lock = overlay::lock_env(&ws, &env)?;
-        let outcome =
-            pin::pin_certificate(&files, &fetched.pem, &fetched.origin, a.accept_new, now)?;
-        let pin = outcome.pin();
-        let what = match &outcome {
-            PinOutcome::Created(_) => "pinned".to_string(),
-            PinOutcome::Unchanged(_) => "unchanged (already pinned)".to_string(),
-            PinOutcome::Renewed { .. } => "renewed (same key, new certificate)".to_string(),
-            PinOutcome::Replaced { .. } => "replaced (new key accepted)".to_string(),
-        };
         note!(
-            "empseal: {}: certificate {what}: {} valid until {} ({})",
+            "empseal: WARNING: {}: pinning a certificate fetched over UNVERIFIED TLS (--insecure-pin); make sure {} is the controller's key fingerprint",
             env.name,
-            pin.fingerprint,
-            pin.not_after,
-            ws.display(&files.cert)
+            cert.fingerprint()
         );
+    }
+    // The env's pin as configured (empseal.yaml's `cert:` included).
+    let files = env.pin_files(ws);
+    if a.dry_run {
+        let outcome =
+            pin::plan_pin_certificate(&files, &fetched.pem, &fetched.origin, a.accept_new, now)?;
+        let name = &env.name;
+        let (what, old) = match &outcome {
+            PinOutcome::Created(_) => ("would pin", None),
+            PinOutcome::Unchanged(_) => ("unchanged (already pinned)", None),
+            PinOutcome::Renewed { old, .. } => {
+                ("would renew (same key, new certificate)", Some(old))
+            }
+            PinOutcome::Replaced { old, .. } => ("would replace (new key)", Some(old)),
+        };
+        say!(
+            "{name}: {what}: certificate {} valid until {}",
+            outcome.pin().fingerprint,
+            outcome.pin().not_after
+        );
+        if let Some(old) = old {
+            say!(
+                "  pinned now: {} valid until {}",
+                old.fingerprint,
+                old.not_after
+            );
+        }
+        if !matches!(outcome, PinOutcome::Unchanged(_)) {
+            for p in [&files.cert, &files.pin] {
+                let change = if p.exists() { "modify:" } else { "create:" };
+                say!("  {change:<9} {}", ws.display(p));
+            }
+        }
+        say!("  (dry run: nothing written)");
         return Ok(0);
     }
-    emit_output(a.output.as_deref(), &fetched.pem, Sensitivity::Public)?;
-    if a.output.as_deref().is_some_and(|p| p.as_os_str() != "-") {
-        note!("empseal: certificate {} written", cert.fingerprint());
-    }
+    // Written under the env's lock.
+    let _lock = overlay::lock_env(ws, env)?;
+    let outcome = pin::pin_certificate(&files, &fetched.pem, &fetched.origin, a.accept_new, now)?;
+    let pin = outcome.pin();
+    let what = match &outcome {
+        PinOutcome::Created(_) => "pinned".to_string(),
+        PinOutcome::Unchanged(_) => "unchanged (already pinned)".to_string(),
+        PinOutcome::Renewed { .. } => "renewed (same key, new certificate)".to_string(),
+        PinOutcome::Replaced { .. } => "replaced (new key accepted)".to_string(),
+    };
+    note!(
+        "empseal: {}: certificate {what}: {} valid until {} ({})",
+        env.name,
+        pin.fingerprint,
+        pin.not_after,
+        ws.display(&files.cert)
+    );
     Ok(0)
 }
 

@@ -7,8 +7,8 @@ pub const SEAL: &str = "\
 Examples:
   # seal paper's env file with its pinned certificate (changed keys only)
   empseal seal --env paper
-  # what would change (files, keys, certificate), writing nothing
-  empseal seal --env paper --dry-run
+  # what sealing every sealed env would change (files, keys, certificate), writing nothing
+  empseal seal --all-envs --dry-run
   # kubectl create secret ... | kubeseal, in one step
   empseal seal --from-env-file k8s/overlays/paper/paper-secrets.env --name emp-secrets-paper -n emp-system-paper --cert k8s/overlays/paper/sealing/cert.pem -w sealedsecret.yaml
   # one value, as kubeseal --raw
@@ -40,7 +40,9 @@ Examples:
   # what pinning paper's certificate would change, writing nothing (needs a cluster)
   empseal cert fetch --env paper --dry-run
   # repin paper after the controller's key changed (needs a cluster)
-  empseal cert fetch --env paper --accept-new";
+  empseal cert fetch --env paper --accept-new
+  # every env's pin, each from its context and controller in empseal.yaml, writing nothing (needs a cluster)
+  empseal cert fetch --all-envs --accept-new --dry-run";
 
 pub const RENDER: &str = "\
 Examples:

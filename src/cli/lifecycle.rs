@@ -58,37 +58,111 @@ fn demo_warning(env: &str) -> String {
     )
 }
 
-/// `empseal seal --env ENV [--all]`: the CLI's seal command calls this when
-/// `--env` is given (`reseal_all` = `--all`). Prints what was sealed (keys
-/// only) and returns the exit code.
+/// `empseal seal --env ENV... [--all]` / `--all-envs`: the CLI's seal command
+/// calls this when `--env` or `--all-envs` is given (`reseal_all` = `--all`).
+/// Every env is planned first (inputs checked, values read, ciphertext
+/// computed, each env's lock taken); only when every plan succeeded are they
+/// applied, in env order. Prints what was sealed (keys only) and returns the
+/// exit code: the first failing env's.
 pub fn seal_env(
     root: Option<&Path>,
-    env: &str,
+    envs: &[String],
+    all_envs: bool,
     reseal_all: bool,
     guards: &overlay::SealGuards,
     dry_run: bool,
 ) -> Result<i32> {
     let ws = workspace(root)?;
     say_kustomize(&ws);
-    let (outs, plan) = overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rng(), now())?;
-    for out in &outs {
-        say_cert(&ws, env, out);
+    let names = super::envs::select(&ws, envs, all_envs, super::envs::AllEnvs::Sealed)?;
+    if let [env] = names.as_slice() {
+        let (outs, plan) = overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rng(), now())?;
+        print_seal_notes(&ws, env, &outs);
+        if dry_run {
+            print_seal_dry_run(&outs, &plan);
+        } else {
+            plan.apply()?;
+            print_seal_applied(&outs);
+        }
+        return Ok(0);
+    }
+    // Plan every env before writing anything: a bad env file in one env leaves
+    // every env's files untouched.
+    let mut rng = rng();
+    let now = now();
+    let mut planned = Vec::new();
+    let mut first_failure = None;
+    for env in &names {
+        match overlay::plan_seal_env(&ws, env, reseal_all, guards, &mut rng, now) {
+            Ok((outs, plan)) => planned.push((env, outs, plan)),
+            Err(e) => {
+                let e = Error::from(e);
+                super::envs::report(env, names.len(), &e);
+                first_failure.get_or_insert(e.exit_code());
+            }
+        }
+    }
+    if let Some(code) = first_failure {
+        if !dry_run {
+            note!("empseal: nothing was written for any env (every env is planned before any is sealed)");
+            return Ok(code);
+        }
+    }
+    if dry_run {
+        for (env, outs, plan) in &planned {
+            say!("env {env}:");
+            print_seal_notes(&ws, env, outs);
+            print_seal_dry_run(outs, plan);
+        }
+        return Ok(first_failure.unwrap_or(0));
+    }
+    let mut written: Vec<&str> = Vec::new();
+    for (env, outs, plan) in planned {
+        if let Err(e) = plan.apply() {
+            let e = Error::from(e);
+            super::envs::report(env, names.len(), &e);
+            note!(
+                "empseal: sealed before the failure: {}; not sealed: {env} and the envs after it",
+                if written.is_empty() {
+                    "none".to_string()
+                } else {
+                    written.join(", ")
+                }
+            );
+            return Ok(e.exit_code());
+        }
+        say!("env {env}:");
+        print_seal_notes(&ws, env, &outs);
+        print_seal_applied(&outs);
+        written.push(env);
+    }
+    Ok(0)
+}
+
+/// What one env's sealing plan says before it is applied: the certificate
+/// (with -v) and the demo warning.
+fn print_seal_notes(ws: &Workspace, env: &str, outs: &[overlay::SealOutcome]) {
+    for out in outs {
+        say_cert(ws, env, out);
     }
     if outs.iter().any(|o| o.demo_cert) {
         note!("{}", demo_warning(env));
     }
-    if dry_run {
-        for out in &outs {
-            print_seal_dry(out);
-        }
-        print_plan(&plan);
-        return Ok(0);
+}
+
+/// `seal --env --dry-run`'s account of one env: keys, then files.
+fn print_seal_dry_run(outs: &[overlay::SealOutcome], plan: &WritePlan) {
+    for out in outs {
+        print_seal_dry(out);
     }
-    plan.apply()?;
-    for out in &outs {
+    print_plan(plan);
+}
+
+/// What one env's applied sealing run did.
+fn print_seal_applied(outs: &[overlay::SealOutcome]) {
+    for out in outs {
         print_seal(out);
     }
-    Ok(0)
 }
 
 /// Says (with -v) which certificate sealed and for what.

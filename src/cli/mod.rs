@@ -2,6 +2,7 @@
 
 mod check;
 mod controller;
+mod envs;
 mod examples;
 pub mod exit;
 mod io;
@@ -268,7 +269,66 @@ pub struct ClusterArgs {
     pub controller_url: Option<String>,
 }
 
+/// An environment's own cluster and controller (`context`,
+/// `controllerNamespace`, `controllerName` in empseal.yaml), used where the
+/// command line does not say.
+#[derive(Debug, Clone, Default)]
+pub struct EnvCluster {
+    /// The kubeconfig context.
+    pub context: Option<String>,
+    /// The controller's namespace.
+    pub controller_namespace: Option<String>,
+    /// The controller's Service name.
+    pub controller_name: Option<String>,
+}
+
+impl EnvCluster {
+    /// The settings of `envs.<env>` in empseal.yaml.
+    pub fn of(config: Option<&empseal_env::config::EnvConfig>) -> EnvCluster {
+        EnvCluster {
+            context: config.and_then(|c| c.context.clone()),
+            controller_namespace: config.and_then(|c| c.controller_namespace.clone()),
+            controller_name: config.and_then(|c| c.controller_name.clone()),
+        }
+    }
+}
+
+/// `value` unless it came from the environment variable `var` rather than
+/// the command line (clap reads both into one field): a flag wins over an
+/// env's setting in empseal.yaml, the setting wins over the variable.
+fn given_on_command_line(value: &Option<String>, var: &str) -> Option<String> {
+    value
+        .clone()
+        .filter(|v| std::env::var(var).ok().as_deref() != Some(v.as_str()))
+}
+
 impl ClusterArgs {
+    /// These flags with an env's own settings filled in, in the one order of
+    /// precedence: the command line's flag, then the env's setting in
+    /// empseal.yaml, then the SEALED_SECRETS_* variable, then the default (the
+    /// kubeconfig's current context; kube-system/sealed-secrets-controller).
+    pub fn for_env(&self, env: &EnvCluster) -> ClusterArgs {
+        let mut out = self.clone();
+        for (field, setting, var) in [
+            (&mut out.context, &env.context, "SEALED_SECRETS_CONTEXT"),
+            (
+                &mut out.controller_namespace,
+                &env.controller_namespace,
+                empseal_controller::ENV_CONTROLLER_NAMESPACE,
+            ),
+            (
+                &mut out.controller_name,
+                &env.controller_name,
+                empseal_controller::ENV_CONTROLLER_NAME,
+            ),
+        ] {
+            if let Some(setting) = setting {
+                *field = given_on_command_line(field, var).or(Some(setting.clone()));
+            }
+        }
+        out
+    }
+
     /// The kubeconfig selection these flags make.
     pub fn kube(&self) -> empseal_controller::KubeOptions {
         let mut k = empseal_controller::KubeOptions::from_process(
@@ -342,9 +402,14 @@ pub fn run(cli: Cli) -> Result<i32> {
     out::set_verbose(cli.verbose);
     match cli.command {
         Command::Seal(a) => match seal::seal_mode(*a)? {
-            seal::SealMode::Env(s) => {
-                lifecycle::seal_env(s.root.as_deref(), &s.env, s.all, &s.guards, s.dry_run)
-            }
+            seal::SealMode::Env(s) => lifecycle::seal_env(
+                s.root.as_deref(),
+                &s.envs,
+                s.all_envs,
+                s.all,
+                &s.guards,
+                s.dry_run,
+            ),
             seal::SealMode::Kubeseal(a) => seal::seal(*a),
             seal::SealMode::Refused(code) => Ok(code),
         },

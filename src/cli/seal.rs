@@ -18,30 +18,36 @@ use super::{ClusterArgs, FormatArg, LayoutArg, ScopeArg};
 
 /// `empseal seal`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("envs").args(["env", "all_envs"]).multiple(true)))]
 pub struct SealArgs {
     /// Seal this environment's env file with its pinned certificate into its
     /// sealedsecret.yaml (k8s/overlays/ENV); unchanged values keep their ciphertext.
+    /// Repeatable: every env is planned (inputs checked, values read, sealed)
+    /// before any file is written, so one env failing writes nothing for any env.
     #[arg(long, value_name = "ENV", conflicts_with_all = ["from_env_file", "from_literal", "secret_type"])]
-    pub env: Option<String>,
+    pub env: Vec<String>,
+    /// Seal every sealed environment (each with a SealedSecret), as --env for each.
+    #[arg(long = "all-envs", conflicts_with_all = ["from_env_file", "from_literal", "secret_type"])]
+    pub all_envs: bool,
     /// With --env: reseal every key, not only the changed ones.
-    #[arg(long, requires = "env")]
+    #[arg(long, requires = "envs")]
     pub all: bool,
     /// With --env: show what would change (files, keys added/changed/removed/kept,
     /// certificate fingerprint) and write nothing. Never prints values.
-    #[arg(long = "dry-run", requires = "env")]
+    #[arg(long = "dry-run", requires = "envs")]
     pub dry_run: bool,
     /// With --env: the repository root (default: the nearest parent directory with
     /// empseal.yaml or k8s/overlays).
-    #[arg(long, value_name = "DIR", requires = "env")]
+    #[arg(long, value_name = "DIR", requires = "envs")]
     pub root: Option<PathBuf>,
     /// With --env: seal even though rendered workloads reference KEY and the env file lacks it (repeatable).
-    #[arg(long = "allow-missing", value_name = "KEY", requires = "env")]
+    #[arg(long = "allow-missing", value_name = "KEY", requires = "envs")]
     pub allow_missing: Vec<String>,
     /// With --env: seal the env file's values over a sealed file restored by `empseal rollback`.
-    #[arg(long = "overwrite-rollback", requires = "env")]
+    #[arg(long = "overwrite-rollback", requires = "envs")]
     pub overwrite_rollback: bool,
-    /// With --env: seal only the env's secret of this rendered name (default: all of its secrets).
-    #[arg(long, value_name = "NAME", requires = "env")]
+    /// With one --env: seal only the env's secret of this rendered name (default: all of its secrets).
+    #[arg(long, value_name = "NAME", requires = "envs")]
     pub secret: Option<String>,
     /// Read KEY=VALUE lines from an env file, as kubectl's --from-env-file (repeatable).
     #[arg(long = "from-env-file", value_name = "FILE")]
@@ -215,8 +221,10 @@ fn raw_source(a: &SealArgs) -> std::result::Result<RawSource<'_>, String> {
 pub struct EnvSeal {
     /// `--root`.
     pub root: Option<PathBuf>,
-    /// The environment.
-    pub env: String,
+    /// The environments named by `--env`.
+    pub envs: Vec<String>,
+    /// `--all-envs`: every sealed environment.
+    pub all_envs: bool,
     /// `--all`: reseal every key.
     pub all: bool,
     /// `--allow-missing`, `--overwrite-rollback`.
@@ -244,7 +252,15 @@ pub fn seal_mode(mut a: SealArgs) -> Result<SealMode> {
     if a.cert.as_deref() == Some("") {
         a.cert = None;
     }
-    if let Some(env) = &a.env {
+    if !a.env.is_empty() || a.all_envs {
+        let env = match a.env.as_slice() {
+            [one] if !a.all_envs => one.clone(),
+            _ => "each env".to_string(),
+        };
+        if a.secret.is_some() && (a.env.len() > 1 || a.all_envs) {
+            note!("empseal: error: --secret NAME narrows one env to one of its secrets; give a single --env with it");
+            return Ok(SealMode::Refused(crate::cli::exit::code::USAGE));
+        }
         // kubeseal's flags that --env decides itself: refused on the command line,
         // ignored (with a note) when they come from SEALED_SECRETS_* variables.
         let decided = [
@@ -291,15 +307,20 @@ pub fn seal_mode(mut a: SealArgs) -> Result<SealMode> {
         // --env seals with the env's pinned certificate, never --cert.
         if a.cert.is_some() {
             if std::env::var_os("SEALED_SECRETS_CERT").is_none() {
+                let repin = match a.env.as_slice() {
+                    [one] if !a.all_envs => format!("--env {one}"),
+                    _ => "--env ENV".to_string(),
+                };
                 return Err(Error::Input(format!(
-                    "--cert cannot be combined with --env: {env} is sealed with its pinned certificate (repin it with `empseal cert fetch --env {env}`)"
+                    "--cert cannot be combined with --env: {env} is sealed with its pinned certificate (repin it with `empseal cert fetch {repin}`)"
                 )));
             }
             note!("empseal: note: SEALED_SECRETS_CERT is ignored with --env (the pinned certificate is used)");
         }
         return Ok(SealMode::Env(EnvSeal {
             root: a.root.clone(),
-            env: env.clone(),
+            envs: a.env.clone(),
+            all_envs: a.all_envs,
             all: a.all,
             guards: empseal_env::overlay::SealGuards {
                 allow_missing: a.allow_missing.clone(),

@@ -396,3 +396,110 @@ fn cert_fetch_env_writes_a_missing_pin_yaml_instead_of_unchanged() {
     let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unchanged"));
 }
+
+/// `cert fetch --all-envs`: each env's certificate comes from its own
+/// kubeconfig context and controller as empseal.yaml names them (two fake API
+/// servers, each serving its controller under other names, one kubeconfig
+/// with a context for each; the current context is neither env's).
+#[test]
+fn cert_fetch_all_envs_pins_each_env_from_its_own_context_and_controller() {
+    let p = pki();
+    let paper = Fake::apiserver(&["--namespace", "ss-paper", "--service", "ctl-paper"]);
+    let prod = Fake::apiserver(&[
+        "--namespace",
+        "ss-prod",
+        "--service",
+        "ctl-prod",
+        "--cert-pem",
+        &path(&p.controller2.cert),
+        "--key",
+        &path(&p.controller2.key),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let paper_kc = kubeconfig_yaml(
+        &paper.https_url(),
+        &p.ca.cert_pem,
+        &User::Token(TOKEN),
+        "paper-ctx",
+    );
+    let prod_kc = kubeconfig_yaml(
+        &prod.https_url(),
+        &p.ca.cert_pem,
+        &User::Token(TOKEN),
+        "prod-ctx",
+    );
+    // One kubeconfig holding both clusters, users and contexts.
+    let section = |kc: &str, key: &str| -> String {
+        let start = kc.find(&format!("\n{key}:\n")).unwrap() + key.len() + 3;
+        let body = &kc[start..];
+        let end = body
+            .match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .find(|&i| body[i..].starts_with(|c: char| c.is_ascii_lowercase()))
+            .unwrap_or(body.len());
+        body[..end].to_string()
+    };
+    let mut kc = String::from("apiVersion: v1\nkind: Config\n");
+    for key in ["clusters", "users", "contexts"] {
+        kc.push_str(&format!(
+            "{key}:\n{}{}",
+            section(&paper_kc, key),
+            section(&prod_kc, key)
+        ));
+    }
+    kc.push_str("current-context: prod-ctx\n");
+    let kc_path = dir.path().join("kc");
+    std::fs::write(&kc_path, kc).unwrap();
+
+    let root = repo_with_paper(dir.path());
+    std::fs::create_dir_all(root.join("k8s/overlays/prod")).unwrap();
+    std::fs::write(
+        root.join("k8s/overlays/prod/kustomization.yaml"),
+        "namespace: emp-system-prod\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("empseal.yaml"),
+        "envs:\n  paper:\n    context: paper-ctx\n    controllerNamespace: ss-paper\n    controllerName: ctl-paper\n  prod:\n    context: prod-ctx\n    controllerNamespace: ss-prod\n    controllerName: ctl-prod\n",
+    )
+    .unwrap();
+    let out = empseal(&["cert", "fetch", "--all-envs"], &kc_path, &root);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("env paper:\nenv prod:\n"), "{stdout}");
+    for (env, pem) in [
+        ("paper", &p.controller1.cert_pem),
+        ("prod", &p.controller2.cert_pem),
+    ] {
+        let pinned = root.join(format!("k8s/overlays/{env}/sealing/cert.pem"));
+        assert_eq!(&std::fs::read(&pinned).unwrap(), pem, "{env}");
+    }
+    assert!(!paper.requests().is_empty() && !prod.requests().is_empty());
+
+    // A flag wins over empseal.yaml: prod's controller is not in paper's cluster.
+    let out = empseal(
+        &[
+            "cert",
+            "fetch",
+            "--env",
+            "paper",
+            "--env",
+            "prod",
+            "--context",
+            "paper-ctx",
+            "--dry-run",
+        ],
+        &kc_path,
+        &root,
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("env prod:") && err.contains("ctl-prod"),
+        "{err}"
+    );
+}

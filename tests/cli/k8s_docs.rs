@@ -347,6 +347,7 @@ fn docs_use_only_empseals_commands_and_flags() {
             "cert fetch",
             &[
                 "--env",
+                "--all-envs",
                 "--controller-name",
                 "--controller-namespace",
                 "--accept-new",
@@ -373,6 +374,7 @@ fn docs_use_only_empseals_commands_and_flags() {
             "seal",
             &[
                 "--env",
+                "--all-envs",
                 "--all",
                 "--dry-run",
                 "--from-env-file",
@@ -390,7 +392,10 @@ fn docs_use_only_empseals_commands_and_flags() {
                 "--overwrite-rollback",
             ][..],
         ),
-        ("check", &["--env", "--format", "--fail-on"][..]),
+        (
+            "check",
+            &["--env", "--all-envs", "--format", "--fail-on"][..],
+        ),
         ("render", &["--all", "--demo", "--out-dir", "--env"][..]),
         ("rotate", &["--env", "--key", "--generate", "--length"][..]),
         ("history", &["--env"][..]),

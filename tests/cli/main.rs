@@ -32,6 +32,7 @@ mod lifecycle_env_add;
 mod lifecycle_files;
 mod lifecycle_guard;
 mod lifecycle_multi;
+mod lifecycle_multi_env;
 mod lifecycle_render;
 mod memory_valgrind;
 mod no_secret_leak;

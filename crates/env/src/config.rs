@@ -75,6 +75,18 @@ pub struct EnvConfig {
     /// from the env-level fields and conventions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<SecretConfig>>,
+    /// The kubeconfig context of the env's cluster, for `cert fetch --env`
+    /// (default: the kubeconfig's current context); `--context` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// The namespace of the env's sealed-secrets controller, for `cert fetch
+    /// --env`; `--controller-namespace` wins, this wins over the variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller_namespace: Option<String>,
+    /// The name of the env's sealed-secrets controller Service, for `cert fetch
+    /// --env`; `--controller-name` wins, this wins over the variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller_name: Option<String>,
 }
 
 /// One SealedSecret of an environment listed under `envs.<env>.secrets:`, with

@@ -16,8 +16,20 @@ pub const DEFAULT_LOCK_WAIT_SECS: u64 = 30;
 /// process dies: the kernel releases it, so a crash never leaves a stale lock).
 #[derive(Debug)]
 pub struct EnvLock {
-    _dir: std::fs::File,
+    _dir: std::sync::Arc<std::fs::File>,
 }
+
+/// A held directory lock: the directory's device and inode, and the thread
+/// holding it.
+type HeldKey = (u64, u64, std::thread::ThreadId);
+
+/// The directory locks this process holds, so that one thread working on
+/// several environments (`seal --all-envs` holds every env's lock until all
+/// plans are applied) shares one lock between envs whose lock directory is
+/// the same (envs reading one env file) instead of waiting for itself. Other
+/// threads still wait, as other processes do.
+static HELD: std::sync::Mutex<Vec<(HeldKey, std::sync::Weak<std::fs::File>)>> =
+    std::sync::Mutex::new(Vec::new());
 
 /// The directory whose lock guards `env` (one lock for all of its secrets): the
 /// directory of its first secret's local state (the env file's directory), else
@@ -41,6 +53,22 @@ pub fn lock_env(ws: &Workspace, env: &Env) -> Result<EnvLock> {
     let dir = lock_dir(env);
     let shown = ws.display(&dir);
     let file = std::fs::File::open(&dir).map_err(|e| Error::io(shown.clone(), e))?;
+    let id = {
+        use std::os::unix::fs::MetadataExt;
+        let m = file.metadata().map_err(|e| Error::io(shown.clone(), e))?;
+        (m.dev(), m.ino(), std::thread::current().id())
+    };
+    {
+        let mut held = HELD.lock().unwrap_or_else(|p| p.into_inner());
+        held.retain(|(_, w)| w.strong_count() > 0);
+        if let Some(shared) = held
+            .iter()
+            .find(|(i, _)| *i == id)
+            .and_then(|(_, w)| w.upgrade())
+        {
+            return Ok(EnvLock { _dir: shared });
+        }
+    }
     let wait = std::env::var(LOCK_WAIT_ENV)
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -48,7 +76,13 @@ pub fn lock_env(ws: &Workspace, env: &Env) -> Result<EnvLock> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(EnvLock { _dir: file }),
+            Ok(()) => {
+                let file = std::sync::Arc::new(file);
+                HELD.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((id, std::sync::Arc::downgrade(&file)));
+                return Ok(EnvLock { _dir: file });
+            }
             Err(std::fs::TryLockError::WouldBlock) => {
                 if std::time::Instant::now() >= deadline {
                     return Err(Error::io(

@@ -325,7 +325,7 @@ impl Workspace {
             sealed_secret,
             secret_name: cfg.secret_name.clone(),
             secret_namespace: cfg.secret_namespace.clone(),
-            state: conventional_state(name, dir, &env_file),
+            state: self.local_state(name, dir, &env_file),
             env_file: Some(env_file),
             example_env_file: Some(example_env_file),
             files: Default::default(),
@@ -352,7 +352,7 @@ impl Workspace {
             ),
             None => (
                 sealing.join("record.yaml"),
-                conventional_state(
+                self.local_state(
                     name,
                     dir,
                     &env_file
@@ -383,6 +383,66 @@ impl Workspace {
             record,
             state,
         }
+    }
+
+    /// The local state of env `name` (overlay `dir`) whose env file is
+    /// `env_file`: `.<stem>.state` beside the env file, unless another
+    /// environment reads the same env file (`envFile:` in empseal.yaml pointing
+    /// several envs at one file). Then only the env whose overlay directory
+    /// holds the file keeps that name, and every other env's state is
+    /// `.<stem>.<env>.state`: each env seals for its own certificate and
+    /// target, so a state shared by two envs would make each seal of one undo
+    /// the other's (every key resealed every time).
+    fn local_state(&self, name: &str, dir: &Path, env_file: &Path) -> PathBuf {
+        let plain = conventional_state(name, dir, env_file);
+        let file = crate::paths::lexical(env_file);
+        let home = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let readers = self.env_file_readers(&file);
+        let owns = |d: &Path| crate::paths::lexical(d) == home;
+        let shared = readers.iter().any(|(n, _)| n != name);
+        let sole_owner = owns(dir) && !readers.iter().any(|(n, d)| n != name && owns(d));
+        if !shared || sole_owner {
+            return plain;
+        }
+        let stem = plain
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stem = stem
+            .strip_prefix('.')
+            .and_then(|s| s.strip_suffix(".state"))
+            .unwrap_or(&stem)
+            .to_string();
+        plain.with_file_name(format!(".{stem}.{name}.state"))
+    }
+
+    /// The environments (name and overlay directory) whose secrets read the env
+    /// file `file` (a lexical path under the root), from empseal.yaml and the
+    /// conventions, without resolving anything else.
+    fn env_file_readers(&self, file: &Path) -> Vec<(String, PathBuf)> {
+        let names = self.env_names().unwrap_or_default();
+        let mut out = Vec::new();
+        for n in names {
+            let cfg = self.config.envs.get(&n).cloned().unwrap_or_default();
+            let dir = match &cfg.dir {
+                Some(d) => self.root.join(d),
+                None => self.overlays_dir().join(&n),
+            };
+            let files: Vec<PathBuf> = match &cfg.secrets {
+                Some(list) => list
+                    .iter()
+                    .filter_map(|s| s.env_file.as_ref().map(|p| self.root.join(p)))
+                    .collect(),
+                None => vec![match &cfg.env_file {
+                    Some(p) => self.root.join(p),
+                    None => dir.join(format!("{n}-secrets.env")),
+                }],
+            };
+            if files.iter().any(|f| crate::paths::lexical(f) == file) {
+                out.push((n, dir));
+            }
+        }
+        out
     }
 
     /// Which kustomize to run, per the config (`auto` by default).
