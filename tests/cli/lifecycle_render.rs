@@ -420,3 +420,41 @@ fn a_missing_generator_env_file_suggests_the_example_or_demo() {
         "{err}"
     );
 }
+
+#[test]
+fn a_broken_overlay_in_one_env_writes_no_file_for_any_env() {
+    let repo = pinned_repo();
+    // prod and paper both fail at build time (while dev renders): the first
+    // env's error, in name order, is the one reported, however the parallel
+    // builds finish.
+    for env in ["paper", "prod"] {
+        let k = format!("k8s/overlays/{env}/kustomization.yaml");
+        let text = String::from_utf8(repo.read(&k)).unwrap();
+        repo.write(
+            &k,
+            text.replace(
+                "  - sealedsecret.yaml\n",
+                &format!("  - sealedsecret.yaml\n  - missing-{env}.yaml\n"),
+            )
+            .as_bytes(),
+        );
+    }
+    let out_dir = tempfile::tempdir().unwrap();
+    for _ in 0..3 {
+        let out = repo.run(&[
+            "render",
+            "--all",
+            "--demo",
+            "--out-dir",
+            out_dir.path().to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(9), "{}", all_output(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("k8s/overlays/paper") && err.contains("missing-paper.yaml"),
+            "{err}"
+        );
+        assert!(!err.contains("missing-prod.yaml"), "{err}");
+        assert_eq!(std::fs::read_dir(out_dir.path()).unwrap().count(), 0);
+    }
+}

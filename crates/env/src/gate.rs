@@ -392,6 +392,31 @@ pub fn referenced_keys(rendered: &[u8], example: &[String]) -> Vec<KeyRef> {
     scan_render(rendered, example).1
 }
 
+/// The rendered objects other than SealedSecrets (the ones that can reference
+/// a secret's keys), parsed once so that each of an env's secrets is checked
+/// against them without parsing the render again ([`referenced_keys_in`]).
+pub fn workload_documents(rendered: &[u8]) -> Vec<serde_yaml::Value> {
+    use serde::Deserialize as _;
+    serde_yaml::Deserializer::from_slice(rendered)
+        .filter_map(|doc| serde_yaml::Value::deserialize(doc).ok())
+        .filter(|v| s(v, "kind").as_deref() != Some("SealedSecret"))
+        .collect()
+}
+
+/// [`referenced_keys`] over documents from [`workload_documents`].
+pub fn referenced_keys_in(documents: &[serde_yaml::Value], example: &[String]) -> Vec<KeyRef> {
+    let mut refs = Vec::new();
+    for v in documents {
+        let kind = s(v, "kind").unwrap_or_default();
+        let name = v
+            .get("metadata")
+            .and_then(|m| s(m, "name"))
+            .unwrap_or_default();
+        walk_refs(v, &format!("{kind} {name}"), example, &kind, &mut refs);
+    }
+    refs
+}
+
 type Provided = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
 
 fn scan_render(rendered: &[u8], example: &[String]) -> (Provided, Vec<KeyRef>) {

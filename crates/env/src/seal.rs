@@ -110,7 +110,23 @@ pub fn missing_required_keys(
     have: &BTreeSet<String>,
     allowed: &[String],
 ) -> Vec<String> {
-    let mut out: Vec<String> = crate::gate::referenced_keys(rendered, example)
+    missing_keys_of(
+        crate::gate::referenced_keys(rendered, example),
+        secret,
+        have,
+        allowed,
+    )
+}
+
+/// Of the key references `refs`, the keys of `secret` that `have` lacks, minus
+/// `allowed`, sorted.
+fn missing_keys_of(
+    refs: Vec<crate::gate::KeyRef>,
+    secret: &str,
+    have: &BTreeSet<String>,
+    allowed: &[String],
+) -> Vec<String> {
+    let mut out: Vec<String> = refs
         .into_iter()
         .filter(|r| r.secret == secret && !have.contains(&r.key) && !allowed.contains(&r.key))
         .map(|r| r.key)
@@ -298,14 +314,13 @@ pub fn check_seal_inputs(
     let (pinned, _) = require_pin(&env.pin_files(ws), now)?;
     let have: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
     let shown = ws.display(&env.dir);
-    let rendered = render.bytes(ws, env)?.to_vec();
-    let example = secret.example_keys();
+    let refs = render.referenced_keys(ws, env, &secret.example_keys())?;
     let current = match &secret.sealed_secret {
         Some(p) => read_current_sealed(ws, p)?,
         None => None,
     };
     let target = resolve_target(ws, env, secret, current.as_ref().map(|c| &c.object), render)?;
-    let missing = missing_required_keys(&rendered, &example, &target.name, &have, allow_missing);
+    let missing = missing_keys_of(refs, &target.name, &have, allow_missing);
     if !missing.is_empty() {
         return Err(Error::input(format!(
             "{}: has no {}, which workloads in {shown} reference from secret {} (pods would not start); nothing was sealed. Add {} to the env file, or re-run with --allow-missing {} if the reference is going away",
@@ -776,10 +791,7 @@ fn seal_object<R: RngCore + CryptoRng + ?Sized>(
         .collect();
     let fresh =
         kubeseal_core::seal::encrypt_items(rng, &ctx.cert.public_key, &ctx.target.label(), &items)?;
-    let mut object = base_object(ctx.current.as_ref(), &ctx.target);
-    if ctx.type_.is_some() && object.template.type_ != ctx.type_ {
-        object.template.type_ = ctx.type_.clone();
-    }
+    let mut object = base_object(ctx.current.as_ref(), &ctx.target, &ctx.type_);
     let old = std::mem::take(&mut object.encrypted_data);
     for k in &choice.keep {
         if let Some(v) = old.get(k) {

@@ -53,14 +53,21 @@ pub fn read_one_sealed(shown: &str, bytes: &[u8]) -> Result<(SealedSecret, Forma
 }
 
 /// The SealedSecret a seal starts from: the current file's object, else a new
-/// one for `target`; either way carrying `target`'s scope annotations. The
-/// caller then sets its `encryptedData`.
-pub(crate) fn base_object(current: Option<&CurrentSealed>, target: &Target) -> SealedSecret {
+/// one for `target`; either way carrying `target`'s scope annotations and, when
+/// configured, the Secret `type_`. The caller then sets its `encryptedData`.
+pub(crate) fn base_object(
+    current: Option<&CurrentSealed>,
+    target: &Target,
+    type_: &Option<String>,
+) -> SealedSecret {
     let mut object = match current {
         Some(c) => c.object.clone(),
         None => new_object(target),
     };
     apply_scope(&mut object, target.scope);
+    if type_.is_some() && object.template.type_ != *type_ {
+        object.template.type_ = type_.clone();
+    }
     object
 }
 

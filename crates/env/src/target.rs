@@ -61,12 +61,22 @@ mod scope_serde {
 #[derive(Debug, Default)]
 pub struct OverlayRender {
     out: Option<(Vec<u8>, Vec<RenderedObject>)>,
+    workloads: Option<Vec<serde_yaml::Value>>,
 }
 
 impl OverlayRender {
     /// Nothing rendered yet.
     pub fn new() -> OverlayRender {
         OverlayRender::default()
+    }
+
+    /// An overlay already built (kustomize's output and its objects): `render`
+    /// builds each overlay itself, once, and locates its SealedSecrets in it.
+    pub fn from_rendered(out: Vec<u8>, objects: Vec<RenderedObject>) -> OverlayRender {
+        OverlayRender {
+            out: Some((out, objects)),
+            workloads: None,
+        }
     }
 
     fn build(&mut self, ws: &Workspace, env: &Env) -> Result<&(Vec<u8>, Vec<RenderedObject>)> {
@@ -82,6 +92,22 @@ impl OverlayRender {
     /// kustomize's output for `env`'s overlay.
     pub fn bytes(&mut self, ws: &Workspace, env: &Env) -> Result<&[u8]> {
         Ok(&self.build(ws, env)?.0)
+    }
+
+    /// The key references of `env`'s rendered workloads (see
+    /// [`crate::gate::referenced_keys`]); the render is parsed once for all of
+    /// the env's secrets.
+    pub fn referenced_keys(
+        &mut self,
+        ws: &Workspace,
+        env: &Env,
+        example: &[String],
+    ) -> Result<Vec<crate::gate::KeyRef>> {
+        if self.workloads.is_none() {
+            self.workloads = Some(crate::gate::workload_documents(self.bytes(ws, env)?));
+        }
+        let documents = self.workloads.as_deref().unwrap_or_default();
+        Ok(crate::gate::referenced_keys_in(documents, example))
     }
 
     /// The rendered objects of `env`'s overlay.
