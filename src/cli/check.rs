@@ -27,6 +27,10 @@ pub struct CheckArgs {
     /// Check every sealed environment's overlay, as --env for each.
     #[arg(long = "all-envs")]
     pub all_envs: bool,
+    /// With one --env: only this secret's findings (its rendered metadata.name);
+    /// findings about the env as a whole (its pin, plaintext Secrets) stay.
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
     /// Treat every input as a sealed environment (plaintext Secrets with data are errors).
     #[arg(long = "sealed-only")]
     pub sealed_only: bool,
@@ -71,6 +75,11 @@ fn expected_key(pem: &[u8], origin: &str) -> Result<ExpectedKey> {
 /// Several envs (`--env` repeated, `--all-envs`) are checked one by one; the
 /// exit code is the first failing env's.
 pub fn check(mut a: CheckArgs) -> Result<i32> {
+    if a.secret.is_some() && (a.env.len() != 1 || a.all_envs) {
+        return Err(crate::cli::exit::Error::Usage(
+            "--secret narrows one env: give exactly one --env with it".into(),
+        ));
+    }
     if a.env.len() <= 1 && !a.all_envs {
         let env = a.env.pop();
         return check_one(a, env);
@@ -119,9 +128,28 @@ fn check_one(a: CheckArgs, env: Option<String>) -> Result<i32> {
     let mut inputs: Vec<Input> = Vec::new();
     let mut gated: Vec<check::Finding> = Vec::new();
     let mut rendered_at: Option<RenderedAt> = None;
+    // `--secret`: the other secrets' files and names, whose findings are dropped.
+    let mut others: Option<(Vec<String>, Vec<String>)> = None;
     if let Some(env_name) = &env {
         let ws = super::io::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
+        let mut chosen_file = env.primary().sealed_secret.clone();
+        if let Some(name) = &a.secret {
+            let mut render = empseal_env::target::OverlayRender::new();
+            let chosen = empseal_env::secrets::select_secrets(&ws, &env, Some(name), &mut render)?;
+            chosen_file = chosen.first().and_then(|(s, _)| s.sealed_secret.clone());
+            let mut files = Vec::new();
+            let mut names = Vec::new();
+            for (s, t) in empseal_env::secrets::select_secrets(&ws, &env, None, &mut render)? {
+                if t.name == *name {
+                    continue;
+                }
+                files.extend(s.sealed_secret.as_deref().map(|p| ws.display(p)));
+                files.push(ws.display(&s.record));
+                names.push(t.name);
+            }
+            others = Some((files, names));
+        }
         let shown = ws.display(&env.dir);
         if !env.is_sealed()
             && env
@@ -207,13 +235,11 @@ fn check_one(a: CheckArgs, env: Option<String>) -> Result<i32> {
         };
         rendered_at = Some(RenderedAt {
             origin: format!("kustomize {shown}"),
-            sealed: env.primary().sealed_secret.clone(),
-            sealed_shown: env
-                .primary()
-                .sealed_secret
+            sealed_shown: chosen_file
                 .as_deref()
                 .map(|p| ws.display(p))
                 .unwrap_or_default(),
+            sealed: chosen_file,
             kustomization: ws.display(&env.dir.join("kustomization.yaml")),
             origins,
         });
@@ -320,6 +346,14 @@ fn check_one(a: CheckArgs, env: Option<String>) -> Result<i32> {
     report
         .findings
         .extend(render_only_findings(renders, &opts, &report.findings)?);
+    if let Some((files, names)) = &others {
+        report.findings.retain(|f| {
+            let other_object = f.object.as_ref().is_some_and(|o| {
+                o.kind == "SealedSecret" && o.name.as_ref().is_some_and(|n| names.contains(n))
+            });
+            !files.contains(&f.file) && !other_object
+        });
+    }
     report.findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code))
     });

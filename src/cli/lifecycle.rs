@@ -266,6 +266,10 @@ pub struct RenderArgs {
     /// ones: renders with no secrets and no cluster.
     #[arg(long)]
     pub demo: bool,
+    /// Reseal only this secret of the env (its rendered metadata.name); the
+    /// env's other SealedSecrets render as committed. With one --env.
+    #[arg(long, value_name = "NAME")]
+    pub secret: Option<String>,
     /// Render and verify, then show which files would be written; write nothing.
     #[arg(long = "dry-run")]
     pub dry_run: bool,
@@ -281,6 +285,7 @@ pub fn render(a: RenderArgs) -> Result<i32> {
         envs: if a.all { Vec::new() } else { a.env.clone() },
         out_dir: a.out_dir.clone(),
         demo: a.demo,
+        secret: a.secret.clone(),
     };
     say_kustomize(&ws);
     let bar = super::out::progress("rendering", 0);

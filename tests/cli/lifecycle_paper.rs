@@ -333,3 +333,93 @@ fn an_invalid_docker_config_fails_seal_in_one_line_and_changes_no_file() {
     assert!(err.contains(".dockerconfigjson"), "{err}");
     assert!(work_tree(&repo) == before, "a failed seal changed a file");
 }
+
+/// `--secret` narrows `render` and `check` to one of paper's secrets: render
+/// reseals only it (the other renders as committed), check reports only its
+/// files and values plus what concerns the env as a whole.
+#[test]
+fn secret_narrows_render_and_check_to_one_secret() {
+    let repo = paper_repo();
+    let committed = ciphertexts(&repo, CREDENTIALS);
+
+    let out = repo.ok(&[
+        "render",
+        "--env",
+        "paper",
+        "--secret",
+        "emp-registry-paper",
+        "--out-dir",
+        "out",
+    ]);
+    let text = all_output(&out);
+    assert!(
+        text.contains("freshly sealed emp-system-paper/emp-registry-paper"),
+        "{text}"
+    );
+    let rendered = String::from_utf8(repo.read("out/paper.yaml")).unwrap();
+    let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&rendered)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let sealed = |name: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == "SealedSecret" && d["metadata"]["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    // The credentials render exactly as committed (placeholders) ...
+    let credentials: BTreeMap<String, String> =
+        serde_yaml::from_value(sealed("emp-secrets-paper")["spec"]["encryptedData"].clone())
+            .unwrap();
+    assert_eq!(credentials, committed);
+    // ... and the pull secret is sealed from its file, for its rendered name.
+    let pull = sealed("emp-registry-paper");
+    let yaml = serde_yaml::to_string(&pull).unwrap();
+    let data = unseal(&read_sealed(yaml.as_bytes()), demo_key("paper"));
+    assert_eq!(
+        data[".dockerconfigjson"].as_bytes(),
+        DOCKER_CONFIG_V1,
+        "the rendered pull secret opens to the docker config"
+    );
+
+    // check: the registry secret's findings and the env's; none of the others'.
+    let out = repo.run(&["check", "--env", "paper", "--secret", "emp-registry-paper"]);
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("pull-secret.yaml has no seal record"),
+        "{text}"
+    );
+    assert!(
+        text.contains("emp-registry-paper, key .dockerconfigjson"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sealing/cert.pem"),
+        "the env's pin stays: {text}"
+    );
+    assert!(!text.contains("emp-secrets-paper"), "{text}");
+    assert!(!text.contains("sealedsecret.yaml"), "{text}");
+    let whole =
+        String::from_utf8_lossy(&repo.run(&["check", "--env", "paper"]).stdout).into_owned();
+    assert!(whole.contains("emp-secrets-paper, key API_KEY"), "{whole}");
+
+    // An unknown name names the env's secrets; --secret needs exactly one env.
+    for cmd in [&["check"][..], &["render", "--out-dir", "out2"][..]] {
+        let mut args = cmd.to_vec();
+        args.extend(["--env", "paper", "--secret", "emp-registri-paper"]);
+        let o = repo.run(&args);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", all_output(&o));
+        assert!(
+            all_output(&o).contains("did you mean \"emp-registry-paper\""),
+            "{}",
+            all_output(&o)
+        );
+        let mut args = cmd.to_vec();
+        args.extend(["--all-envs", "--secret", "emp-registry-paper"]);
+        if cmd[0] == "render" {
+            args = vec!["render", "--all", "--secret", "emp-registry-paper"];
+        }
+        let o = repo.run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", all_output(&o));
+    }
+}

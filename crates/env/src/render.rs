@@ -24,7 +24,7 @@ use crate::plan::WritePlan;
 use crate::rendered::{parse_rendered, verify_rendered};
 use crate::seal::ensure_parent;
 use crate::sealed_file::{base_object, emit_sealed, read_current_sealed, style_of, CurrentSealed};
-use crate::secrets::{example_of, EnvSecret};
+use crate::secrets::{example_of, select_secrets, EnvSecret};
 use crate::target::{resolve_target, OverlayRender, Target};
 use crate::workspace::{kustomization_mentions, Env, Workspace};
 
@@ -37,6 +37,9 @@ pub struct RenderOptions {
     pub out_dir: PathBuf,
     /// Use the committed example env files (no secrets needed).
     pub demo: bool,
+    /// Reseal only this secret (its rendered name) of the one env rendered; the
+    /// env's other SealedSecrets render as committed.
+    pub secret: Option<String>,
 }
 
 /// Progress of a render, reported to the caller (the CLI draws a bar).
@@ -116,7 +119,18 @@ fn plan_render_with<R: RngCore + CryptoRng + ?Sized>(
             ws.display(&ws.overlays_dir())
         )));
     }
-    let envs: Vec<Env> = names.iter().map(|n| ws.env(n)).collect::<Result<_>>()?;
+    let mut envs: Vec<Env> = names.iter().map(|n| ws.env(n)).collect::<Result<_>>()?;
+    if let Some(name) = &opts.secret {
+        let [env] = envs.as_mut_slice() else {
+            return Err(Error::usage(
+                "--secret narrows one env: give exactly one --env with it",
+            ));
+        };
+        let chosen = select_secrets(ws, env, Some(name), &mut OverlayRender::new())?;
+        let keep: Vec<Option<PathBuf>> = chosen.into_iter().map(|(s, _)| s.sealed_secret).collect();
+        env.secrets
+            .retain(|s| s.sealed_secret.is_none() || keep.contains(&s.sealed_secret));
+    }
     let kustomize = ws.kustomize()?;
     // Check inputs before any work: sealed envs need their values, and so do
     // generator envs whose kustomization names their env file.
@@ -765,6 +779,7 @@ mod tests {
             envs: Vec::new(),
             out_dir: out_dir.path().to_path_buf(),
             demo: true,
+            secret: None,
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
