@@ -992,6 +992,61 @@ mod tests {
         );
     }
 
+    /// A value that opens a quote it does not close (a lone `"`, or `"abc`) makes
+    /// the next bad line's message point at it; a closed quote (`""`) does not.
+    #[test]
+    fn an_unclosed_quote_is_named_in_the_next_lines_error() {
+        let message = |bytes: &[u8]| {
+            parse_env_bytes("q.env", bytes, &no_env)
+                .unwrap_err()
+                .to_string()
+        };
+        for opened in [&b"A=\"\n"[..], b"A='\n", b"A=\"abc\n"] {
+            let mut text = opened.to_vec();
+            text.extend_from_slice(b"rest of it\"\n");
+            let m = message(&text);
+            assert!(
+                m.contains("(line 1 opens a quote that does not close there"),
+                "{m}"
+            );
+        }
+        for closed in [&b"A=\"\"\n"[..], b"A='x'\n", b"A=x\"\n"] {
+            let mut text = closed.to_vec();
+            text.extend_from_slice(b"rest of it\"\n");
+            let m = message(&text);
+            assert!(!m.contains("opens a quote"), "{m}");
+        }
+    }
+
+    /// `process_env` is the real environment: a variable every test process
+    /// has, byte for byte, and none for a name nobody sets.
+    #[test]
+    fn process_env_reads_the_real_environment() {
+        let path = std::env::var_os("PATH").expect("PATH is set");
+        assert_eq!(
+            process_env("PATH").map(|v| v.to_vec()),
+            Some(path.to_string_lossy().into_owned().into_bytes())
+        );
+        assert!(process_env("EMPSEAL_TEST_SURELY_UNSET_VARIABLE_4711").is_none());
+    }
+
+    /// `secret_type` sets the built Secret's type; an empty one is no type, as
+    /// kubectl omits `type` when `--type` is empty.
+    #[test]
+    fn the_secret_type_reaches_the_built_secret_and_empty_means_none() {
+        let built = |t: Option<&str>| {
+            let mut s = SecretSources::new();
+            s.literal("username=u").secret_type(t.map(str::to_string));
+            s.build("s", Some("ns"), &no_env).unwrap().type_
+        };
+        assert_eq!(
+            built(Some("kubernetes.io/basic-auth")).as_deref(),
+            Some("kubernetes.io/basic-auth")
+        );
+        assert_eq!(built(Some("")), None);
+        assert_eq!(built(None), None);
+    }
+
     /// A bad key's message names the character (printable, control or
     /// non-ASCII) and the rule of the check that refused it.
     #[test]
