@@ -1047,6 +1047,28 @@ mod tests {
         assert_eq!(built(None), None);
     }
 
+    /// A refusal about the Secret as a whole names it by `origin` when one is
+    /// given, else by its name and sources.
+    #[test]
+    fn a_whole_secret_refusal_names_the_origin_given() {
+        let refused = |origin: Option<&str>| {
+            let mut s = SecretSources::new();
+            s.literal("other=x")
+                .secret_type(Some("kubernetes.io/basic-auth".to_string()));
+            if let Some(o) = origin {
+                s.origin(o);
+            }
+            s.build("s", Some("ns"), &no_env).unwrap_err().to_string()
+        };
+        let named = refused(Some("empseal.yaml envs.paper.secrets[1]"));
+        assert!(
+            named.starts_with("empseal.yaml envs.paper.secrets[1]"),
+            "{named}"
+        );
+        let default = refused(None);
+        assert!(default.contains("Secret \"s\""), "{default}");
+    }
+
     /// A bad key's message names the character (printable, control or
     /// non-ASCII) and the rule of the check that refused it.
     #[test]
