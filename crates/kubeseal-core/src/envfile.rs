@@ -1069,6 +1069,43 @@ mod tests {
         assert!(default.contains("Secret \"s\""), "{default}");
     }
 
+    /// Which sources a Secret has: none, or any one kind of them.
+    #[test]
+    fn sources_are_empty_until_one_of_any_kind_is_added() {
+        assert!(SecretSources::new().is_empty());
+        assert!(!SecretSources::new().literal("A=1").is_empty());
+        assert!(!SecretSources::new().file("k=/nonexistent").is_empty());
+        assert!(!SecretSources::new().env_file("/nonexistent.env").is_empty());
+    }
+
+    /// The env-file lines without `=` come back as warnings from the builder,
+    /// and the default name of the Secret lists its sources.
+    #[test]
+    fn the_builder_warns_about_lines_without_equals_and_names_its_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let env_file = dir.path().join("a.env");
+        std::fs::write(&env_file, "A=1\nB\n").unwrap();
+        let mut s = SecretSources::new();
+        s.env_file(&env_file);
+        let (secret, warnings) = s.build_with_warnings("s", None, &no_env).unwrap();
+        assert_eq!(secret.data.len(), 2);
+        assert_eq!(
+            warnings,
+            [EnvWarning {
+                origin: env_file.display().to_string(),
+                line: 2,
+                value_origin: ValueOrigin::Unset
+            }]
+        );
+        assert_eq!(
+            s.describe("s"),
+            format!("Secret \"s\" (from {})", env_file.display())
+        );
+        let mut lit = SecretSources::new();
+        lit.literal("A=1");
+        assert_eq!(lit.describe("s"), "Secret \"s\" (from --from-literal)");
+    }
+
     /// A bad key's message names the character (printable, control or
     /// non-ASCII) and the rule of the check that refused it.
     #[test]
