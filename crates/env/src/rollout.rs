@@ -162,6 +162,21 @@ pub(crate) fn secrets_read_by(pod_spec: &serde_yaml::Value) -> BTreeSet<String> 
     out
 }
 
+/// Every document of kustomize's output (`shown` names the overlay in the
+/// error for output that is not YAML).
+pub(crate) fn rendered_documents(rendered: &[u8], shown: &str) -> Result<Vec<serde_yaml::Value>> {
+    serde_yaml::Deserializer::from_slice(rendered)
+        .map(|doc| {
+            serde_yaml::Value::deserialize(doc).map_err(|e| {
+                Error::Overlay(format!(
+                    "{shown}: kustomize printed YAML empseal cannot read: {}",
+                    one_line(&e.to_string())
+                ))
+            })
+        })
+        .collect()
+}
+
 /// The workloads of a render whose pods read one of `secrets` (rendered
 /// namespace and name), each with the name the overlay's patches use, read from
 /// the file kustomize took it from (`origins`, from
@@ -174,13 +189,7 @@ pub fn consumers(
     shown: &str,
 ) -> Result<Vec<Consumer>> {
     let mut out = BTreeSet::new();
-    for doc in serde_yaml::Deserializer::from_slice(rendered) {
-        let v = serde_yaml::Value::deserialize(doc).map_err(|e| {
-            Error::Overlay(format!(
-                "{shown}: kustomize printed YAML empseal cannot read: {}",
-                one_line(&e.to_string())
-            ))
-        })?;
+    for v in rendered_documents(rendered, shown)? {
         let api_version = v["apiVersion"].as_str().unwrap_or_default();
         let kind = v["kind"].as_str().unwrap_or_default();
         let Some(path) = template_path(api_version, kind) else {

@@ -7,13 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize;
-
 use crate::error::{Error, Result};
 use crate::fsio::Sensitivity;
-use crate::message::{did_you_mean, one_line};
+use crate::message::did_you_mean;
 use crate::plan::WritePlan;
-use crate::rollout::{secrets_read_by, template_path};
+use crate::rollout::{rendered_documents, secrets_read_by, template_path};
 use crate::workspace::{kustomization_file, validate_env_name, Workspace, SEALED_SECRET_FILE};
 use kubeseal_core::secret::{Format, Layout, ObjectMeta, SealedSecret, SecretTemplate};
 
@@ -83,13 +81,7 @@ fn relative(from: &Path, to: &Path) -> String {
 /// (`envFrom`, volumes) are not named anywhere.
 fn secrets_of_base(rendered: &[u8], shown: &str) -> Result<BTreeMap<String, BTreeSet<String>>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for doc in serde_yaml::Deserializer::from_slice(rendered) {
-        let v = serde_yaml::Value::deserialize(doc).map_err(|e| {
-            Error::Overlay(format!(
-                "{shown}: kustomize printed YAML empseal cannot read: {}",
-                one_line(&e.to_string())
-            ))
-        })?;
+    for v in rendered_documents(rendered, shown)? {
         let api_version = v["apiVersion"].as_str().unwrap_or_default();
         let kind = v["kind"].as_str().unwrap_or_default();
         if kind == "TriggerAuthentication" {
