@@ -12,8 +12,10 @@ use crate::fsio::Sensitivity;
 use crate::message::did_you_mean;
 use crate::plan::WritePlan;
 use crate::rollout::{rendered_documents, secrets_read_by, template_path};
+use crate::sealed_file::{base_object, emit_sealed};
+use crate::target::Target;
 use crate::workspace::{kustomization_file, validate_env_name, Workspace, SEALED_SECRET_FILE};
-use kubeseal_core::secret::{Format, Layout, ObjectMeta, SealedSecret, SecretTemplate};
+use kubeseal_core::secret::{Format, Layout, Scope};
 
 /// What `env add` was asked for; `None` fields are derived from the repository.
 #[derive(Debug, Clone, Default)]
@@ -205,28 +207,21 @@ pub fn plan_new_env(ws: &Workspace, opts: &NewEnvOptions) -> Result<NewEnv> {
         text.as_bytes(),
         Sensitivity::Public,
     );
-    let meta = ObjectMeta {
+    // The SealedSecret `seal --env` would start from for this target, empty.
+    let target = Target {
         name: secret_name.clone(),
         namespace: namespace.clone(),
-        ..Default::default()
-    };
-    let sealed = SealedSecret {
-        metadata: meta.clone(),
-        template: SecretTemplate {
-            metadata: meta,
-            ..Default::default()
-        },
-        encrypted_data: BTreeMap::new(),
+        scope: Scope::Strict,
     };
     let sealed_path = dir.join(SEALED_SECRET_FILE);
-    let bytes = kubeseal_core::emit::document(
-        &kubeseal_core::emit::sealed_secret_node(&sealed, Layout::Current),
-        Format::Yaml,
+    let bytes = emit_sealed(
+        &base_object(None, &target, &None),
+        (Format::Yaml, Layout::Current),
     );
     plan.write(
         &sealed_path,
         ws.display(&sealed_path),
-        bytes.as_bytes(),
+        &bytes,
         Sensitivity::Public,
     );
     let example = dir.join(format!("{name}-secrets.env.example"));
