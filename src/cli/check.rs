@@ -128,27 +128,25 @@ fn check_one(a: CheckArgs, env: Option<String>) -> Result<i32> {
     let mut inputs: Vec<Input> = Vec::new();
     let mut gated: Vec<check::Finding> = Vec::new();
     let mut rendered_at: Option<RenderedAt> = None;
-    // `--secret`: the other secrets' files and names, whose findings are dropped.
-    let mut others: Option<(Vec<String>, Vec<String>)> = None;
+    // `--secret`: the other secrets' files, whose findings are dropped (their
+    // objects are in `opts.skip_sealed_secrets`).
+    let mut others: Option<Vec<String>> = None;
     if let Some(env_name) = &env {
         let ws = super::io::workspace(a.root.as_deref())?;
         let env = ws.env(env_name)?;
         let mut chosen_file = env.primary().sealed_secret.clone();
         if let Some(name) = &a.secret {
             let mut render = empseal_env::target::OverlayRender::new();
-            let chosen = empseal_env::secrets::select_secrets(&ws, &env, Some(name), &mut render)?;
+            let (chosen, skipped) =
+                empseal_env::secrets::split_secrets(&ws, &env, Some(name), &mut render)?;
             chosen_file = chosen.first().and_then(|(s, _)| s.sealed_secret.clone());
             let mut files = Vec::new();
-            let mut names = Vec::new();
-            for (s, t) in empseal_env::secrets::select_secrets(&ws, &env, None, &mut render)? {
-                if t.name == *name {
-                    continue;
-                }
+            for (s, t) in skipped {
                 files.extend(s.sealed_secret.as_deref().map(|p| ws.display(p)));
                 files.push(ws.display(&s.record));
-                names.push(t.name);
+                opts.skip_sealed_secrets.push(t.name);
             }
-            others = Some((files, names));
+            others = Some(files);
         }
         let shown = ws.display(&env.dir);
         if !env.is_sealed()
@@ -346,12 +344,17 @@ fn check_one(a: CheckArgs, env: Option<String>) -> Result<i32> {
     report
         .findings
         .extend(render_only_findings(renders, &opts, &report.findings)?);
-    if let Some((files, names)) = &others {
+    if let Some(files) = &others {
+        // The skipped secrets' own files (sealed file, record) and what the
+        // render-only pass says of their objects.
         report.findings.retain(|f| {
-            let other_object = f.object.as_ref().is_some_and(|o| {
-                o.kind == "SealedSecret" && o.name.as_ref().is_some_and(|n| names.contains(n))
+            let skipped_object = f.object.as_ref().is_some_and(|o| {
+                o.kind == "SealedSecret"
+                    && o.name
+                        .as_ref()
+                        .is_some_and(|n| opts.skip_sealed_secrets.contains(n))
             });
-            !files.contains(&f.file) && !other_object
+            !files.contains(&f.file) && !skipped_object
         });
     }
     report.findings.sort_by(|a, b| {

@@ -399,6 +399,11 @@ fn secret_narrows_render_and_check_to_one_secret() {
     );
     assert!(!text.contains("emp-secrets-paper"), "{text}");
     assert!(!text.contains("sealedsecret.yaml"), "{text}");
+    // The summary counts the one secret checked and its one value.
+    assert!(
+        text.contains("1 SealedSecret, 1 value)"),
+        "the summary counts only the chosen secret: {text}"
+    );
     let whole =
         String::from_utf8_lossy(&repo.run(&["check", "--env", "paper"]).stdout).into_owned();
     assert!(whole.contains("emp-secrets-paper, key API_KEY"), "{whole}");

@@ -144,7 +144,21 @@ pub fn select_secrets(
     env: &Env,
     name: Option<&str>,
     render: &mut OverlayRender,
-) -> Result<Vec<(EnvSecret, Target)>> {
+) -> Result<SecretTargets> {
+    Ok(split_secrets(ws, env, name, render)?.0)
+}
+
+/// An env's sealed secrets, each with the object it renders to.
+pub type SecretTargets = Vec<(EnvSecret, Target)>;
+
+/// [`select_secrets`], with the env's other sealed secrets (those `name` leaves
+/// out) as the second list, for commands that must also know what they skip.
+pub fn split_secrets(
+    ws: &Workspace,
+    env: &Env,
+    name: Option<&str>,
+    render: &mut OverlayRender,
+) -> Result<(SecretTargets, SecretTargets)> {
     let mut all = Vec::new();
     for s in env.secrets.iter().filter(|s| s.sealed_secret.is_some()) {
         let path = s.sealed_secret.as_deref().unwrap_or(Path::new(""));
@@ -153,11 +167,10 @@ pub fn select_secrets(
         all.push((s.clone(), t));
     }
     let Some(name) = name else {
-        return Ok(all);
+        return Ok((all, Vec::new()));
     };
     let names: Vec<String> = all.iter().map(|(_, t)| t.name.clone()).collect();
-    let chosen: Vec<(EnvSecret, Target)> =
-        all.into_iter().filter(|(_, t)| t.name == name).collect();
+    let (chosen, others): (Vec<_>, Vec<_>) = all.into_iter().partition(|(_, t)| t.name == name);
     if chosen.is_empty() {
         return Err(Error::input(format!(
             "env {} has no secret {name:?}{}; its secrets: {}",
@@ -170,5 +183,5 @@ pub fn select_secrets(
             }
         )));
     }
-    Ok(chosen)
+    Ok((chosen, others))
 }

@@ -24,6 +24,8 @@ pub(crate) struct FileChecker<'a> {
     pub key: Option<KeyInfo<'a>>,
     pub findings: Vec<Finding>,
     pub stats: Stats,
+    /// Names of SealedSecrets to pass over ([`crate::CheckOptions::skip_sealed_secrets`]).
+    pub skip_sealed: &'a [String],
     scratch: Vec<u8>,
 }
 
@@ -36,6 +38,7 @@ impl<'a> FileChecker<'a> {
             key,
             findings: Vec::new(),
             stats: Stats::default(),
+            skip_sealed: &[],
             scratch: Vec::new(),
         }
     }
@@ -99,11 +102,14 @@ impl<'a> FileChecker<'a> {
     }
 
     fn sealed_secret(&mut self, obj: &Node<'_>) {
-        self.stats.sealed_secrets += 1;
         let kind_pos = obj.get("kind").map_or(obj.pos(), |(k, _)| k.pos());
         let meta_entry = obj.get("metadata");
         let meta = meta_entry.map(|(_, v)| v);
         let name = meta.and_then(|m| m.str_at("name"));
+        if name.is_some_and(|n| self.skip_sealed.iter().any(|s| s == n)) {
+            return;
+        }
+        self.stats.sealed_secrets += 1;
         let namespace = meta.and_then(|m| m.str_at("namespace"));
         let object = ObjectRef {
             kind: "SealedSecret".into(),

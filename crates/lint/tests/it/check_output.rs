@@ -318,3 +318,32 @@ fn no_output_shows_more_than_a_short_prefix_of_any_ciphertext() {
         );
     }
 }
+
+/// `skip_sealed_secrets` (`check --env E --secret S`): the skipped SealedSecret
+/// gives no finding and is not counted; the one kept is checked as before.
+#[test]
+fn skipped_sealed_secrets_are_neither_checked_nor_counted() {
+    let one = std::fs::read_to_string(root().join(STATIC[0])).unwrap();
+    let other = one.replace("name: emp-secrets-paper", "name: emp-registry-paper");
+    let both = format!("{one}---\n{other}");
+    let input = || Input::Bytes {
+        origin: "two.yaml".into(),
+        bytes: both.clone().into_bytes(),
+    };
+    let whole = check_inputs(vec![input()], &options(None)).unwrap();
+    assert_eq!((whole.sealed_secrets, whole.values), (2, 6));
+    let mut opts = options(None);
+    opts.skip_sealed_secrets = vec!["emp-secrets-paper".into()];
+    let narrowed = check_inputs(vec![input()], &opts).unwrap();
+    assert_eq!((narrowed.sealed_secrets, narrowed.values), (1, 3));
+    assert_eq!(narrowed.documents, 2, "the document is still read");
+    assert!(!narrowed.findings.is_empty());
+    for f in &narrowed.findings {
+        assert_eq!(
+            f.object.as_ref().and_then(|o| o.name.as_deref()),
+            Some("emp-registry-paper"),
+            "{f:?}"
+        );
+    }
+    assert_eq!(narrowed.findings.len() * 2, whole.findings.len());
+}
