@@ -535,6 +535,9 @@ fn render_only_findings(
         _ => false,
     };
     let mut out = Vec::new();
+    // The overlay's own files as checked directly, by path: a finding the render
+    // shows that one of them shows too is reported at its place there.
+    let mut direct: Vec<(std::path::PathBuf, Vec<check::Finding>)> = Vec::new();
     for r in renders {
         let mut o = opts.clone();
         o.sealed_only = o.sealed_only || r.sealed;
@@ -559,13 +562,40 @@ fn render_only_findings(
                 })
             });
             let (file, line) = match source {
-                Some((o, shown)) => {
-                    if check::is_excluded(&o.file, opts)? {
+                Some((src, shown)) => {
+                    if check::is_excluded(&src.file, opts)? {
+                        continue;
+                    }
+                    let at = match direct.iter().position(|(p, _)| *p == src.file) {
+                        Some(i) => i,
+                        None => {
+                            let mut checked = check::check_inputs(
+                                vec![Input::Path(src.file.clone())],
+                                &CheckOptions {
+                                    check_git: false,
+                                    ..o.clone()
+                                },
+                            )?
+                            .findings;
+                            for g in &mut checked {
+                                g.file = shown.clone();
+                            }
+                            direct.push((src.file.clone(), checked));
+                            direct.len() - 1
+                        }
+                    };
+                    let in_file = direct[at].1.iter().find(|g| {
+                        g.code == f.code && g.key == f.key && same_object(&g.object, &f.object)
+                    });
+                    if let Some(g) = in_file {
+                        // Not render-only: a file of the overlay that was not
+                        // among the paths has it as written.
+                        out.push(g.clone());
                         continue;
                     }
                     (
                         shown.clone(),
-                        kind_line(&o.file, &o.kind, o.name.as_deref()),
+                        kind_line(&src.file, &src.kind, src.name.as_deref()),
                     )
                 }
                 None => (r.kustomization.clone(), 1),

@@ -114,6 +114,61 @@ fn reports_exactly_the_committed_placeholders() {
     assert_eq!(got, want);
 }
 
+/// One file of an overlay brings the overlay's render: a sibling file's finding
+/// that the file shows as written is reported at its place there (not as "only
+/// in the render"), and the gate's findings carry the env's own commands.
+#[test]
+fn a_file_of_an_overlay_reports_its_siblings_in_place() {
+    let out = empseal(
+        &[
+            "check",
+            "--no-ignore-file",
+            "--format",
+            "json",
+            "k8s/overlays/paper/sealedsecret.yaml",
+        ],
+        &repo(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let mut got: Vec<(String, usize, usize, String)> = findings
+        .iter()
+        .filter(|f| f["code"] == "ES101")
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap() as usize,
+                f["column"].as_u64().unwrap() as usize,
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, usize, usize, String)> = committed_placeholders()
+        .into_iter()
+        .filter(|(f, _, _)| f.starts_with("k8s/overlays/paper/"))
+        .map(|(f, l, c)| (f, l, c, "ES101".to_string()))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+    for f in findings {
+        let message = f["message"].as_str().unwrap();
+        let hint = f["hint"].as_str().unwrap();
+        assert!(!message.contains("only in the render"), "{f}");
+        if f["code"] == "ES703" {
+            assert!(
+                !message.contains("empseal seal"),
+                "the fix is the hint: {f}"
+            );
+            assert!(
+                hint.contains("`empseal seal --env paper --all`") && !hint.contains("ENV"),
+                "{f}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_freshly_sealed_tree_is_clean_directly_and_rendered() {
     let dir = tempfile::tempdir().unwrap();

@@ -31,7 +31,9 @@ pub struct EnvGate {
     pub sealing_cert: Option<(Vec<u8>, String)>,
 }
 
-fn finding(code: Code, file: String, message: String) -> Finding {
+/// A gate finding at the top of `file`; `fix` is the env's own remedy, shown in
+/// place of the code's generic hint (`None`: the code's hint).
+fn finding(code: Code, file: String, message: String, fix: Option<String>) -> Finding {
     Finding {
         code,
         severity: code.severity(),
@@ -41,6 +43,7 @@ fn finding(code: Code, file: String, message: String) -> Finding {
         message,
         object: None,
         key: None,
+        fix,
     }
 }
 
@@ -82,8 +85,9 @@ pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> En
                     Code::PinMissing,
                     pin_shown.clone(),
                     format!(
-                        "env {name}: {pin_shown} is missing, so {cert_shown} is not a pinned certificate (placed or replaced by hand?); restore {pin_shown} from git, or re-pin with {refetch}"
+                        "env {name}: {pin_shown} is missing, so {cert_shown} is not a pinned certificate (placed or replaced by hand?)"
                     ),
+                    Some(format!("restore {pin_shown} from git, or re-pin with {refetch}")),
                 ));
             }
             Some(p)
@@ -93,8 +97,9 @@ pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> En
                 Code::PinMissing,
                 cert_shown.clone(),
                 format!(
-                    "env {name} has no pinned certificate ({cert_shown} and {pin_shown} are missing), so its values cannot be checked; pin the controller's certificate with {refetch}"
+                    "env {name} has no pinned certificate ({cert_shown} and {pin_shown} are missing), so its values cannot be checked"
                 ),
+                Some(format!("pin the controller's certificate with {refetch}")),
             ));
             None
         }
@@ -103,6 +108,7 @@ pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> En
                 Code::PinMissing,
                 cert_shown.clone(),
                 format!("env {name}: {e}"),
+                None,
             ));
             None
         }
@@ -114,6 +120,7 @@ pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> En
                 Code::PinMissing,
                 ws.display(&files.keyring_dir()),
                 format!("env {name}: {e}"),
+                None,
             ));
             Vec::new()
         }
@@ -127,9 +134,12 @@ pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> En
                 Code::DemoKey,
                 cert_shown.clone(),
                 format!(
-                    "env {name} is pinned to a demo certificate ({}) whose private key is published in testdata/keys: anyone can read what is sealed with it; pin the controller's certificate with {refetch} and reseal (`empseal seal --env {name} --all`)",
+                    "env {name} is pinned to a demo certificate ({}) whose private key is published in testdata/keys: anyone can read what is sealed with it",
                     p.fingerprint()
                 ),
+                Some(format!(
+                    "pin the controller's certificate with {refetch} and reseal (`empseal seal --env {name} --all`)"
+                )),
             ));
         }
     }
@@ -139,9 +149,13 @@ pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> En
                 Code::DemoKey,
                 ws.display(&k.path),
                 format!(
-                    "env {name}'s keyring holds a demo certificate ({}) whose private key is published in testdata/keys; reseal to the current key and retire it with `empseal cert retire --env {name} {}`",
-                    k.fingerprint, k.fingerprint
+                    "env {name}'s keyring holds a demo certificate ({}) whose private key is published in testdata/keys",
+                    k.fingerprint
                 ),
+                Some(format!(
+                    "reseal to the current key (`empseal seal --env {name} --all`) and retire it with `empseal cert retire --env {name} {}`",
+                    k.fingerprint
+                )),
             ));
         }
     }
@@ -186,8 +200,12 @@ fn check_secret(
         Ok(b) => match Record::parse(&record_shown, &b) {
             Ok(r) => r,
             Err(e) => {
-                out.findings
-                    .push(finding(Code::NoSealRecord, record_shown, e.to_string()));
+                out.findings.push(finding(
+                    Code::NoSealRecord,
+                    record_shown,
+                    e.to_string(),
+                    None,
+                ));
                 return;
             }
         },
@@ -196,8 +214,11 @@ fn check_secret(
                 Code::NoSealRecord,
                 sealed_shown.clone(),
                 format!(
-                    "env {name}: {sealed_shown} has no seal record ({record_shown} is missing), so nobody can tell which key sealed it; reseal with `empseal seal --env {name} --all`, or record the file as it is with `empseal adopt --env {name}`"
+                    "env {name}: {sealed_shown} has no seal record ({record_shown} is missing), so nobody can tell which key sealed it"
                 ),
+                Some(format!(
+                    "reseal with `empseal seal --env {name} --all`, or record the file as it is with `empseal adopt --env {name}`"
+                )),
             ));
             return;
         }
@@ -207,8 +228,11 @@ fn check_secret(
             Code::RecordMismatch,
             sealed_shown.clone(),
             format!(
-                "env {name}: {sealed_shown} is not the file {record_shown} describes (sha256 differs): values were pasted in by hand or sealed elsewhere, for a key nobody recorded; reseal with `empseal seal --env {name} --all`, or, if you know they were sealed with the pinned certificate, record them with `empseal adopt --env {name}`"
+                "env {name}: {sealed_shown} is not the file {record_shown} describes (sha256 differs): values were pasted in by hand or sealed elsewhere, for a key nobody recorded"
             ),
+            Some(format!(
+                "reseal with `empseal seal --env {name} --all`, or, if you know they were sealed with the pinned certificate, record them with `empseal adopt --env {name}`"
+            )),
         ));
         return;
     }
@@ -226,11 +250,14 @@ fn check_secret(
             Code::PreviousKey,
             sealed_shown.clone(),
             format!(
-                "env {name}: {sealed_shown} was sealed for the previous key {} (in the keyring: the controller still decrypts it); reseal to the current key {} with `empseal seal --env {name} --all`, then retire the old one with `empseal cert retire --env {name} {}`",
-                k.fingerprint,
-                pinned.fingerprint(),
+                "env {name}: {sealed_shown} was sealed for the previous key {} (in the keyring: the controller still decrypts it)",
                 k.fingerprint
             ),
+            Some(format!(
+                "reseal to the current key {} with `empseal seal --env {name} --all`, then retire the old one with `empseal cert retire --env {name} {}`",
+                pinned.fingerprint(),
+                k.fingerprint
+            )),
         ));
         out.sealing_cert
             .get_or_insert((k.pem.clone(), ws.display(&k.path)));
@@ -239,10 +266,11 @@ fn check_secret(
             Code::UnknownKey,
             sealed_shown.clone(),
             format!(
-                "env {name}: {record_shown} says {sealed_shown} was sealed for key {}, which is neither the pinned key {} nor in the keyring: the controller may not decrypt it; reseal with `empseal seal --env {name} --all`",
+                "env {name}: {record_shown} says {sealed_shown} was sealed for key {}, which is neither the pinned key {} nor in the keyring: the controller may not decrypt it",
                 record.cert_fingerprint,
                 pinned.fingerprint()
             ),
+            Some(format!("reseal with `empseal seal --env {name} --all`")),
         ));
     }
 }
@@ -497,9 +525,13 @@ pub fn missing_keys(_ws: &Workspace, env: &Env, rendered: &[u8], origin: &str) -
                 Code::MissingKey,
                 origin.to_string(),
                 format!(
-                    "env {}: {} needs key {} of secret {}, which its SealedSecret does not hold: the pod will not start; add {} to the env file and reseal (`empseal seal --env {}`), or remove the reference",
-                    env.name, r.by, r.key, r.secret, r.key, env.name
+                    "env {}: {} needs key {} of secret {}, which its SealedSecret does not hold: the pod will not start",
+                    env.name, r.by, r.key, r.secret
                 ),
+                Some(format!(
+                    "add {} to the env file and reseal (`empseal seal --env {}`), or remove the reference",
+                    r.key, env.name
+                )),
             )
         })
         .collect()

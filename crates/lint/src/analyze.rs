@@ -72,6 +72,7 @@ impl<'a> FileChecker<'a> {
             message,
             object: object.cloned(),
             key: key.map(str::to_string),
+            fix: None,
         });
     }
 

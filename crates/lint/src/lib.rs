@@ -177,12 +177,15 @@ pub struct Finding {
     pub object: Option<ObjectRef>,
     /// The `encryptedData` key involved, if any.
     pub key: Option<String>,
+    /// What to do about this finding in particular (the env's own commands), when
+    /// the finder knows better than its code's generic hint.
+    pub fix: Option<String>,
 }
 
 impl Finding {
-    /// The one-line hint of the finding's code.
-    pub fn hint(&self) -> &'static str {
-        self.code.hint()
+    /// What to do: the finding's own fix, else its code's one-line hint.
+    pub fn hint(&self) -> &str {
+        self.fix.as_deref().unwrap_or(self.code.hint())
     }
 }
 
@@ -338,6 +341,7 @@ pub fn check_certificate(key: &ExpectedKey, opts: &CheckOptions) -> Vec<Finding>
         message,
         object: None,
         key: None,
+        fix: None,
     }]
 }
 
@@ -470,6 +474,7 @@ pub fn check_inputs_with_progress(
                 column: 1,
                 object: None,
                 key: None,
+                fix: None,
             });
         }
     }

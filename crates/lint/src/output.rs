@@ -140,7 +140,7 @@ struct JsonFinding<'a> {
     line: usize,
     column: usize,
     message: &'a str,
-    hint: &'static str,
+    hint: &'a str,
     object: Option<JsonObject<'a>>,
     key: Option<&'a str>,
 }
@@ -284,7 +284,12 @@ fn sarif(report: &Report) -> String {
                 "ruleId": f.code.id(),
                 "ruleIndex": index,
                 "level": sarif_level(f.severity),
-                "message": { "text": f.message },
+                // The rule's help holds the generic hint; a finding's own fix
+                // (the env's commands) goes with its message.
+                "message": { "text": match &f.fix {
+                    Some(fix) => format!("{} ({fix})", f.message),
+                    None => f.message.clone(),
+                } },
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": artifact_location(&f.file),
