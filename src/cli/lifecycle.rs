@@ -116,9 +116,24 @@ pub fn seal_env(
         }
         return Ok(first_failure.unwrap_or(0));
     }
-    let mut written: Vec<&str> = Vec::new();
+    // Every env's files are staged (written beside their targets) before any is
+    // renamed into place: a full disk or a read-only directory in the last env
+    // leaves every env as it was.
+    let mut staged = Vec::new();
     for (env, outs, plan) in planned {
-        if let Err(e) = plan.apply() {
+        match plan.stage() {
+            Ok(s) => staged.push((env, outs, s)),
+            Err(e) => {
+                let e = Error::from(e);
+                super::envs::report(env, names.len(), &e);
+                note!("empseal: nothing was written for any env (every env's files are staged before any is replaced)");
+                return Ok(e.exit_code());
+            }
+        }
+    }
+    let mut written: Vec<&str> = Vec::new();
+    for (env, outs, plan) in staged {
+        if let Err(e) = plan.commit() {
             let e = Error::from(e);
             super::envs::report(env, names.len(), &e);
             note!(

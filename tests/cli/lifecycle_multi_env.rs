@@ -85,6 +85,67 @@ fn a_broken_env_file_in_one_env_writes_nothing_for_any_env() {
     );
 }
 
+/// An env whose file cannot be written (here a symlink loop where prod's local
+/// state goes: planning reads no state there, and the write is refused when it
+/// is staged) fails the run before any env's file is replaced: paper, planned
+/// and staged first, is left as it was too.
+#[test]
+fn a_write_failing_in_the_last_env_writes_nothing_for_any_env() {
+    let repo = pinned_repo();
+    repo.ok(&["seal", "--all-envs"]);
+    repo.write(
+        "k8s/overlays/paper/paper-secrets.env",
+        b"POSTGRES_PASSWORD=new-paper-postgres\nREDIS_PASSWORD=new-redis\nAPI_KEY=new-api\n",
+    );
+    repo.write(
+        "k8s/overlays/prod/prod-secrets.env",
+        b"POSTGRES_PASSWORD=new-prod-postgres\nREDIS_PASSWORD=new-redis\nAPI_KEY=new-api\n",
+    );
+    let states: Vec<std::path::PathBuf> = std::fs::read_dir(repo.path("k8s/overlays/prod"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "state"))
+        .collect();
+    let [state] = states.as_slice() else {
+        panic!("prod's one local state file: {states:?}");
+    };
+    let name = state.file_name().unwrap().to_owned();
+    std::fs::remove_file(state).unwrap();
+    std::os::unix::fs::symlink(&name, state).unwrap();
+    let before = tree_snapshot(repo.root());
+    let out = repo.run(&["seal", "--all-envs"]);
+    assert_ne!(out.status.code(), Some(0), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&*name.to_string_lossy()), "{err}");
+    assert!(err.contains("nothing was written for any env"), "{err}");
+    assert_eq!(
+        tree_snapshot(repo.root()),
+        before,
+        "a write failing in prod must leave paper untouched too"
+    );
+    let leftovers: Vec<String> = walk_names(repo.root())
+        .into_iter()
+        .filter(|n| n.starts_with(".empseal-") && n.ends_with(".tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "staged files left behind: {leftovers:?}"
+    );
+}
+
+fn walk_names(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().unwrap().is_dir() && name != ".git" {
+            out.extend(walk_names(&e.path()));
+        }
+        out.push(name);
+    }
+    out
+}
+
 #[test]
 fn dry_run_describes_every_env_and_writes_nothing() {
     let repo = pinned_repo();

@@ -91,6 +91,26 @@ pub fn mode_for(sensitivity: Sensitivity, existing: Option<u32>) -> u32 {
 /// A path that is exactly `-` is refused: on empseal's command line `-` means
 /// stdout (or stdin), never a file named `-`.
 pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Result<()> {
+    stage_atomic(path, bytes, sensitivity)?.commit()
+}
+
+/// The first half of [`write_atomic`], for writes that must all happen or none
+/// ([`crate::plan::WritePlan::apply`]): the new bytes are in a synced temporary
+/// file beside the target, with the target's final mode. [`StagedWrite::commit`]
+/// renames it into place; dropped uncommitted, the temporary file is removed and
+/// the target was never touched.
+#[derive(Debug)]
+pub struct StagedWrite {
+    tmp: tempfile::NamedTempFile,
+    /// The file replaced (the end of a symlink chain).
+    target: PathBuf,
+    /// The path as given, for messages.
+    path: PathBuf,
+}
+
+/// Stages a write of `bytes` to `path` (see [`StagedWrite`]), following the
+/// module's rules; `-` is refused as in [`write_atomic`].
+pub fn stage_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Result<StagedWrite> {
     use std::os::unix::fs::PermissionsExt;
     if path.as_os_str() == "-" {
         return Err(Error::input(
@@ -116,11 +136,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8], sensitivity: Sensitivity) -> Resu
         .map_err(|e| Error::io(tmp.path(), e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(&target).map_err(|e| Error::io(path, e.error))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+    Ok(StagedWrite {
+        tmp,
+        target,
+        path: path.to_path_buf(),
+    })
+}
+
+impl StagedWrite {
+    /// Renames the staged file over its target and syncs the directory.
+    pub fn commit(self) -> Result<()> {
+        let StagedWrite { tmp, target, path } = self;
+        tmp.persist(&target)
+            .map_err(|e| Error::io(&path, e.error))?;
+        if let Ok(d) = std::fs::File::open(temp_dir_for(&target)) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Removes `.empseal-*.tmp` files older than [`STALE_TEMP_AGE_SECS`] from the

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::fsio::{write_atomic, Sensitivity};
+use crate::fsio::{stage_atomic, Sensitivity, StagedWrite};
 
 /// One step of a plan.
 #[derive(Debug)]
@@ -188,22 +188,79 @@ impl WritePlan {
         out
     }
 
-    /// Performs the steps in order, each write atomic.
+    /// Performs the steps, all writes or none: [`WritePlan::stage`], then
+    /// [`StagedPlan::commit`].
     pub fn apply(self) -> Result<()> {
-        use std::os::unix::fs::PermissionsExt;
+        self.stage()?.commit()
+    }
+
+    /// The first half of [`WritePlan::apply`]: every write is staged (its
+    /// directory created, its bytes in a synced temporary file beside it). A
+    /// failure here (a full disk, a read-only directory) removes what was staged
+    /// and the directories created, and leaves every file as it was.
+    pub fn stage(self) -> Result<StagedPlan> {
         let WritePlan { steps, guards } = self;
+        let mut created: Vec<PathBuf> = Vec::new();
+        let mut staged = Vec::new();
+        for s in &steps {
+            let Step::Write {
+                path,
+                shown,
+                bytes,
+                sensitivity,
+            } = s
+            else {
+                continue;
+            };
+            let step = create_dirs(path, shown, &mut created)
+                .and_then(|()| stage_atomic(path, bytes, *sensitivity));
+            match step {
+                Ok(w) => staged.push(w),
+                Err(e) => {
+                    drop(staged);
+                    for d in created.iter().rev() {
+                        let _ = std::fs::remove_dir(d);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(StagedPlan {
+            steps,
+            staged,
+            guards,
+        })
+    }
+}
+
+/// A plan whose writes are all staged ([`WritePlan::stage`]); dropped without
+/// [`StagedPlan::commit`], nothing on disk changes but the directories created.
+#[derive(Debug)]
+pub struct StagedPlan {
+    steps: Vec<Step>,
+    /// One per `Step::Write`, in order.
+    staged: Vec<StagedWrite>,
+    guards: Vec<Box<dyn std::any::Any>>,
+}
+
+impl StagedPlan {
+    /// Runs the steps in order, each write a rename of its staged file (the
+    /// only failure left is the filesystem refusing a rename in a directory it
+    /// just let us write in).
+    pub fn commit(self) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let StagedPlan {
+            steps,
+            staged,
+            guards,
+        } = self;
+        let mut staged = staged.into_iter();
         for s in steps {
             match s {
-                Step::Write {
-                    path,
-                    shown,
-                    bytes,
-                    sensitivity,
-                } => {
-                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(dir).map_err(|e| Error::io(&shown, e))?;
+                Step::Write { .. } => {
+                    if let Some(w) = staged.next() {
+                        w.commit()?;
                     }
-                    write_atomic(&path, &bytes, sensitivity)?;
                 }
                 Step::Mode { path, shown, mode } => {
                     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
@@ -221,4 +278,24 @@ impl WritePlan {
         drop(guards);
         Ok(())
     }
+}
+
+/// Creates the missing directories above `path`, adding each one created to
+/// `created` (outermost first) so that a failed plan can remove them again.
+fn create_dirs(path: &Path, shown: &str, created: &mut Vec<PathBuf>) -> Result<()> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    let missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
+    for d in missing.into_iter().rev() {
+        match std::fs::create_dir(d) {
+            Ok(()) => created.push(d.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
+            Err(e) => return Err(Error::io(shown, e)),
+        }
+    }
+    Ok(())
 }

@@ -31,8 +31,9 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Every file under `dir` with its mode and bytes, and every directory with its mode,
-/// sorted: a dry run must leave this unchanged.
+/// Every file under `dir` with its mode and bytes, every directory with its mode
+/// and every symlink with its target (not followed), sorted: a dry run must leave
+/// this unchanged.
 pub fn tree_snapshot(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
     use std::os::unix::fs::PermissionsExt;
     let mut out = Vec::new();
@@ -46,6 +47,9 @@ pub fn tree_snapshot(dir: &Path) -> Vec<(String, u32, Vec<u8>)> {
             if m.is_dir() {
                 out.push((rel + "/", m.permissions().mode(), Vec::new()));
                 stack.push(p);
+            } else if m.file_type().is_symlink() {
+                let to = std::fs::read_link(&p).unwrap();
+                out.push((rel + " ->", 0, to.into_os_string().into_encoded_bytes()));
             } else {
                 out.push((rel, m.permissions().mode(), std::fs::read(&p).unwrap()));
             }

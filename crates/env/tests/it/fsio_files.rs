@@ -130,3 +130,65 @@ fn the_temp_file_is_created_beside_the_target_not_in_the_cwd() {
     assert_eq!(std::fs::read(&f).unwrap(), b"second");
     assert!(temps(dir.path()).is_empty());
 }
+
+/// A plan's writes are all staged before any is renamed into place: one write
+/// that cannot be staged (here its directory is a regular file) leaves every
+/// file as it was, with no temporary file and no directory the plan created.
+#[test]
+fn a_plan_writes_all_its_files_or_none() {
+    use empseal_env::plan::WritePlan;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let existing = d.join("sealed.yaml");
+    std::fs::write(&existing, b"old").unwrap();
+    set_mode(&existing, 0o640);
+    std::fs::write(d.join("not-a-dir"), b"").unwrap();
+    let plan = |last: &Path| {
+        let mut p = WritePlan::new();
+        p.write(&existing, "sealed.yaml", b"new", Sensitivity::Public);
+        p.write(
+            &d.join("new/deeper/record.yaml"),
+            "record",
+            b"r",
+            Sensitivity::Public,
+        );
+        p.write(&d.join(".x.state"), ".x.state", b"s", Sensitivity::Secret);
+        p.write(last, "last", b"l", Sensitivity::Public);
+        p
+    };
+
+    let err = plan(&d.join("not-a-dir/file.yaml")).apply().unwrap_err();
+    assert!(err.to_string().contains("not-a-dir"), "{err}");
+    assert_eq!(std::fs::read(&existing).unwrap(), b"old");
+    assert_eq!(mode(&existing), 0o640);
+    assert!(
+        !d.join("new").exists(),
+        "the directories it created are removed"
+    );
+    assert!(!d.join(".x.state").exists());
+    assert!(temps(d).is_empty(), "{:?}", temps(d));
+
+    // Staged but not committed: nothing replaced either.
+    let staged = plan(&d.join("last.yaml")).stage().unwrap();
+    assert_eq!(std::fs::read(&existing).unwrap(), b"old");
+    assert!(!d.join("last.yaml").exists());
+    assert_eq!(
+        temps(d).len(),
+        3,
+        "staged beside their targets: {:?}",
+        temps(d)
+    );
+    drop(staged);
+    assert!(temps(d).is_empty(), "{:?}", temps(d));
+
+    plan(&d.join("last.yaml")).apply().unwrap();
+    assert_eq!(std::fs::read(&existing).unwrap(), b"new");
+    assert_eq!(mode(&existing), 0o640);
+    assert_eq!(
+        std::fs::read(d.join("new/deeper/record.yaml")).unwrap(),
+        b"r"
+    );
+    assert_eq!(mode(&d.join(".x.state")), 0o600);
+    assert_eq!(std::fs::read(d.join("last.yaml")).unwrap(), b"l");
+    assert!(temps(d).is_empty(), "{:?}", temps(d));
+}
