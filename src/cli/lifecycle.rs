@@ -863,6 +863,7 @@ pub fn rollout(a: RolloutArgs) -> Result<i32> {
     }
     let lock = overlay::lock_env(&ws, &env)?;
     let mut plan = WritePlan::new();
+    plan.confine(&ws.root);
     empseal_env::rollout::plan_env_rollout(
         &ws,
         &env,

@@ -921,3 +921,43 @@ fn alias_bytes_bomb_is_refused_by_seal_and_check_under_a_memory_limit() {
     assert_eq!(codes, ["bomb.yaml:8 ES002"]);
     assert!(took < Duration::from_secs(20), "{took:?}");
 }
+
+/// A symlink in the repository pointing out of it (committed in a pull request:
+/// the env's local state linked to `~/.bashrc`) never carries a write out:
+/// `seal --env` refuses (exit 3, naming the file) and writes nothing anywhere.
+#[test]
+fn seal_env_refuses_to_write_through_a_link_out_of_the_repository() {
+    let r = lifecycle_support::pinned_repo();
+    r.ok(&["seal", "--env", "paper"]);
+    let home = tempfile::tempdir().unwrap();
+    let bashrc = home.path().join(".bashrc");
+    std::fs::write(&bashrc, b"export PS1='$ '\n").unwrap();
+    let dir = r.path("k8s/overlays/paper");
+    let state = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "state"))
+        .expect("paper's local state");
+    std::fs::remove_file(&state).unwrap();
+    std::os::unix::fs::symlink(&bashrc, &state).unwrap();
+    let rel = "k8s/overlays/paper/paper-secrets.env";
+    r.write(
+        rel,
+        b"POSTGRES_PASSWORD=rotated-pg-1\nREDIS_PASSWORD=rotated-redis-1\nAPI_KEY=rotated-api-1\n",
+    );
+    let before = empseal_testkit::files::tree_snapshot(r.root());
+    let out = r.run(&["seal", "--env", "paper"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let name = state.file_name().unwrap().to_string_lossy();
+    assert!(
+        err.contains(&*name) && err.contains("out of the repository"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&bashrc).unwrap(), b"export PS1='$ '\n");
+    assert!(
+        empseal_testkit::files::tree_snapshot(r.root()) == before,
+        "nothing written"
+    );
+}

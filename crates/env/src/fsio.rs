@@ -11,7 +11,11 @@
 //!   the sticky bit are never carried over.
 //! - **Symlinks.** A write to a symlink writes through to the file the link
 //!   points at (the chain followed to its end), atomically in *that* file's
-//!   directory; the link itself stays a link.
+//!   directory; the link itself stays a link. Two exceptions refuse the write:
+//!   a link another user left in a sticky world-writable directory (as the
+//!   kernel's `protected_symlinks`), and, for the files empseal owns in a
+//!   repository, a link leading out of it ([`ensure_inside`]; the user's env
+//!   file may link to a vault anywhere).
 //! - **Leftovers.** A write removes `.empseal-*.tmp` files older than
 //!   [`STALE_TEMP_AGE_SECS`] from the directory it writes in: what a `kill -9`
 //!   between write and rename leaves behind (0600, possibly plaintext).
@@ -59,6 +63,15 @@ pub fn write_target(path: &Path) -> Result<PathBuf> {
     for _ in 0..MAX_SYMLINKS {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
+                if planted_link(&p, &m) {
+                    return Err(Error::io(
+                        path,
+                        std::io::Error::other(format!(
+                            "{} is a symlink another user left in a shared directory (sticky and world-writable, like /tmp): not followed, as the kernel's protected_symlinks would not; remove it or write elsewhere",
+                            p.display()
+                        )),
+                    ));
+                }
                 let to = std::fs::read_link(&p).map_err(|e| Error::io(&p, e))?;
                 p = if to.is_absolute() {
                     to
@@ -73,6 +86,73 @@ pub fn write_target(path: &Path) -> Result<PathBuf> {
         path,
         std::io::Error::other("too many levels of symbolic links; point the link at a file"),
     ))
+}
+
+/// Whether following the symlink `link` (its own metadata `meta`) is what
+/// Linux's `fs.protected_symlinks` refuses: a link in a sticky, world-writable
+/// directory (`/tmp`) owned neither by us nor by the directory's owner, which
+/// someone else planted there to redirect our write. [`write_target`] resolves
+/// links itself (to write atomically in the target's directory), so the
+/// kernel's rule would not apply without this.
+fn planted_link(link: &Path, meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(dir) = std::fs::metadata(temp_dir_for(link)) else {
+        return false;
+    };
+    let shared = dir.mode() & 0o1002 == 0o1002;
+    let me = rustix::process::geteuid().as_raw();
+    shared && meta.uid() != me && meta.uid() != dir.uid()
+}
+
+/// Refuses a write to `path`, a file of the repository at `root` (canonical),
+/// that symlinks would carry outside `root`: a link committed in a pull request
+/// (`.prod-secrets.state -> ../../../../.bashrc`, or a linked `sealing/`
+/// directory) must not turn `seal` into a write anywhere the user can write.
+/// Links that stay inside the repository are followed. A `path` that is itself
+/// outside `root` (configured so in `empseal.yaml`, or given on the command line)
+/// is the user's explicit choice and passes.
+pub fn ensure_inside(path: &Path, shown: &str, root: &Path) -> Result<()> {
+    if !lexical(path).starts_with(root) {
+        return Ok(());
+    }
+    let target = write_target(path)?;
+    let dir = lexical(temp_dir_for(&target));
+    // Directories a plan creates do not exist yet: resolve the nearest ancestor
+    // that does (links among the existing ones included), then the rest as named.
+    let existing = dir
+        .ancestors()
+        .find(|d| d.exists())
+        .unwrap_or(Path::new("/"));
+    let resolved = existing
+        .canonicalize()
+        .map_err(|e| Error::io(existing, e))?
+        .join(dir.strip_prefix(existing).unwrap_or(Path::new("")));
+    if resolved.starts_with(root) {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "{shown}: a symlink leads this write out of the repository (to {}); empseal writes through links only inside it: replace the link with the file itself, or name the outside path in empseal.yaml",
+        resolved.join(target.file_name().unwrap_or_default()).display()
+    )))
+}
+
+/// `path` with `.` and `..` resolved by name (no file system access), as the
+/// directory a configured path names before any link is followed.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The permission bits a write gives the file: 0600 for secrets; for public

@@ -539,6 +539,7 @@ pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Resul
         }
     }
     let mut writes = WritePlan::new();
+    writes.confine(&ws.root);
     for s in &plan.secrets {
         writes.cleanup(&[s.path.parent(), s.secret.record.parent()]);
     }

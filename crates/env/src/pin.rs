@@ -298,6 +298,18 @@ pub fn pin_certificate(
     }
     let new_cert = inspect(pem, source).map_err(|e| PinError::Cert(e.to_string()))?;
     let (cpath, ppath) = (&files.cert, &files.pin);
+    // The pin of a repository's env is written only inside it (no link carries it out).
+    if !files.base.as_os_str().is_empty() {
+        let keyring = files.keyring_dir().join("x.pem");
+        for p in [cpath, ppath, &keyring] {
+            let shown = p
+                .strip_prefix(&files.base)
+                .unwrap_or(p)
+                .display()
+                .to_string();
+            crate::fsio::ensure_inside(p, &shown, &files.base).map_err(to_pin_err)?;
+        }
+    }
     for dir in [cpath.parent(), ppath.parent()].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| crate_io(dir, e))?;
     }

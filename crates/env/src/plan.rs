@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::fsio::{stage_atomic, Sensitivity, StagedWrite};
+use crate::fsio::{ensure_inside, stage_atomic, Sensitivity, StagedWrite};
 
 /// One step of a plan.
 #[derive(Debug)]
@@ -20,6 +20,9 @@ enum Step {
         shown: String,
         bytes: Zeroizing<Vec<u8>>,
         sensitivity: Sensitivity,
+        /// The user's own file (an env file), whose link may lead out of the
+        /// repository on purpose ([`WritePlan::write_through`]).
+        through: bool,
     },
     /// Set the file's mode.
     Mode {
@@ -68,6 +71,8 @@ pub struct WritePlan {
     /// Held until the plan is applied or dropped (the env's lock: the plan's
     /// reads and its writes are one critical section).
     guards: Vec<Box<dyn std::any::Any>>,
+    /// The repository the writes belong to ([`WritePlan::confine`]).
+    root: Option<PathBuf>,
 }
 
 impl WritePlan {
@@ -89,6 +94,27 @@ impl WritePlan {
             shown: shown.into(),
             bytes: Zeroizing::new(bytes.to_vec()),
             sensitivity,
+            through: false,
+        });
+    }
+
+    /// Plans writing the user's own file (an env file `rotate` rewrites): a
+    /// symlink there is followed wherever it leads (plaintext kept in a vault
+    /// outside the repository, linked in), unlike the files empseal owns, which
+    /// [`WritePlan::confine`] keeps inside.
+    pub fn write_through(
+        &mut self,
+        path: &Path,
+        shown: impl Into<String>,
+        bytes: &[u8],
+        sensitivity: Sensitivity,
+    ) {
+        self.steps.push(Step::Write {
+            path: path.to_path_buf(),
+            shown: shown.into(),
+            bytes: Zeroizing::new(bytes.to_vec()),
+            sensitivity,
+            through: true,
         });
     }
 
@@ -117,6 +143,13 @@ impl WritePlan {
         }
     }
 
+    /// Confines the plan's writes to the repository at `root` (canonical): a
+    /// write that a symlink inside it would carry outside is refused when the plan
+    /// is staged ([`crate::fsio::ensure_inside`]).
+    pub fn confine(&mut self, root: &Path) {
+        self.root = Some(root.to_path_buf());
+    }
+
     /// Keeps `guard` (e.g. an env lock) alive until the plan is applied or dropped.
     pub fn hold<T: 'static>(&mut self, guard: T) {
         self.guards.push(Box::new(guard));
@@ -126,6 +159,9 @@ impl WritePlan {
     pub fn extend(&mut self, other: WritePlan) {
         self.steps.extend(other.steps);
         self.guards.extend(other.guards);
+        if self.root.is_none() {
+            self.root = other.root;
+        }
     }
 
     /// The bytes the plan would leave in `path`: its last planned write.
@@ -199,7 +235,24 @@ impl WritePlan {
     /// failure here (a full disk, a read-only directory) removes what was staged
     /// and the directories created, and leaves every file as it was.
     pub fn stage(self) -> Result<StagedPlan> {
-        let WritePlan { steps, guards } = self;
+        let WritePlan {
+            steps,
+            guards,
+            root,
+        } = self;
+        if let Some(root) = &root {
+            for s in &steps {
+                if let Step::Write {
+                    path,
+                    shown,
+                    through: false,
+                    ..
+                } = s
+                {
+                    ensure_inside(path, shown, root)?;
+                }
+            }
+        }
         let mut created: Vec<PathBuf> = Vec::new();
         let mut staged = Vec::new();
         for s in &steps {
@@ -208,6 +261,7 @@ impl WritePlan {
                 shown,
                 bytes,
                 sensitivity,
+                ..
             } = s
             else {
                 continue;

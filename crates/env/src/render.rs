@@ -242,6 +242,7 @@ fn plan_render_with<R: RngCore + CryptoRng + ?Sized>(
     let results = render_in_parallel(&ctx, jobs, progress);
     drop(tmp);
     let mut plan = WritePlan::new();
+    plan.confine(&ws.root);
     let mut done = Vec::new();
     for result in results {
         let (r, bytes) = result?;

@@ -262,6 +262,7 @@ pub fn plan_rotate<R: RngCore + CryptoRng + ?Sized>(
         }
     }
     let mut plan = WritePlan::new();
+    plan.confine(&ws.root);
     let mut outs = Vec::new();
     for (secret, values, keys) in jobs {
         let (out, p) =
@@ -308,6 +309,7 @@ fn plan_rotate_secret<R: RngCore + CryptoRng + ?Sized>(
     // Everything that can fail before writing is checked first.
     let ctx = prepare_seal(ws, env, secret, now, render)?;
     let mut plan = WritePlan::new();
+    plan.confine(&ws.root);
     let mut unchanged: Vec<String> = Vec::new();
     if opts.generate {
         if let Some(k) = keys.iter().find(|k| secret.files.contains_key(*k)) {
@@ -336,7 +338,7 @@ fn plan_rotate_secret<R: RngCore + CryptoRng + ?Sized>(
                 }
             }
         }
-        plan.write(&env_file, shown.clone(), &bytes, Sensitivity::Secret);
+        plan.write_through(&env_file, shown.clone(), &bytes, Sensitivity::Secret);
         for (k, v) in check {
             match values.iter_mut().find(|(ek, _)| *ek == k) {
                 Some(slot) => slot.1 = v,

@@ -188,6 +188,7 @@ pub fn plan_new_env(ws: &Workspace, opts: &NewEnvOptions) -> Result<NewEnv> {
     }
 
     let mut plan = WritePlan::new();
+    plan.confine(&ws.root);
     let kustomization = dir.join("kustomization.yaml");
     let text = format!(
         "# {name}: made by `empseal env add {name}`. The Secret {secret_name} in {namespace}\n\

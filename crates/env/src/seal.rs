@@ -177,6 +177,7 @@ pub fn plan_seal_env<R: RngCore + CryptoRng + ?Sized>(
         Reseal::Changed
     };
     let mut plan = WritePlan::new();
+    plan.confine(&ws.root);
     let mut outs = Vec::new();
     for secret in &chosen {
         let values = secret.read_values(ws, false)?;
@@ -283,6 +284,9 @@ pub fn adopt(
             resealed: Vec::new(),
         };
         records.push((s.clone(), record));
+    }
+    for (s, _) in &records {
+        fsio::ensure_inside(&s.record, &ws.display(&s.record), &ws.root)?;
     }
     for (s, record) in &records {
         ensure_parent(ws, &s.record)?;
@@ -502,6 +506,7 @@ pub(crate) fn seal_prepared<R: RngCore + CryptoRng + ?Sized>(
         )));
     }
     let mut plan = WritePlan::new();
+    plan.confine(&ws.root);
     plan.cleanup(&[
         ctx.path.parent(),
         secret.record.parent(),

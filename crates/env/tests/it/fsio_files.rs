@@ -192,3 +192,114 @@ fn a_plan_writes_all_its_files_or_none() {
     assert_eq!(std::fs::read(d.join("last.yaml")).unwrap(), b"l");
     assert!(temps(d).is_empty(), "{:?}", temps(d));
 }
+
+/// A write to a file of the repository that a symlink would carry out of it is
+/// refused (a link committed in a pull request must not make `seal` overwrite
+/// `~/.bashrc`); links that stay inside, and paths named outside on purpose, pass.
+#[test]
+fn writes_stay_inside_the_repository_unless_named_outside() {
+    use empseal_env::fsio::ensure_inside;
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let root = base.join("repo");
+    let outside = base.join("home");
+    std::fs::create_dir_all(root.join("k8s/prod")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join(".bashrc"), b"export PS1\n").unwrap();
+
+    // A file, a missing file, a file in directories not created yet: inside.
+    std::fs::write(root.join("k8s/prod/sealed.yaml"), b"x").unwrap();
+    for p in [
+        "k8s/prod/sealed.yaml",
+        "k8s/prod/new.yaml",
+        "k8s/prod/sealing/keyring/a.pem",
+    ] {
+        ensure_inside(&root.join(p), p, &root).unwrap();
+    }
+    // A link to another file of the repository: followed.
+    symlink("sealed.yaml", root.join("k8s/prod/alias.yaml")).unwrap();
+    ensure_inside(&root.join("k8s/prod/alias.yaml"), "alias", &root).unwrap();
+
+    // A link out of it, directly or through `..`, or a linked directory: refused.
+    symlink(outside.join(".bashrc"), root.join("k8s/prod/.state")).unwrap();
+    symlink("../../../home/.bashrc", root.join("k8s/prod/.state2")).unwrap();
+    symlink(&outside, root.join("k8s/prod/sealing-link")).unwrap();
+    for p in [
+        "k8s/prod/.state",
+        "k8s/prod/.state2",
+        "k8s/prod/sealing-link/record.yaml",
+    ] {
+        let err = ensure_inside(&root.join(p), p, &root)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{p}: a symlink leads this write out")),
+            "{err}"
+        );
+        assert!(err.contains(&outside.display().to_string()), "{err}");
+    }
+    // ... and a plan confined to the repository writes nothing.
+    let mut plan = empseal_env::plan::WritePlan::new();
+    plan.confine(&root);
+    plan.write(
+        &root.join("k8s/prod/sealed.yaml"),
+        "sealed",
+        b"new",
+        Sensitivity::Public,
+    );
+    plan.write(
+        &root.join("k8s/prod/.state"),
+        ".state",
+        b"state",
+        Sensitivity::Secret,
+    );
+    plan.apply().unwrap_err();
+    assert_eq!(
+        std::fs::read(outside.join(".bashrc")).unwrap(),
+        b"export PS1\n"
+    );
+    assert_eq!(
+        std::fs::read(root.join("k8s/prod/sealed.yaml")).unwrap(),
+        b"x"
+    );
+
+    // A path that is itself outside (configured so): the user's choice.
+    ensure_inside(&root.join("../home/.bashrc"), "configured", &root).unwrap();
+    ensure_inside(&outside.join("prod.env"), "configured", &root).unwrap();
+}
+
+/// As the kernel's protected_symlinks: a link another user left in a sticky,
+/// world-writable directory is not followed (`-w /tmp/out.yaml` planted to point
+/// at the victim's file); the user's own links there are.
+#[test]
+fn a_link_planted_by_another_user_in_a_shared_directory_is_not_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("tmp");
+    std::fs::create_dir(&shared).unwrap();
+    set_mode(&shared, 0o1777);
+    let victim = dir.path().join("authorized_keys");
+    std::fs::write(&victim, b"ssh-ed25519 AAAA\n").unwrap();
+    let planted = shared.join("out.yaml");
+    symlink(&victim, &planted).unwrap();
+    let me = std::fs::metadata(dir.path()).unwrap().uid();
+    // Our own link in the shared directory is followed.
+    write_atomic(&planted, b"ssh-ed25519 AAAA\n", Sensitivity::Public).unwrap();
+    // Another user's (root may hand the link over; elsewhere the test needs root).
+    if std::os::unix::fs::lchown(&planted, Some(me + 4242), None).is_err() {
+        eprintln!("skipped: changing a link's owner needs root");
+        return;
+    }
+    let err = write_atomic(&planted, b"attacker\n", Sensitivity::Public)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("another user left in a shared directory"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&victim).unwrap(), b"ssh-ed25519 AAAA\n");
+    // Not sticky: the kernel follows it, and so do we.
+    set_mode(&shared, 0o777);
+    write_atomic(&planted, b"ssh-ed25519 AAAA\n", Sensitivity::Public).unwrap();
+}
