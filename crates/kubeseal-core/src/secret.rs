@@ -28,6 +28,41 @@ pub const LAST_APPLIED_ANNOTATIONS: [&str; 2] = [
 /// A plaintext secret value; wiped from memory when dropped.
 pub type SecretBytes = Zeroizing<Vec<u8>>;
 
+/// Reads `reader` to its end (a Secret manifest on stdin, an env file) into
+/// [`SecretBytes`] without leaving an unwiped copy behind: `Read::read_to_end`
+/// grows its vector by reallocating and frees the old plaintext as it is; this
+/// grows by moving into a larger zeroizing buffer. `size_hint` is the expected
+/// length (a file's size; 0 when unknown).
+pub fn read_secret_bytes(
+    mut reader: impl std::io::Read,
+    size_hint: usize,
+) -> std::io::Result<SecretBytes> {
+    let mut buf: SecretBytes =
+        Zeroizing::new(Vec::with_capacity(size_hint.saturating_add(1).max(8192)));
+    loop {
+        if buf.len() == buf.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(buf.capacity() * 2));
+            bigger.extend_from_slice(&buf);
+            buf = bigger;
+        }
+        let len = buf.len();
+        let capacity = buf.capacity();
+        buf.resize(capacity, 0);
+        match reader.read(&mut buf[len..]) {
+            Ok(0) => {
+                buf.truncate(len);
+                return Ok(buf);
+            }
+            Ok(n) => buf.truncate(len + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(len),
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    }
+}
+
 /// Where a sealed value may be unsealed; decides the RSA-OAEP label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Scope {
@@ -213,5 +248,67 @@ impl SealedSecret {
     pub fn label(&self) -> Vec<u8> {
         self.scope()
             .label(&self.metadata.namespace, &self.metadata.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_secret_bytes;
+    use std::io::{self, Read};
+
+    /// Hands out at most `chunk` bytes per read, failing once with `Interrupted`
+    /// (retried) and, when `fail_at` is reached, with a real error.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        chunk: usize,
+        interrupted: bool,
+        fail_at: Option<usize>,
+        at: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if !self.interrupted && self.at > 0 {
+                self.interrupted = true;
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            if self.fail_at.is_some_and(|f| self.at >= f) {
+                return Err(io::Error::other("disk gone"));
+            }
+            let n = self.chunk.min(out.len()).min(self.data.len() - self.at);
+            out[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reads_everything_across_growth_and_interruptions() {
+        let data: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for (hint, chunk) in [(0, 1000), (data.len(), 4096), (10, 70_000), (0, 3)] {
+            let r = Trickle {
+                data: &data,
+                chunk,
+                interrupted: false,
+                fail_at: None,
+                at: 0,
+            };
+            let got = read_secret_bytes(r, hint).unwrap();
+            assert_eq!(
+                got.as_slice(),
+                data.as_slice(),
+                "hint {hint}, chunk {chunk}"
+            );
+        }
+        assert!(read_secret_bytes(&b""[..], 0).unwrap().is_empty());
+        let failing = Trickle {
+            data: &data,
+            chunk: 500,
+            interrupted: true,
+            fail_at: Some(20_000),
+            at: 0,
+        };
+        let e = read_secret_bytes(failing, 0).unwrap_err();
+        assert_eq!(e.to_string(), "disk gone");
     }
 }
