@@ -200,3 +200,30 @@ fn rollback_refuses_uncommitted_changes_of_the_sealed_file_or_record_unless_forc
     repo.ok(&["rollback", "--env", "paper", "--to", &first]);
     assert_eq!(repo.read(SEALED), v1);
 }
+
+/// A rollback restores a version this branch had: a commit of another branch
+/// (a pull request fetched for review) is refused in one line, writing nothing.
+#[test]
+fn rollback_refuses_a_commit_outside_the_history_of_head() {
+    let mut repo = pinned_repo();
+    repo.ok(&["seal", "--env", "paper"]);
+    repo.commit("Alice", "seal paper");
+    repo.git(&["checkout", "-q", "-b", "pr"]);
+    repo.write(
+        ENV,
+        b"POSTGRES_PASSWORD=pr-pg\nREDIS_PASSWORD=pr-redis\nAPI_KEY=pr-api\n",
+    );
+    repo.ok(&["seal", "--env", "paper"]);
+    let foreign = repo.commit("Mallory", "reseal paper on a branch");
+    repo.git(&["checkout", "-q", "main"]);
+    let before = empseal_testkit::files::tree_snapshot(repo.root());
+    let out = repo.run(&["rollback", "--env", "paper", "--to", &foreign]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("is not in the history of HEAD"), "{err}");
+    assert!(empseal_testkit::files::tree_snapshot(repo.root()) == before);
+    // The branch's own commit, once merged, is history.
+    repo.git(&["merge", "-q", "--ff-only", "pr"]);
+    repo.ok(&["rollback", "--env", "paper", "--to", &foreign, "--dry-run"]);
+}

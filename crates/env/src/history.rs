@@ -396,6 +396,21 @@ pub fn plan_rollback(
             ))
         })?;
     let short = short_id(&repo, commit.id());
+    // A rollback restores a version this branch had: a commit of another
+    // branch (a pull request fetched for review) is not in its history.
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(|e| Error::Git(format!("cannot read HEAD: {}", e.message())))?;
+    let in_history = head.id() == commit.id()
+        || repo
+            .graph_descendant_of(head.id(), commit.id())
+            .map_err(|e| Error::Git(format!("cannot walk the history: {}", e.message())))?;
+    if !in_history {
+        return Err(Error::Git(format!(
+            "{rev} ({short}) is not in the history of HEAD (another branch?): rollback restores a version this branch had; pick a commit from `empseal history --env {env_name}`, or merge that branch first"
+        )));
+    }
     let pinned = crate::pin::load_pin(&env.pin_files(ws))
         .ok()
         .flatten()
