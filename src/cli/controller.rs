@@ -152,6 +152,13 @@ fn pin_env(a: &CertFetchArgs, ws: &overlay::Workspace, env: &overlay::Env) -> Re
             cert.fingerprint()
         );
     }
+    if pin::is_demo_fingerprint(&cert.fingerprint()) {
+        note!(
+            "empseal: warning: {}: the controller's certificate {} is a demo certificate whose private key is published in testdata/keys: anyone can read what is sealed with it; give the controller its own key before sealing real values",
+            env.name,
+            cert.fingerprint()
+        );
+    }
     // The env's pin as configured (empseal.yaml's `cert:` included).
     let files = env.pin_files(ws);
     if a.dry_run {
