@@ -602,3 +602,78 @@ fn certificate_url_over_plain_http_to_another_machine_is_warned_about() {
         assert!(!err.contains("warning"), "{what}: {err}");
     }
 }
+
+/// `cert fetch --env` from a controller at a plain http:// URL on another
+/// machine refuses to pin (anyone on the path could have answered) unless
+/// --insecure-pin, which pins with a loud warning naming the fingerprint.
+#[test]
+fn cert_fetch_env_over_plain_http_to_another_machine_needs_insecure_pin() {
+    let remote = cert_server("http://certs.example");
+    let proxy = format!("http://127.0.0.1:{}", remote.port);
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo_with_paper(dir.path());
+    let fetch = ["cert", "fetch", "--env", "paper", "--controller-url"];
+    let out = empseal_via_proxy(
+        &[&fetch[..], &["http://certs.example"]].concat(),
+        &proxy,
+        None,
+        &root,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("refusing to pin") && err.contains("--insecure-pin"),
+        "{err}"
+    );
+    assert!(!root.join("k8s/overlays/paper/sealing").exists());
+
+    let out = empseal_via_proxy(
+        &[&fetch[..], &["http://certs.example", "--insecure-pin"]].concat(),
+        &proxy,
+        None,
+        &root,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("UNVERIFIED") && err.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(root.join("k8s/overlays/paper/sealing/cert.pem")).unwrap(),
+        pki().controller1.cert_pem
+    );
+}
+
+/// `cert fetch --env` from a controller running with a demo key (its private
+/// key is in testdata/keys) pins it, as fetched, and says what it is; sealing
+/// to that pin then warns too (`lifecycle_e2e`).
+#[test]
+fn cert_fetch_env_of_a_demo_certificate_warns() {
+    let demo = empseal_testkit::repo_root().join("testdata/keys/demo-prod.crt");
+    let fake = Fake::apiserver(&["--cert-pem", &path(&demo)]);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
+    let root = repo_with_paper(dir.path());
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let warning = format!(
+        "empseal: warning: paper: the controller's certificate {} is a demo certificate whose private key is published in testdata/keys",
+        ssh_fingerprint(&demo)
+    );
+    assert!(err.lines().any(|l| l.starts_with(&warning)), "{err}");
+    assert_eq!(
+        std::fs::read(root.join("k8s/overlays/paper/sealing/cert.pem")).unwrap(),
+        std::fs::read(&demo).unwrap()
+    );
+
+    // A controller's own key: no such warning.
+    let fake = Fake::apiserver(&[]);
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
+    let root = repo_with_paper(&dir.path().join("other"));
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("demo"), "{err}");
+}
