@@ -33,8 +33,9 @@ pub struct CertFetchArgs {
     /// With --env: replace a pin whose key differs (after checking the fingerprints shown).
     #[arg(long = "accept-new", requires = "envs")]
     pub accept_new: bool,
-    /// With --env: pin even though the kubeconfig skips TLS verification
-    /// (insecure-skip-tls-verify); check the fingerprint out of band first.
+    /// With --env: pin even though the certificate came unauthenticated (the
+    /// kubeconfig's insecure-skip-tls-verify, or plain http:// to another
+    /// machine); check the fingerprint out of band first.
     #[arg(long = "insecure-pin", requires = "envs")]
     pub insecure_pin: bool,
     /// With --env: fetch and check, show what the pin would become (old and new
