@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::cli::exit::Result;
-use empseal_controller as source;
 use empseal_lint::{self as check, CheckOptions, ExpectedKey, Input, OutputFormat, Severity};
 use kubeseal_core::cert::Certificate;
 
@@ -117,8 +116,8 @@ fn check_one(a: CheckArgs, env: Option<String>) -> Result<i32> {
     opts.exclude = a.exclude;
     opts.ignore_files = !a.no_ignore_file;
     if let Some(spec) = &a.cert {
-        let (pem, origin) = source::load_cert_bytes(spec)?;
-        opts.expected_key = Some(expected_key(&pem, &origin)?);
+        let loaded = super::load_certificate(spec)?;
+        opts.expected_key = Some(expected_key(&loaded.pem, &loaded.origin)?);
     }
     let format: OutputFormat = a
         .format

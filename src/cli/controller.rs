@@ -33,8 +33,9 @@ pub struct CertFetchArgs {
     /// With --env: replace a pin whose key differs (after checking the fingerprints shown).
     #[arg(long = "accept-new", requires = "envs")]
     pub accept_new: bool,
-    /// With --env: pin even though the kubeconfig skips TLS verification
-    /// (insecure-skip-tls-verify); check the fingerprint out of band first.
+    /// With --env: pin even though the certificate came unauthenticated (the
+    /// kubeconfig's insecure-skip-tls-verify, or plain http:// to another
+    /// machine); check the fingerprint out of band first.
     #[arg(long = "insecure-pin", requires = "envs")]
     pub insecure_pin: bool,
     /// With --env: fetch and check, show what the pin would become (old and new
@@ -148,6 +149,13 @@ fn pin_env(a: &CertFetchArgs, ws: &overlay::Workspace, env: &overlay::Env) -> Re
         }
         note!(
             "empseal: WARNING: {}: pinning a certificate fetched over UNVERIFIED TLS (--insecure-pin); make sure {} is the controller's key fingerprint",
+            env.name,
+            cert.fingerprint()
+        );
+    }
+    if pin::is_demo_fingerprint(&cert.fingerprint()) {
+        note!(
+            "empseal: warning: {}: the controller's certificate {} is a demo certificate whose private key is published in testdata/keys: anyone can read what is sealed with it; give the controller its own key before sealing real values",
             env.name,
             cert.fingerprint()
         );

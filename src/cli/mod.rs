@@ -372,10 +372,29 @@ impl ClusterArgs {
         let c = empseal_controller::Controller::connect(self.endpoint()?, net)?;
         out::verbose!("controller: {}", c.describe());
         if let Some(why) = c.unverified_tls() {
-            out::note!("empseal: warning: {why}; anyone on the network path can answer in its place (use https:// with a verified certificate)");
+            warn_unverified_transport(why);
         }
         Ok(c)
     }
+}
+
+/// Says on stderr, in one line, that what comes over this transport is not
+/// authenticated (`why`: plain http:// to another machine, or TLS verification
+/// off): a certificate from there may be anyone's, and so may be what reads
+/// the values sealed with it.
+fn warn_unverified_transport(why: &str) {
+    out::note!("empseal: warning: {why}; anyone on the network path can answer in its place (use https:// with a verified certificate)");
+}
+
+/// The certificate at `spec` (`--cert` / `SEALED_SECRETS_CERT`, or `cert
+/// show`'s argument: a file or a URL), warning on stderr when it came over an
+/// unauthenticated transport, as for the controller's.
+pub fn load_certificate(spec: &str) -> Result<empseal_controller::FetchedCert> {
+    let fetched = empseal_controller::load_cert_bytes(spec)?;
+    if let Some(why) = &fetched.unverified {
+        warn_unverified_transport(why);
+    }
+    Ok(fetched)
 }
 
 /// The command line definition, with the rules every argument follows whatever

@@ -164,16 +164,15 @@ pub struct CertShowArgs {
 }
 
 /// Loads and checks the sealing certificate from --cert / $SEALED_SECRETS_CERT, or
-/// the cluster; warns on stderr when it expires within 30 days.
+/// the cluster; warns on stderr when it expires within 30 days (and when it came
+/// over an unauthenticated transport).
 fn sealing_certificate(cert: Option<&str>, cluster: &ClusterArgs, now: i64) -> Result<Certificate> {
-    let (pem, origin) = match cert {
-        Some(spec) => source::load_cert_bytes(spec)?,
-        None => {
-            let fetched = cluster.controller()?.fetch_cert()?;
-            (fetched.pem, fetched.origin)
-        }
+    let fetched = match cert {
+        Some(spec) => super::load_certificate(spec)?,
+        None => cluster.controller()?.fetch_cert()?,
     };
-    let c = Certificate::from_pem(&pem, &origin)?;
+    let origin = fetched.origin;
+    let c = Certificate::from_pem(&fetched.pem, &origin)?;
     c.check_usable(now)?;
     super::out::verbose!(
         "sealing with certificate {origin} (fingerprint {})",
@@ -522,8 +521,9 @@ pub fn unseal(a: UnsealArgs) -> Result<i32> {
 /// `empseal cert show`.
 pub fn cert_show(a: CertShowArgs) -> Result<i32> {
     let now = now();
-    let (pem, origin) = source::load_cert_bytes(&a.cert)?;
-    let c = Certificate::from_pem(&pem, &origin)?;
+    let loaded = super::load_certificate(&a.cert)?;
+    let origin = loaded.origin;
+    let c = Certificate::from_pem(&loaded.pem, &origin)?;
     let state = c
         .assess(now, super::out::EXPIRY_WARNING_SECS)
         .state

@@ -503,3 +503,177 @@ fn cert_fetch_all_envs_pins_each_env_from_its_own_context_and_controller() {
         "{err}"
     );
 }
+
+/// The fake controller serving `controller1`'s certificate, under `prefix`.
+fn cert_server(prefix: &str) -> Fake {
+    let p = pki();
+    let args: Vec<String> = [
+        "--role",
+        "controller",
+        "--cert-pem",
+        &path(&p.controller1.cert),
+        "--key",
+        &path(&p.controller1.key),
+        "--prefix",
+        prefix,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    Fake::start(&args)
+}
+
+/// Runs in `cwd` with `proxy` as the only proxy setting (`HTTP_PROXY`) and
+/// `cert` as `SEALED_SECRETS_CERT` when given.
+fn empseal_via_proxy(args: &[&str], proxy: &str, cert: Option<&str>, cwd: &Path) -> Output {
+    let mut cmd = Command::new(BIN);
+    isolated(cmd.args(args), cwd)
+        .env("KUBECONFIG", cwd.join("no-kubeconfig"))
+        .env("HTTP_PROXY", proxy)
+        .env_remove("http_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    if let Some(c) = cert {
+        cmd.env("SEALED_SECRETS_CERT", c);
+    }
+    cmd.output().expect("run empseal")
+}
+
+/// `seal` of one literal, with `--cert cert` when given.
+fn seal_args(cert: Option<&str>) -> Vec<&str> {
+    let mut args = vec!["seal", "--name", "db", "-n", "paper"];
+    if let Some(c) = cert {
+        args.extend(["--cert", c]);
+    }
+    args.extend(["--from-literal", "PASSWORD=hunter2-value"]);
+    args
+}
+
+/// A certificate URL over plain http:// to another machine (`cert show URL`,
+/// `seal --cert URL`, `SEALED_SECRETS_CERT=URL`, `check --cert URL`) is not
+/// followed silently: anyone on the network path could hand over their own key
+/// and read every value sealed with it. One warning line on stderr, as for
+/// `--controller-url`; a loopback http:// (a port-forward) stays quiet.
+/// `certs.example` is reached through HTTP_PROXY (the fake serves the proxied
+/// request itself), so no name has to resolve.
+#[test]
+fn certificate_url_over_plain_http_to_another_machine_is_warned_about() {
+    let remote = cert_server("http://certs.example");
+    let proxy = format!("http://127.0.0.1:{}", remote.port);
+    let url = "http://certs.example/v1/cert.pem";
+    let dir = tempfile::tempdir().unwrap();
+    let fingerprint = ssh_fingerprint(&pki().controller1.cert);
+    let warning = format!(
+        "empseal: warning: {url} is plain http:// to another machine, so the answers are not authenticated; anyone on the network path can answer in its place (use https:// with a verified certificate)"
+    );
+    let runs: [(&str, Vec<&str>, Option<&str>); 4] = [
+        ("cert show", vec!["cert", "show", url], None),
+        ("seal --cert", seal_args(Some(url)), None),
+        ("SEALED_SECRETS_CERT", seal_args(None), Some(url)),
+        ("check --cert", vec!["check", "--cert", url, "."], None),
+    ];
+    for (what, args, cert) in &runs {
+        let out = empseal_via_proxy(args, &proxy, *cert, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{what}: {err}");
+        assert_eq!(
+            err.lines()
+                .filter(|l| l.contains("warning"))
+                .collect::<Vec<_>>(),
+            [warning.as_str()],
+            "{what}"
+        );
+    }
+    let shown = empseal_via_proxy(&["cert", "show", url], &proxy, None, dir.path());
+    assert!(String::from_utf8_lossy(&shown.stdout).contains(&fingerprint));
+
+    // The same certificate from this machine (a port-forward): quiet.
+    let local = cert_server("");
+    let url = format!("http://127.0.0.1:{}/v1/cert.pem", local.port);
+    let runs: [(&str, Vec<&str>, Option<&str>); 3] = [
+        ("cert show", vec!["cert", "show", &url], None),
+        ("seal --cert", seal_args(Some(&url)), None),
+        ("SEALED_SECRETS_CERT", seal_args(None), Some(&url)),
+    ];
+    for (what, args, cert) in &runs {
+        let out = empseal_via_proxy(args, &proxy, *cert, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{what}: {err}");
+        assert!(!err.contains("warning"), "{what}: {err}");
+    }
+}
+
+/// `cert fetch --env` from a controller at a plain http:// URL on another
+/// machine refuses to pin (anyone on the path could have answered) unless
+/// --insecure-pin, which pins with a loud warning naming the fingerprint.
+#[test]
+fn cert_fetch_env_over_plain_http_to_another_machine_needs_insecure_pin() {
+    let remote = cert_server("http://certs.example");
+    let proxy = format!("http://127.0.0.1:{}", remote.port);
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo_with_paper(dir.path());
+    let fetch = ["cert", "fetch", "--env", "paper", "--controller-url"];
+    let out = empseal_via_proxy(
+        &[&fetch[..], &["http://certs.example"]].concat(),
+        &proxy,
+        None,
+        &root,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("refusing to pin") && err.contains("--insecure-pin"),
+        "{err}"
+    );
+    assert!(!root.join("k8s/overlays/paper/sealing").exists());
+
+    let out = empseal_via_proxy(
+        &[&fetch[..], &["http://certs.example", "--insecure-pin"]].concat(),
+        &proxy,
+        None,
+        &root,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("UNVERIFIED") && err.contains(&ssh_fingerprint(&pki().controller1.cert)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(root.join("k8s/overlays/paper/sealing/cert.pem")).unwrap(),
+        pki().controller1.cert_pem
+    );
+}
+
+/// `cert fetch --env` from a controller running with a demo key (its private
+/// key is in testdata/keys) pins it, as fetched, and says what it is; sealing
+/// to that pin then warns too (`lifecycle_e2e`).
+#[test]
+fn cert_fetch_env_of_a_demo_certificate_warns() {
+    let demo = empseal_testkit::repo_root().join("testdata/keys/demo-prod.crt");
+    let fake = Fake::apiserver(&["--cert-pem", &path(&demo)]);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
+    let root = repo_with_paper(dir.path());
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let warning = format!(
+        "empseal: warning: paper: the controller's certificate {} is a demo certificate whose private key is published in testdata/keys",
+        ssh_fingerprint(&demo)
+    );
+    assert!(err.lines().any(|l| l.starts_with(&warning)), "{err}");
+    assert_eq!(
+        std::fs::read(root.join("k8s/overlays/paper/sealing/cert.pem")).unwrap(),
+        std::fs::read(&demo).unwrap()
+    );
+
+    // A controller's own key: no such warning.
+    let fake = Fake::apiserver(&[]);
+    let kc = fake_kubeconfig(dir.path(), &fake, &User::Token(TOKEN));
+    let root = repo_with_paper(&dir.path().join("other"));
+    let out = empseal(&["cert", "fetch", "--env", "paper"], &kc, &root);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("demo"), "{err}");
+}

@@ -311,6 +311,29 @@ fn prod_values_are_sealed_for_the_name_kustomize_renders() {
     assert!(kubeseal_core::unseal::unseal(&rendered, &[demo_key("paper")]).is_err());
 }
 
+/// A demo certificate pinned the way `cert fetch --env prod` pins it from a
+/// cluster seeded with the testdata demo key (pin.yaml without `demo: true`) is
+/// demo material all the same: its private key is public, so `seal --env` and
+/// `rotate` say so on stderr, as for a committed demo pin.
+#[test]
+fn sealing_to_a_fetched_demo_certificate_warns() {
+    let repo = pinned_repo();
+    let pin = String::from_utf8(repo.read("k8s/overlays/prod/sealing/pin.yaml")).unwrap();
+    assert!(
+        !pin.lines().any(|l| l.starts_with("demo:")),
+        "pinned as a fetch pins it: {pin}"
+    );
+    let warning = "empseal: warning: the pinned certificate of prod is demo material (its private key is in testdata/); run `empseal cert fetch --env prod` before deploying";
+    for args in [
+        &["seal", "--env", "prod"][..],
+        &["rotate", "--env", "prod", "--key", "API_KEY", "--generate"][..],
+    ] {
+        let out = repo.ok(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.lines().any(|l| l == warning), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn rotate_never_prints_values_and_keeps_the_env_file_private() {
     let repo = pinned_repo();

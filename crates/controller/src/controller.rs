@@ -24,7 +24,9 @@ pub enum ControllerEndpoint {
     Url(String),
 }
 
-/// A certificate as the controller served it.
+/// A certificate as the controller (or a certificate URL or file, see
+/// [`crate::load_cert_bytes`]) served it, with whether the way it came
+/// authenticated it: the caller must say so when it did not.
 #[derive(Debug, Clone)]
 pub struct FetchedCert {
     /// The PEM bytes as served (the controller may send several certificates; the
@@ -32,6 +34,10 @@ pub struct FetchedCert {
     pub pem: Vec<u8>,
     /// Where it came from, without credentials (for messages and pins).
     pub origin: String,
+    /// Why the transport did not authenticate it, when it did not (plain
+    /// `http://` to another machine, or TLS verification turned off): anyone on
+    /// the network path could have sent another certificate.
+    pub unverified: Option<String>,
 }
 
 enum Inner {
@@ -143,6 +149,7 @@ impl Controller {
         Ok(FetchedCert {
             pem: a.body,
             origin: self.describe(),
+            unverified: self.unverified_tls().map(str::to_string),
         })
     }
 

@@ -369,30 +369,28 @@ pub fn cert_spec(cert_flag: Option<&str>, env: impl Fn(&str) -> Option<String>) 
 /// Reads a certificate the way kubeseal's `--cert` does: a local path, a
 /// `file://` URL, or an `http://` / `https://` URL (fetched with the default
 /// [`NetOptions`]: timeouts, retries, proxy variables from the environment).
-/// Returns the bytes and their origin (path, or URL without credentials) for
-/// messages and pins. The bytes are not parsed here.
-pub fn load_cert_bytes(spec: &str) -> Result<(Vec<u8>, String), SourceError> {
+/// Returns the bytes, their origin (path, or URL without credentials) for
+/// messages and pins, and why the transport did not authenticate them when it
+/// did not (a plain `http://` URL to another machine). The bytes are not parsed here.
+pub fn load_cert_bytes(spec: &str) -> Result<FetchedCert, SourceError> {
     load_cert_bytes_with(spec, &NetOptions::default())
 }
 
 /// [`load_cert_bytes`] with explicit network options (timeouts, proxies, extra CA).
-pub fn load_cert_bytes_with(
-    spec: &str,
-    net: &NetOptions,
-) -> Result<(Vec<u8>, String), SourceError> {
+pub fn load_cert_bytes_with(spec: &str, net: &NetOptions) -> Result<FetchedCert, SourceError> {
     match classify_spec(spec)? {
         CertSpec::File(path) => {
             let bytes = std::fs::read(&path).map_err(|source| SourceError::CertFile {
                 path: path.clone(),
                 source,
             })?;
-            Ok((bytes, path.display().to_string()))
+            Ok(FetchedCert {
+                pem: bytes,
+                origin: path.display().to_string(),
+                unverified: None,
+            })
         }
-        CertSpec::Http(u) => {
-            let origin = net::redact_url(&u);
-            let bytes = url::get_url_blocking(&u, net)?;
-            Ok((bytes, origin))
-        }
+        CertSpec::Http(u) => url::get_url_blocking(&u, net),
     }
 }
 

@@ -9,7 +9,7 @@ use super::net::{
     retryable_status, runtime, timeout_error, tls_hint, with_retries, Attempt, NetOptions,
     Transport,
 };
-use super::{SourceError, Step};
+use super::{FetchedCert, SourceError, Step};
 
 /// A reqwest client bound to one base URL, with the proxy and trust settings for it.
 pub(crate) struct UrlClient {
@@ -240,10 +240,12 @@ fn strip_url(text: &str) -> String {
 }
 
 /// GET a certificate URL (kubeseal `--cert https://...`) with retries; 200 only.
-pub(crate) fn get_url_blocking(u: &Url, net: &NetOptions) -> Result<Vec<u8>, SourceError> {
+/// The answer says whether the transport authenticated it (see
+/// [`plain_http_to_another_machine`]).
+pub(crate) fn get_url_blocking(u: &Url, net: &NetOptions) -> Result<FetchedCert, SourceError> {
     let rt = runtime()?;
     let client = UrlClient::new(u, net)?;
-    rt.block_on(async {
+    let pem = rt.block_on(async {
         with_retries(net, true, || async {
             let a = match client
                 .send(
@@ -276,6 +278,11 @@ pub(crate) fn get_url_blocking(u: &Url, net: &NetOptions) -> Result<Vec<u8>, Sou
             }
         })
         .await
+    })?;
+    Ok(FetchedCert {
+        pem,
+        origin: client.endpoint.clone(),
+        unverified: client.unverified_tls().map(str::to_string),
     })
 }
 

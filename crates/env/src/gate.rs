@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use crate::pin::{demo_fingerprints, load_keyring, load_pin, KeyringEntry, PinnedCert};
+use crate::pin::{is_demo_fingerprint, load_keyring, load_pin, KeyringEntry, PinnedCert};
 use crate::record::{sha256_hex, Record};
 use crate::secrets::EnvSecret;
 use crate::workspace::{Env, Workspace};
@@ -127,9 +127,8 @@ pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> En
     };
 
     // Demo material.
-    let demo = demo_fingerprints();
     if let Some(p) = &pinned {
-        if demo.iter().any(|d| d == p.fingerprint()) {
+        if p.is_demo() {
             out.findings.push(finding(
                 Code::DemoKey,
                 cert_shown.clone(),
@@ -144,7 +143,7 @@ pub fn check_env_secrets(ws: &Workspace, env: &Env, secrets: &[EnvSecret]) -> En
         }
     }
     for k in &keyring {
-        if demo.iter().any(|d| d == &k.fingerprint) {
+        if is_demo_fingerprint(&k.fingerprint) {
             out.findings.push(finding(
                 Code::DemoKey,
                 ws.display(&k.path),

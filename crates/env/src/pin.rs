@@ -93,6 +93,15 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Pin {
+    /// Whether this pin is demo material, whose private key is public: marked
+    /// `demo: true`, or a demo certificate by its fingerprint (as a `cert fetch
+    /// --env` from a cluster seeded with the demo keys pins it). The one notion
+    /// of a demo certificate for sealing's warning, the example-values rule,
+    /// the keyring and `check`.
+    pub fn is_demo(&self) -> bool {
+        self.demo || is_demo_fingerprint(&self.fingerprint)
+    }
+
     fn describe(&self) -> String {
         format!(
             "{} (valid {} to {}, from {}, fetched {})",
@@ -193,9 +202,9 @@ impl PinnedCert {
         &self.pin.fingerprint
     }
 
-    /// Whether the pin is demo (test) material.
+    /// Whether the pin is demo (test) material ([`Pin::is_demo`]).
     pub fn is_demo(&self) -> bool {
-        self.pin.demo
+        self.pin.is_demo()
     }
 
     /// The certificate, parsed and checked usable at `now` (not expired, RSA of a
@@ -410,7 +419,7 @@ fn plan_pin(
                 }
             } else if accept_new {
                 // A demo pin was never a controller's key: it is not kept.
-                if !pin.demo && !demo_fingerprints().contains(&pin.fingerprint) {
+                if !pin.is_demo() {
                     previous = Some(der);
                 }
                 PinOutcome::Replaced {
@@ -745,4 +754,9 @@ pub fn demo_fingerprints() -> Vec<String> {
     DEMO.iter()
         .filter_map(|(name, pem)| inspect(pem, name).ok().map(|c| c.fingerprint()))
         .collect()
+}
+
+/// Whether `fingerprint` (`SHA256:...`) is one of the [`demo_fingerprints`].
+pub fn is_demo_fingerprint(fingerprint: &str) -> bool {
+    demo_fingerprints().iter().any(|d| d == fingerprint)
 }

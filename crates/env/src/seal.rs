@@ -51,7 +51,8 @@ pub struct SealOutcome {
     pub record: String,
     /// Fingerprint of the pinned certificate used.
     pub fingerprint: String,
-    /// Whether the pinned certificate is demo material (test keys in testdata/).
+    /// Whether the pinned certificate is demo material (test keys in testdata/:
+    /// flagged in pin.yaml or known by its fingerprint, [`crate::pin::Pin::is_demo`]).
     pub demo_cert: bool,
     /// What the values are sealed for.
     pub target: Target,
@@ -347,11 +348,7 @@ pub(crate) fn refuse_example_values(
     pinned: &PinnedCert,
     values: &[(String, SecretBytes)],
 ) -> Result<()> {
-    let demo = pinned.is_demo()
-        || crate::pin::demo_fingerprints()
-            .iter()
-            .any(|d| d == pinned.fingerprint());
-    if !demo {
+    if !pinned.is_demo() {
         let example_values = secret.example_values(ws)?;
         let same: Vec<String> = values
             .iter()

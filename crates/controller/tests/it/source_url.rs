@@ -238,30 +238,32 @@ fn refused_and_silent_controllers() {
 #[test]
 fn cert_spec_reads_files_file_urls_and_http_urls() {
     let p = pki();
-    let (bytes, origin) = load_cert_bytes_with(&path(&p.controller1.cert), &net()).unwrap();
-    assert_eq!(bytes, p.controller1.cert_pem);
-    assert_eq!(origin, path(&p.controller1.cert));
+    let got = load_cert_bytes_with(&path(&p.controller1.cert), &net()).unwrap();
+    assert_eq!(got.pem, p.controller1.cert_pem);
+    assert_eq!(got.origin, path(&p.controller1.cert));
+    assert_eq!(got.unverified, None);
 
     let dir = tempfile::tempdir().unwrap();
     let spaced = dir.path().join("my cert.pem");
     std::fs::copy(&p.controller2.cert, &spaced).unwrap();
     let url = format!("file://{}", path(&spaced).replace(' ', "%20"));
-    let (bytes, origin) = load_cert_bytes_with(&url, &net()).unwrap();
-    assert_eq!(bytes, p.controller2.cert_pem);
-    assert_eq!(origin, path(&spaced));
+    let got = load_cert_bytes_with(&url, &net()).unwrap();
+    assert_eq!(got.pem, p.controller2.cert_pem);
+    assert_eq!(got.origin, path(&spaced));
 
     let fake = controller_fake(&[]);
-    let (bytes, origin) = load_cert_bytes_with(
+    let got = load_cert_bytes_with(
         &format!("http://reader:s3cretpw@127.0.0.1:{}/v1/cert.pem", fake.port),
         &net(),
     )
     .unwrap();
-    assert_eq!(bytes, p.controller1.cert_pem);
+    assert_eq!(got.pem, p.controller1.cert_pem);
     assert_eq!(
-        origin,
+        got.origin,
         format!("http://127.0.0.1:{}/v1/cert.pem", fake.port),
         "no credentials in the origin"
     );
+    assert_eq!(got.unverified, None, "loopback http is a port-forward");
 
     let e = load_cert_bytes_with(
         &format!("http://reader:s3cretpw@127.0.0.1:{}/nope.pem", fake.port),
@@ -287,6 +289,29 @@ fn cert_spec_reads_files_file_urls_and_http_urls() {
 
     let e = load_cert_bytes_with("s3://bucket/cert.pem", &net()).unwrap_err();
     assert!(matches!(e, SourceError::Input(_)), "{e}");
+}
+
+/// A certificate URL over plain `http://` to another machine is as
+/// unauthenticated as a `--controller-url` there (anyone on the path can answer
+/// with their own key): the answer says why, so the binary can warn. The host is
+/// a name only an HTTP proxy reaches (the fake serves the proxied request itself).
+#[test]
+fn certificate_url_over_plain_http_to_another_machine_is_unverified() {
+    let fake = controller_fake(&["--prefix", "http://certs.example"]);
+    let proxy = format!("http://127.0.0.1:{}", fake.port);
+    let mut n = net();
+    n.proxy_env = empseal_controller::ProxyEnv::from_lookup(move |k| {
+        (k == "HTTP_PROXY").then(|| proxy.clone())
+    });
+    let got = load_cert_bytes_with("http://certs.example/v1/cert.pem", &n).unwrap();
+    assert_eq!(got.pem, pki().controller1.cert_pem);
+    assert_eq!(got.origin, "http://certs.example/v1/cert.pem");
+    let why = got.unverified.expect("plain http:// to another machine");
+    assert!(
+        why.contains("http://certs.example/v1/cert.pem") && why.contains("plain http://"),
+        "{why}"
+    );
+    assert_eq!(fake.requests().len(), 1, "{:?}", fake.requests());
 }
 
 #[test]
