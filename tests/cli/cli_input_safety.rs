@@ -541,21 +541,88 @@ fn seal_warns_about_env_file_lines_without_equals_naming_file_and_line() {
     );
 }
 
-/// The same warning from `seal --env`, which reads the env's file by kubectl's rules.
+/// `seal --env` reads the env's file by kubectl's rules, but a line without `=`
+/// whose variable is unset is refused (exit 3, the file and line, never the
+/// line's text, nothing written): kubectl would seal an empty value under the
+/// line as its key, and key names are committed unencrypted (a value wrapped
+/// onto a line of its own would be published).
 #[test]
-fn seal_env_warns_about_env_file_lines_without_equals() {
+fn seal_env_refuses_a_line_without_equals_whose_variable_is_unset() {
     let r = lifecycle_support::pinned_repo();
     let rel = "k8s/overlays/paper/paper-secrets.env";
     let mut text = String::from_utf8(r.read(rel)).unwrap();
     let lines = text.lines().count();
     text.push_str("pastedsecretvalue42\n");
     r.write(rel, text.as_bytes());
-    let out = r.run(&["seal", "--env", "paper"]);
+    let before = empseal_testkit::files::tree_snapshot(r.root());
+    let out = Command::new(lifecycle_support::bin())
+        .current_dir(r.root())
+        .args(["seal", "--env", "paper"])
+        .env_remove("SEALED_SECRETS_CERT")
+        .env_remove("pastedsecretvalue42")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let want = format!("{rel}:{}: the line has no '='", lines + 1);
+    assert!(err.contains(&want), "{err}");
+    assert!(!err.contains("pastedsecretvalue42"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("pastedsecretvalue42"));
+    assert!(
+        empseal_testkit::files::tree_snapshot(r.root()) == before,
+        "nothing written"
+    );
+
+    // With the variable set, kubectl's rule applies: the value is copied from the
+    // environment, and the warning (file and line only) says so.
+    let out = Command::new(lifecycle_support::bin())
+        .current_dir(r.root())
+        .args(["seal", "--env", "paper"])
+        .env_remove("SEALED_SECRETS_CERT")
+        .env("pastedsecretvalue42", "from-the-environment-1")
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     let want = format!("empseal: warning: {rel}:{}: the line has no '='", lines + 1);
     assert!(err.lines().any(|l| l.starts_with(&want)), "{err}");
-    assert!(!err.contains("pastedsecretvalue42"), "{err}");
+    assert!(err.contains("copied from the environment"), "{err}");
+    assert!(!err.contains("from-the-environment-1"), "{err}");
+}
+
+/// `render --demo` reads the committed examples only: a line without `=` in an
+/// example is refused (exit 3, file and line), never looked up in the renderer's
+/// environment (a CI runner's real credential would otherwise be sealed with the
+/// demo key, whose private half is published, or rendered in the clear for dev).
+#[test]
+fn render_demo_refuses_an_example_line_without_equals() {
+    let r = lifecycle_support::pinned_repo();
+    for rel in [
+        "k8s/overlays/paper/paper-secrets.env.example",
+        "k8s/overlays/dev/dev-secrets.env.example",
+    ] {
+        let original = r.read(rel);
+        let mut text = String::from_utf8(original.clone()).unwrap();
+        let lines = text.lines().count();
+        text.push_str("RUNNER_TOKEN\n");
+        r.write(rel, text.as_bytes());
+        let out_dir = r.path("rendered-demo");
+        let out = Command::new(lifecycle_support::bin())
+            .current_dir(r.root())
+            .args(["render", "--all", "--demo", "--out-dir"])
+            .arg(&out_dir)
+            .env_remove("SEALED_SECRETS_CERT")
+            .env("RUNNER_TOKEN", "ci-runner-credential-9d8c")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{rel}: {err}");
+        assert!(err.contains(&format!("{rel}:{}: ", lines + 1)), "{err}");
+        assert!(!err.contains("ci-runner-credential-9d8c"), "{err}");
+        assert!(!out_dir.exists(), "{rel}: nothing rendered");
+        r.write(rel, &original);
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::workspace::Workspace;
-use kubeseal_core::envfile::{parse_env_bytes, process_env, EnvWarning};
+use kubeseal_core::envfile::{parse_env_bytes, process_env, EnvWarning, ValueOrigin};
 use kubeseal_core::secret::SecretBytes;
 
 /// Reads an env file by kubectl's rules (values from the process environment for
@@ -31,9 +31,41 @@ pub(crate) fn read_env_file(path: &Path, shown: &str) -> Result<Vec<(String, Sec
     parse_env_values(&bytes, shown)
 }
 
-/// Parses env-file bytes by kubectl's rules into `(key, value)` pairs.
+/// Parses env-file bytes by kubectl's rules into `(key, value)` pairs. A line
+/// without `=` takes its value from the environment, as kubectl; one whose
+/// variable is unset is refused: kubectl would seal an empty value under the
+/// whole line as its key, and key names are stored unencrypted in the committed
+/// SealedSecret (a value wrapped onto a line of its own would be published).
 pub(crate) fn parse_env_values(bytes: &[u8], shown: &str) -> Result<Vec<(String, SecretBytes)>> {
     let entries = parse_env_bytes(shown, bytes, &process_env)?;
+    if let Some(e) = entries
+        .iter()
+        .find(|e| e.value_origin == ValueOrigin::Unset)
+    {
+        return Err(Error::input(format!(
+            "{shown}:{}: the line has no '=' and no environment variable of that name is set: kubectl would seal an empty value with the whole line as its key, and key names are stored unencrypted in the SealedSecret; write KEY=VALUE (or set the variable)",
+            e.line
+        )));
+    }
+    Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
+}
+
+/// Reads a committed example env file (`--demo`): every key has its value on its
+/// line. A line without `=` is refused, never looked up in the environment of
+/// whoever renders (a CI runner's real credentials would be sealed with the
+/// demo key, whose private half is published, or rendered in the clear).
+pub(crate) fn read_example_env_file(
+    path: &Path,
+    shown: &str,
+) -> Result<Vec<(String, SecretBytes)>> {
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| Error::io(shown, e))?);
+    let entries = parse_env_bytes(shown, &bytes, &|_: &str| None)?;
+    if let Some(e) = entries.iter().find(|e| e.value_origin != ValueOrigin::Line) {
+        return Err(Error::input(format!(
+            "{shown}:{}: an example env file gives every key its value on its line (KEY=value); a line without '=' would take a value from the environment of whoever renders",
+            e.line
+        )));
+    }
     Ok(entries.into_iter().map(|e| (e.key, e.value)).collect())
 }
 

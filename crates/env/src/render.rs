@@ -14,7 +14,7 @@ use rand::{CryptoRng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use zeroize::Zeroizing;
 
-use crate::env_file::read_env_file;
+use crate::env_file::{read_env_file, read_example_env_file};
 use crate::error::{Error, Result};
 use crate::fsio::{self, Sensitivity, TEMP_PREFIX, TEMP_SUFFIX};
 use crate::kustomize::Kustomize;
@@ -378,7 +378,9 @@ fn prepare_env<'a>(
         // The generator input (dev) in the copy is the chosen input, checked by
         // kubectl's rules first: kustomize's own errors would quote its lines.
         if input.is_file() {
-            if secret.sealed_secret.is_none() {
+            if ctx.demo {
+                read_example_env_file(input, &ws.display(input))?;
+            } else if secret.sealed_secret.is_none() {
                 read_env_file(input, &ws.display(input))?;
             }
             let bytes =

@@ -72,7 +72,7 @@ impl EnvSecret {
             (Some(e), false) => read_env_values(ws, e)?,
             (Some(_), true) => {
                 let ex = self.example_env_file.clone().unwrap_or_default();
-                crate::env_file::read_env_file(&ex, &ws.display(&ex))?
+                crate::env_file::read_example_env_file(&ex, &ws.display(&ex))?
             }
             (None, _) => Vec::new(),
         };
@@ -110,7 +110,7 @@ impl EnvSecret {
     /// of each file), for refusing real values equal to them; missing ones are skipped.
     pub fn example_values(&self, ws: &Workspace) -> Result<Vec<(String, SecretBytes)>> {
         let mut out = match &self.example_env_file {
-            Some(ex) if ex.exists() => read_env_values(ws, ex)?,
+            Some(ex) if ex.exists() => crate::env_file::read_example_env_file(ex, &ws.display(ex))?,
             _ => Vec::new(),
         };
         for (k, p) in &self.files {
