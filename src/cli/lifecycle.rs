@@ -131,25 +131,40 @@ pub fn seal_env(
             }
         }
     }
-    let mut written: Vec<&str> = Vec::new();
+    // Every env is committed before anything is printed: printing to a closed
+    // stdout ends the process (exit 141), which must not leave envs staged but
+    // never committed.
+    let mut written = Vec::new();
+    let mut failure = None;
     for (env, outs, plan) in staged {
-        if let Err(e) = plan.commit() {
-            let e = Error::from(e);
-            super::envs::report(env, names.len(), &e);
-            note!(
-                "empseal: sealed before the failure: {}; not sealed: {env} and the envs after it",
-                if written.is_empty() {
-                    "none".to_string()
-                } else {
-                    written.join(", ")
-                }
-            );
-            return Ok(e.exit_code());
+        match plan.commit() {
+            Ok(()) => written.push((env, outs)),
+            Err(e) => {
+                failure = Some((env, Error::from(e)));
+                break;
+            }
         }
+    }
+    for (env, outs) in &written {
         say!("env {env}:");
-        print_seal_notes(&ws, env, &outs);
-        print_seal_applied(&outs);
-        written.push(env);
+        print_seal_notes(&ws, env, outs);
+        print_seal_applied(outs);
+    }
+    if let Some((env, e)) = failure {
+        super::envs::report(env, names.len(), &e);
+        note!(
+            "empseal: sealed before the failure: {}; not sealed: {env} and the envs after it",
+            if written.is_empty() {
+                "none".to_string()
+            } else {
+                written
+                    .iter()
+                    .map(|(env, _)| env.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+        return Ok(e.exit_code());
     }
     Ok(0)
 }

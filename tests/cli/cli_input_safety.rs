@@ -141,7 +141,7 @@ use crate::lifecycle_support::RunEmpseal;
 
 /// A pipe whose reading end is already closed: the first write gets EPIPE.
 /// (The reader, `true`, has exited before the command starts, so no race.)
-fn closed_pipe() -> Stdio {
+pub(crate) fn closed_pipe() -> Stdio {
     let mut reader = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
     let writer = reader.stdin.take().unwrap();
     reader.wait().unwrap();

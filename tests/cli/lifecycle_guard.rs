@@ -227,3 +227,45 @@ fn rollback_refuses_a_commit_outside_the_history_of_head() {
     repo.git(&["merge", "-q", "--ff-only", "pr"]);
     repo.ok(&["rollback", "--env", "paper", "--to", &foreign, "--dry-run"]);
 }
+
+/// A rollback that fails before its plan is applied (here kustomize cannot
+/// build the overlay, which planning the rollout patch needs) leaves the local
+/// seal state where it was, with every other file; the same rollback once the
+/// overlay builds again resets it.
+#[test]
+fn a_rollback_failing_in_kustomize_keeps_the_local_seal_state() {
+    let mut repo = pinned_repo();
+    repo.ok(&["seal", "--env", "paper"]);
+    let first = repo.commit("Alice", "Seal paper");
+    let v1 = repo.read(SEALED);
+    repo.ok(&["rotate", "--env", "paper", "--key", "API_KEY", "--generate"]);
+    repo.commit("Bob", "Rotate the API key");
+
+    let kustomization = "k8s/overlays/paper/kustomization.yaml";
+    let good = repo.read(kustomization);
+    let broken = String::from_utf8(good.clone()).unwrap().replace(
+        "  - sealedsecret.yaml\n",
+        "  - sealedsecret.yaml\n  - missing.yaml\n",
+    );
+    repo.write(kustomization, broken.as_bytes());
+    let state = repo.read(STATE);
+    let before = tree_hash(repo.root(), &[".git"]);
+    let out = repo.run(&["rollback", "--env", "paper", "--to", &first]);
+    assert_ne!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("kustomize"),
+        "{}",
+        all_output(&out)
+    );
+    assert_eq!(
+        repo.read(STATE),
+        state,
+        "the failed rollback reset the state"
+    );
+    assert_eq!(tree_hash(repo.root(), &[".git"]), before, "nothing written");
+
+    repo.write(kustomization, &good);
+    repo.ok(&["rollback", "--env", "paper", "--to", &first]);
+    assert_eq!(repo.read(SEALED), v1);
+    assert!(!repo.path(STATE).exists(), "the state was not reset");
+}

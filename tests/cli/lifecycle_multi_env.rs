@@ -53,6 +53,52 @@ fn seal_all_envs_seals_paper_and_prod_and_skips_dev() {
     assert_eq!(tree_hash(repo.root(), &[".git"]), before);
 }
 
+/// Printing to a closed stdout ends the process (exit 141), but only once every
+/// env is sealed: prod, committed after paper, is sealed too, with no staged
+/// file left behind.
+#[test]
+fn seal_all_envs_into_a_closed_stdout_still_seals_every_env() {
+    use std::process::{Command, Stdio};
+    let repo = pinned_repo();
+    let out = Command::new(bin())
+        .current_dir(repo.root())
+        .args(["seal", "--all-envs"])
+        .env_remove("SEALED_SECRETS_CERT")
+        .stdin(Stdio::null())
+        .stdout(crate::cli_input_safety::closed_pipe())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    // 0 when another test thread's fork held the pipe's read end for a moment.
+    assert!(
+        matches!(out.status.code(), Some(141) | Some(0)),
+        "{:?}: {}",
+        out.status.code(),
+        stderr(&out)
+    );
+    for (file, env) in [(PAPER, "paper"), (PROD, "prod")] {
+        assert!(repo.path(file).exists(), "{env} was not sealed");
+        let sealed = read_sealed(&repo.read(file));
+        assert_eq!(
+            unseal(
+                &as_rendered(
+                    &sealed,
+                    &format!("emp-secrets-{env}"),
+                    &format!("emp-system-{env}")
+                ),
+                demo_key(env)
+            ),
+            env_pairs(&repo.read(&format!("k8s/overlays/{env}/{env}-secrets.env"))),
+            "{env}"
+        );
+    }
+    let leftovers: Vec<String> = walk_names(repo.root())
+        .into_iter()
+        .filter(|n| n.starts_with(".empseal-") && n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "staged files left: {leftovers:?}");
+}
+
 #[test]
 fn a_broken_env_file_in_one_env_writes_nothing_for_any_env() {
     let repo = pinned_repo();

@@ -169,6 +169,92 @@ fn render_all_demo_seals_the_examples_and_never_touches_the_working_tree() {
     );
 }
 
+/// Creates a directory holding a copy of an env file, its mtime `secs` seconds
+/// in the past.
+fn aged_dir(path: &Path, secs: u64) {
+    std::fs::create_dir(path).unwrap();
+    std::fs::write(path.join("paper-secrets.env"), b"A=1\n").unwrap();
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    std::fs::File::open(path).unwrap().set_modified(t).unwrap();
+}
+
+/// Without `--demo` the render's copy of the tree holds every env's plaintext
+/// env files: kustomize reads it in a directory only its user can enter, and a
+/// render removes the copies that killed renders of the same user left behind
+/// (older than an hour), nothing else.
+#[test]
+fn render_copies_the_tree_into_a_private_directory_and_sweeps_stale_copies() {
+    use std::os::unix::fs::MetadataExt;
+    let repo = pinned_repo();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let hours = |n: u64| n * 3600;
+    aged_dir(&t.join("empseal-render-killed"), hours(2));
+    aged_dir(&t.join("empseal-render-running"), 0);
+    aged_dir(&t.join("other-empseal-render-old"), hours(2));
+    // Another user's stale copy (only root can make one here).
+    let someone_else = t.join("empseal-render-someone-else");
+    aged_dir(&someone_else, hours(2));
+    let as_root = std::fs::metadata(t).unwrap().uid() == 0;
+    if as_root {
+        std::os::unix::fs::chown(&someone_else, Some(65534), None).unwrap();
+    } else {
+        std::fs::remove_dir_all(&someone_else).unwrap();
+    }
+    // A kustomize stand-in first on PATH: records the mode of each render
+    // directory holding a copy, then builds with kubectl.
+    let tools = tempfile::tempdir().unwrap();
+    let log = tools.path().join("modes");
+    let stand_in = tools.path().join("kustomize");
+    std::fs::write(
+        &stand_in,
+        format!(
+            "#!/bin/sh\nfor d in \"$TMPDIR\"/empseal-render-*; do\n  [ -d \"$d/root\" ] && stat -c '%a %n' \"$d\" >> '{}'\ndone\nexec kubectl kustomize \"$2\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &stand_in,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        tools.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(bin())
+        .current_dir(repo.root())
+        .args(["render", "--env", "paper", "--out-dir"])
+        .arg(out_dir.path())
+        .env_remove("SEALED_SECRETS_CERT")
+        .env("TMPDIR", t)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", all_output(&out));
+    let modes = std::fs::read_to_string(&log).unwrap();
+    assert!(!modes.is_empty(), "kustomize saw no render directory");
+    for line in modes.lines() {
+        assert!(line.starts_with("700 "), "not private: {line}");
+    }
+    let mut left: Vec<String> = std::fs::read_dir(t)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut expected = vec!["empseal-render-running", "other-empseal-render-old"];
+    if as_root {
+        expected.insert(1, "empseal-render-someone-else");
+    }
+    assert_eq!(
+        left, expected,
+        "the killed render's copy is swept, and its own"
+    );
+}
+
 #[test]
 fn render_without_demo_seals_the_real_env_files() {
     let repo = pinned_repo();

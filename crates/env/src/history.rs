@@ -558,12 +558,10 @@ pub fn apply_rollback(ws: &Workspace, plan: &RollbackPlan, force: bool) -> Resul
     for s in &plan.secrets {
         writes.cleanup(&[s.path.parent(), s.secret.record.parent()]);
     }
+    // Removed when the plan is applied, before any write: a failure before
+    // that (kustomize, while planning the rollout patch) leaves the state.
     for s in &plan.secrets {
-        match std::fs::remove_file(&s.secret.state) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(ws.display(&s.secret.state), e)),
-        }
+        writes.remove_required(&s.secret.state, ws.display(&s.secret.state));
     }
     for s in &plan.secrets {
         writes.write(&s.path, s.file.clone(), &s.sealed, Sensitivity::Public);

@@ -30,8 +30,13 @@ enum Step {
         shown: String,
         mode: u32,
     },
-    /// Remove the file if it exists (best effort: local markers only).
-    Remove { path: PathBuf, shown: String },
+    /// Remove the file if it exists. Best effort (local markers) unless
+    /// `required`: then a failure other than its absence fails the commit.
+    Remove {
+        path: PathBuf,
+        shown: String,
+        required: bool,
+    },
     /// Remove the stale temporary files of an interrupted run in this directory.
     Cleanup(PathBuf),
 }
@@ -133,6 +138,20 @@ impl WritePlan {
         self.steps.push(Step::Remove {
             path: path.to_path_buf(),
             shown: shown.into(),
+            required: false,
+        });
+    }
+
+    /// Plans removing `path`, which must not outlive the plan (the local seal
+    /// state a rollback invalidates): nothing when it does not exist, and any
+    /// other failure stops the commit there with an error. Planned before the
+    /// writes, a failure leaves them uncommitted; the plan never applied (a
+    /// failure while planning or staging), the file stays.
+    pub fn remove_required(&mut self, path: &Path, shown: impl Into<String>) {
+        self.steps.push(Step::Remove {
+            path: path.to_path_buf(),
+            shown: shown.into(),
+            required: true,
         });
     }
 
@@ -206,7 +225,7 @@ impl WritePlan {
                     }
                     (shown, FileChange::Mode)
                 }
-                Step::Remove { path, shown } => {
+                Step::Remove { path, shown, .. } => {
                     if std::fs::symlink_metadata(path).is_err() {
                         continue;
                     }
@@ -320,10 +339,17 @@ impl StagedPlan {
                     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
                         .map_err(|e| Error::io(shown, e))?;
                 }
-                Step::Remove { path, .. } => {
-                    // Best effort, as the markers it removes are advisory.
-                    let _ = std::fs::remove_file(&path);
-                }
+                Step::Remove {
+                    path,
+                    shown,
+                    required,
+                } => match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) if required => return Err(Error::io(shown, e)),
+                    // Best effort otherwise, as the markers it removes are advisory.
+                    Err(_) => {}
+                },
                 Step::Cleanup(dir) => {
                     crate::fsio::remove_stale_temps(&[Some(&dir)]);
                 }

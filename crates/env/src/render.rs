@@ -185,10 +185,7 @@ fn plan_render_with<R: RngCore + CryptoRng + ?Sized>(
     // The temporary copy: the overlays dir's parent (k8s/), at the same relative place.
     let overlays = ws.overlays_dir();
     let tree = overlays.parent().unwrap_or(&ws.root).to_path_buf();
-    let tmp = tempfile::Builder::new()
-        .prefix("empseal-render-")
-        .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let tmp = render_temp_dir(&tempfile::env::temp_dir())?;
     let copy_root = tmp.path().join("root");
     let rel_tree = tree.strip_prefix(&ws.root).unwrap_or(Path::new("k8s"));
     copy_tree(ws, &tree, &copy_root.join(rel_tree), opts.demo)?;
@@ -711,6 +708,75 @@ fn rename_paths(e: Error, from: &Path, to: &Path) -> Error {
     }
 }
 
+/// Prefix of the temporary directory a render copies the k8s tree into (in the
+/// system's temporary directory); a killed render leaves one behind.
+pub const RENDER_DIR_PREFIX: &str = "empseal-render-";
+/// A leftover render directory older than this (seconds) is removed by the next
+/// render of the same user. Younger ones may belong to a render that is running.
+pub const STALE_RENDER_DIR_AGE_SECS: u64 = 3600;
+
+/// A fresh render directory in `parent`, created 0700: the copy in it holds
+/// every env's plaintext env files and `files:` sources, which other local users
+/// must not read while kustomize runs (the files keep their own modes, so the
+/// directory is what keeps them private). Then removes this user's stale render
+/// directories there ([`remove_stale_render_dirs`]), which a Ctrl-C or a kill
+/// leaves behind.
+fn render_temp_dir(parent: &Path) -> Result<tempfile::TempDir> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let tmp = tempfile::Builder::new()
+        .prefix(RENDER_DIR_PREFIX)
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(parent)
+        .map_err(|e| Error::io(parent, e))?;
+    // The directory just created is owned by this process's user.
+    let uid = std::fs::metadata(tmp.path())
+        .map_err(|e| Error::io(tmp.path(), e))?
+        .uid();
+    remove_stale_render_dirs(parent, uid);
+    Ok(tmp)
+}
+
+/// Removes the render directories in `parent` (exactly [`RENDER_DIR_PREFIX`]
+/// followed by anything) that are owned by `uid` and older than
+/// [`STALE_RENDER_DIR_AGE_SECS`]: what an interrupted render leaves behind. Other
+/// users' directories, symlinks and files of that name, and young directories
+/// are left alone. Returns how many were removed. Age is measured against the
+/// system clock, as in [`fsio::remove_stale_temps`].
+fn remove_stale_render_dirs(parent: &Path, uid: u32) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name
+            .as_encoded_bytes()
+            .starts_with(RENDER_DIR_PREFIX.as_bytes())
+        {
+            continue;
+        }
+        // Not followed: a link of that name (anyone's, in a shared /tmp) is no
+        // directory of ours.
+        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() >= STALE_RENDER_DIR_AGE_SECS);
+        if meta.is_dir()
+            && meta.uid() == uid
+            && old
+            && std::fs::remove_dir_all(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Copies a directory tree (regular files and directories; symlinks as their
 /// targets), skipping local state and temporary files, and with
 /// `skip_env_files` the real (plaintext) `*.env` files.
@@ -828,5 +894,81 @@ mod tests {
         assert_eq!(a[0], c[0], "dev seals nothing");
         assert_ne!(a[1], c[1]);
         assert_ne!(a[2], c[2]);
+    }
+
+    /// Sets a file's or directory's mtime `secs` seconds in the past.
+    fn age(path: &Path, secs: u64) {
+        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+        std::fs::File::open(path).unwrap().set_modified(t).unwrap();
+    }
+
+    #[test]
+    fn the_render_directory_is_private_to_its_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().unwrap();
+        let tmp = render_temp_dir(parent.path()).unwrap();
+        let name = tmp.path().file_name().unwrap().to_string_lossy();
+        assert!(name.starts_with(RENDER_DIR_PREFIX), "{name}");
+        let mode = std::fs::metadata(tmp.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    }
+
+    #[test]
+    fn only_this_users_stale_render_directories_are_swept() {
+        use std::os::unix::fs::MetadataExt;
+        let parent = tempfile::tempdir().unwrap();
+        let d = parent.path();
+        let old = STALE_RENDER_DIR_AGE_SECS + 60;
+        let make_dir = |name: &str, secs: u64| {
+            std::fs::create_dir(d.join(name)).unwrap();
+            std::fs::write(d.join(name).join("x.env"), b"A=1\n").unwrap();
+            age(&d.join(name), secs);
+        };
+        make_dir("empseal-render-stale", old);
+        make_dir("empseal-render-fresh", 0);
+        make_dir("empseal-renderXstale", old);
+        make_dir("my-empseal-render-stale", old);
+        std::fs::write(d.join("empseal-render-file"), b"x").unwrap();
+        age(&d.join("empseal-render-file"), old);
+        std::os::unix::fs::symlink(
+            d.join("empseal-render-stale"),
+            d.join("empseal-render-link"),
+        )
+        .unwrap();
+        let uid = std::fs::metadata(d).unwrap().uid();
+        // Another user's directory of that name stays (here: the same directory
+        // seen by another uid).
+        assert_eq!(remove_stale_render_dirs(d, uid.wrapping_add(1)), 0);
+        assert!(d.join("empseal-render-stale/x.env").exists());
+        // The symlink is not followed (it is no directory), its target is swept.
+        assert_eq!(remove_stale_render_dirs(d, uid), 1);
+        let mut left: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "empseal-render-file",
+                "empseal-render-fresh",
+                "empseal-render-link",
+                "empseal-renderXstale",
+                "my-empseal-render-stale"
+            ]
+        );
+        assert_eq!(remove_stale_render_dirs(d, uid), 0);
+    }
+
+    #[test]
+    fn a_new_render_directory_sweeps_the_stale_ones_of_its_user() {
+        let parent = tempfile::tempdir().unwrap();
+        let stale = parent.path().join("empseal-render-killed");
+        std::fs::create_dir(&stale).unwrap();
+        age(&stale, STALE_RENDER_DIR_AGE_SECS + 60);
+        let fresh = parent.path().join("empseal-render-running");
+        std::fs::create_dir(&fresh).unwrap();
+        let tmp = render_temp_dir(parent.path()).unwrap();
+        assert!(!stale.exists() && fresh.exists() && tmp.path().exists());
     }
 }

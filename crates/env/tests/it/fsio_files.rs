@@ -303,3 +303,45 @@ fn a_link_planted_by_another_user_in_a_shared_directory_is_not_followed() {
     set_mode(&shared, 0o777);
     write_atomic(&planted, b"ssh-ed25519 AAAA\n", Sensitivity::Public).unwrap();
 }
+
+#[test]
+fn a_required_removal_happens_only_when_the_plan_is_applied_and_its_failure_stops_it() {
+    use empseal_env::plan::WritePlan;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let state = d.join(".x.state");
+    let sealed = d.join("sealed.yaml");
+    std::fs::write(&sealed, b"old").unwrap();
+    let plan = |gone: &Path| {
+        let mut p = WritePlan::new();
+        p.remove_required(gone, "gone");
+        p.write(&sealed, "sealed.yaml", b"new", Sensitivity::Public);
+        p
+    };
+
+    // Planned and dropped (what a failure while planning does): the file stays.
+    std::fs::write(&state, b"s").unwrap();
+    drop(plan(&state));
+    assert!(state.exists());
+    // Staged, not committed: still there.
+    drop(plan(&state).stage().unwrap());
+    assert!(state.exists());
+    // Applied: removed, and the write made.
+    plan(&state).apply().unwrap();
+    assert!(!state.exists());
+    assert_eq!(std::fs::read(&sealed).unwrap(), b"new");
+    // Already absent: nothing to do.
+    plan(&state).apply().unwrap();
+
+    // A removal that fails (a directory, not a file) is an error naming it, and
+    // the writes planned after it are not committed; a best-effort one is not.
+    std::fs::write(&sealed, b"old").unwrap();
+    std::fs::create_dir(d.join("a-dir")).unwrap();
+    let err = plan(&d.join("a-dir")).apply().unwrap_err();
+    assert!(err.to_string().contains("gone"), "{err}");
+    assert_eq!(std::fs::read(&sealed).unwrap(), b"old");
+    let mut best_effort = WritePlan::new();
+    best_effort.remove(&d.join("a-dir"), "marker");
+    best_effort.apply().unwrap();
+    assert!(temps(d).is_empty(), "{:?}", temps(d));
+}
