@@ -182,44 +182,33 @@ fn is_yaml_style_float(s: &[u8]) -> bool {
 /// encode.go's `isBase60Float`:
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`.
 fn is_base60_float(s: &[u8]) -> bool {
-    match s.first() {
-        Some(b'+' | b'-' | b'0'..=b'9') => {}
-        _ => return false,
-    }
-    if !s.contains(&b':') {
-        return false;
-    }
-    let mut i = 0;
-    if matches!(s[0], b'+' | b'-') {
-        i = 1;
-    }
+    // One pass, no shortcuts: every step is a step of the regular expression.
+    let digits_or_underscores = |i: &mut usize| {
+        while s.get(*i).is_some_and(|c| c.is_ascii_digit() || *c == b'_') {
+            *i += 1;
+        }
+    };
+    let mut i = usize::from(matches!(s.first(), Some(b'+' | b'-')));
     if !s.get(i).is_some_and(u8::is_ascii_digit) {
         return false;
     }
-    i += 1;
-    while i < s.len() && (s[i].is_ascii_digit() || s[i] == b'_') {
-        i += 1;
-    }
-    let mut groups = 0;
+    digits_or_underscores(&mut i);
+    let mut sexagesimal = false;
     while s.get(i) == Some(&b':') {
         i += 1;
-        let d1 = s.get(i).copied();
-        let d2 = s.get(i + 1).copied();
-        match (d1, d2) {
+        match (s.get(i), s.get(i + 1)) {
             (Some(b'0'..=b'5'), Some(b'0'..=b'9')) => i += 2,
             (Some(b'0'..=b'9'), _) => i += 1,
             _ => return false,
         }
-        groups += 1;
+        sexagesimal = true;
     }
-    if groups == 0 {
+    if !sexagesimal {
         return false;
     }
     if s.get(i) == Some(&b'.') {
         i += 1;
-        while i < s.len() && (s[i].is_ascii_digit() || s[i] == b'_') {
-            i += 1;
-        }
+        digits_or_underscores(&mut i);
     }
     i == s.len()
 }
