@@ -24,6 +24,8 @@
 //	    ranges of unicode.IsLetter, unicode.IsDigit and "assigned" code points.
 //	{"op":"unmarshal","obj":"<base64>"}
 //	    encoding/json.Unmarshal's errors for a docker config value (unmarshal.go).
+//	{"op":"strconv","doc":"<string>"}
+//	    strconv.ParseFloat, ParseInt and ParseUint of the string (strconv.go).
 //
 // kubeseal v0.36 is built with Go 1.26 (encoding/json writes U+0008 and U+000C
 // as \b and \f, Unicode 15.0.0 tables, omitzero): this program must run on a
@@ -61,6 +63,7 @@ type response struct {
 	Err     string     `json:"err,omitempty"`
 
 	Unmarshal *unmarshalAnswer `json:"unmarshal,omitempty"`
+	Strconv   *strconvAnswer   `json:"strconv,omitempty"`
 }
 
 func main() {
@@ -88,6 +91,8 @@ func main() {
 			resp = unicodeRanges()
 		case "unmarshal":
 			resp = unmarshalOp(req.Obj)
+		case "strconv":
+			resp = strconvOp(req.Doc)
 		default:
 			resp.Err = "unknown op " + req.Op
 		}

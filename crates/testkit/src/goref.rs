@@ -42,6 +42,20 @@ pub struct Answer {
     /// Go's `json.Unmarshal` errors for a docker config value (the `unmarshal` op).
     #[serde(default)]
     pub unmarshal: Option<UnmarshalAnswer>,
+    /// Go's `strconv` number parsers on one string (the `strconv` op).
+    #[serde(default)]
+    pub strconv: Option<StrconvAnswer>,
+}
+
+/// What Go's `strconv` parsers returned for one string (`None`: an error).
+#[derive(Debug, Default, Deserialize)]
+pub struct StrconvAnswer {
+    /// `math.Float64bits(strconv.ParseFloat(s, 64))`, in decimal.
+    pub float: Option<String>,
+    /// `strconv.ParseInt(s, 0, 64)`, in decimal.
+    pub int: Option<String>,
+    /// `strconv.ParseUint(s, 0, 64)`, in decimal.
+    pub uint: Option<String>,
 }
 
 /// What Go's `json.Unmarshal` returned for one value, per target (`None`: no error).

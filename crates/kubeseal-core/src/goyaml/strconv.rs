@@ -12,14 +12,12 @@ fn lower(c: u8) -> u8 {
     c | (b'x' - b'X')
 }
 
-/// strconv's `underscoreOK`.
+/// strconv's `underscoreOK` for a number without its sign (every caller here
+/// has the sign already behind it: `ParseUint` takes none, and `read_float`
+/// passes the literal after it).
 fn underscore_ok(s: &[u8]) -> bool {
     let mut saw = b'^';
     let mut i = 0;
-    let s = match s.first() {
-        Some(b'-' | b'+') => &s[1..],
-        _ => s,
-    };
     let mut hex = false;
     if s.len() >= 2 && s[0] == b'0' && matches!(lower(s[1]), b'b' | b'o' | b'x') {
         i = 2;
@@ -129,8 +127,8 @@ pub fn parse_decimal_float(s: &str) -> Option<f64> {
     if let Some(special) = special_float(b) {
         return Some(special);
     }
-    if read_float(b)? {
-        return None; // hexadecimal
+    if !is_decimal_float(b) {
+        return None;
     }
     let digits: Cow<'_, str> = if s.contains('_') {
         Cow::Owned(s.replace('_', ""))
@@ -160,33 +158,21 @@ fn special_float(s: &[u8]) -> Option<f64> {
     s.eq_ignore_ascii_case(b"nan").then_some(f64::NAN)
 }
 
-/// strconv's `readFloat` over the whole input: `Some(is_hex)` when `s` is one
-/// well-formed float literal.
-fn read_float(s: &[u8]) -> Option<bool> {
-    let mut i = 0;
+/// strconv's `readFloat` over the whole input, for base 10 only: whether `s`
+/// is one well-formed decimal float literal (a `0x` prefix stops at the `x`,
+/// so hexadecimal literals are not).
+fn is_decimal_float(s: &[u8]) -> bool {
+    let start = usize::from(matches!(s.first(), Some(b'+' | b'-')));
+    let mut i = start;
     let mut underscores = false;
-    if matches!(s.first(), Some(b'+' | b'-')) {
-        i += 1;
-    }
-    let mut base = 10u32;
-    let mut exp_char = b'e';
-    if i + 2 < s.len() && s[i] == b'0' && lower(s[i + 1]) == b'x' {
-        base = 16;
-        i += 2;
-        exp_char = b'p';
-    }
     let mut saw_dot = false;
     let mut saw_digits = false;
-    while i < s.len() {
-        let c = s[i];
+    while let Some(&c) = s.get(i) {
         if c == b'_' {
             underscores = true;
-        } else if c == b'.' {
-            if saw_dot {
-                break;
-            }
+        } else if c == b'.' && !saw_dot {
             saw_dot = true;
-        } else if c.is_ascii_digit() || (base == 16 && (b'a'..=b'f').contains(&lower(c))) {
+        } else if c.is_ascii_digit() {
             saw_digits = true;
         } else {
             break;
@@ -194,33 +180,26 @@ fn read_float(s: &[u8]) -> Option<bool> {
         i += 1;
     }
     if !saw_digits {
-        return None;
+        return false;
     }
-    if i < s.len() && lower(s[i]) == exp_char {
+    if s.get(i).is_some_and(|c| lower(*c) == b'e') {
         i += 1;
-        if i >= s.len() {
-            return None;
-        }
-        if s[i] == b'+' || s[i] == b'-' {
+        if matches!(s.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
-        if i >= s.len() || !s[i].is_ascii_digit() {
-            return None;
+        if !s.get(i).is_some_and(u8::is_ascii_digit) {
+            return false;
         }
-        while i < s.len() && (s[i].is_ascii_digit() || s[i] == b'_') {
-            if s[i] == b'_' {
-                underscores = true;
-            }
+        while let Some(&c) = s.get(i).filter(|c| c.is_ascii_digit() || **c == b'_') {
+            underscores |= c == b'_';
             i += 1;
         }
-    } else if base == 16 {
-        return None;
     }
-    if underscores && !underscore_ok(&s[..i]) {
-        return None;
+    if underscores && !underscore_ok(&s[start..i]) {
+        return false;
     }
     // ParseFloat: the literal must be the whole string.
-    (i == s.len()).then_some(base == 16)
+    i == s.len()
 }
 
 /// `strconv.FormatFloat(f, 'g', -1, 32)`: what sigs.k8s.io/yaml writes for a

@@ -13,6 +13,7 @@ mod emit_objects;
 mod emit_readback;
 mod emit_unicode;
 mod envfile_fixtures;
+mod goyaml_strconv;
 mod interop_value_go;
 mod interop_value_kubesealpy;
 mod interop_value_linode;
