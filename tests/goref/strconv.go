@@ -3,6 +3,8 @@
 //
 //	{"op":"strconv","doc":"<string>"}
 //	    strconv.float: math.Float64bits of ParseFloat(s, 64) in decimal, null on error
+//	    strconv.float32: FormatFloat(that float, 'g', -1, 32), as sigs.k8s.io/yaml
+//	                   writes a YAML float into a string field; null on error
 //	    strconv.int:   ParseInt(s, 0, 64) in decimal, null on error
 //	    strconv.uint:  ParseUint(s, 0, 64) in decimal, null on error
 package main
@@ -14,7 +16,8 @@ import (
 )
 
 type strconvAnswer struct {
-	Float *string `json:"float"`
+	Float   *string `json:"float"`
+	Float32 *string `json:"float32"`
 	Int   *string `json:"int"`
 	Uint  *string `json:"uint"`
 }
@@ -29,6 +32,8 @@ func strconvOp(doc json.RawMessage) (resp response) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		t := strconv.FormatUint(math.Float64bits(f), 10)
 		a.Float = &t
+		g := strconv.FormatFloat(f, 'g', -1, 32)
+		a.Float32 = &g
 	}
 	if i, err := strconv.ParseInt(s, 0, 64); err == nil {
 		t := strconv.FormatInt(i, 10)

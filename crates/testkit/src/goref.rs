@@ -52,6 +52,8 @@ pub struct Answer {
 pub struct StrconvAnswer {
     /// `math.Float64bits(strconv.ParseFloat(s, 64))`, in decimal.
     pub float: Option<String>,
+    /// `strconv.FormatFloat(that float, 'g', -1, 32)`.
+    pub float32: Option<String>,
     /// `strconv.ParseInt(s, 0, 64)`, in decimal.
     pub int: Option<String>,
     /// `strconv.ParseUint(s, 0, 64)`, in decimal.

@@ -211,7 +211,7 @@ pub fn format_float32(f: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 {
+        return if x.is_sign_positive() {
             "+Inf".into()
         } else {
             "-Inf".into()
@@ -257,12 +257,11 @@ pub fn format_float32(f: f64) -> String {
     if prec > 0 {
         out.push('.');
         for i in 0..prec {
-            let idx = dp + i;
-            let c = if idx >= 0 && idx < nd {
-                digits.as_bytes()[idx as usize] as char
-            } else {
-                '0'
-            };
+            // Positions before the first digit (a negative exponent) are zeros.
+            let c = usize::try_from(dp + i)
+                .ok()
+                .and_then(|at| digits.as_bytes().get(at))
+                .map_or('0', |&c| c as char);
             out.push(c);
         }
     }

@@ -10,7 +10,7 @@
 //! port, since the resolver never passes one.
 
 use empseal_testkit::goref::goref;
-use kubeseal_core::goyaml::strconv::{parse_decimal_float, parse_int, parse_uint};
+use kubeseal_core::goyaml::strconv::{format_float32, parse_decimal_float, parse_int, parse_uint};
 
 /// Every string of `alphabet` from 1 to `max_len` characters.
 fn all_strings(alphabet: &str, max_len: usize) -> Vec<String> {
@@ -81,6 +81,22 @@ fn inputs() -> Vec<String> {
     ] {
         out.push(s.to_string());
     }
+    // Floats across float32's range, for FormatFloat's shortest digits and its
+    // switch between %e and %f forms.
+    for exp in -50..=50 {
+        for mantissa in [
+            "1",
+            "1.5",
+            "9.999999",
+            "123456789",
+            "3.4028235",
+            "1.1754944",
+            "7.006492",
+        ] {
+            out.push(format!("{mantissa}e{exp}"));
+            out.push(format!("-{mantissa}e{exp}"));
+        }
+    }
     out.sort();
     out.dedup();
     out
@@ -128,6 +144,13 @@ fn number_parsers_agree_with_go_strconv() {
             assert_eq!(ours_float, None, "{s:?}: hexadecimal floats are refused");
         }
         floats += usize::from(go_float.is_some());
+        if let Some(f) = parse_decimal_float(s) {
+            assert_eq!(
+                Some(format_float32(f)),
+                go.float32,
+                "FormatFloat(ParseFloat({s:?}), 'g', -1, 32)"
+            );
+        }
         let ours_int = parse_int(s.as_bytes(), 0).map(|i| i.to_string());
         assert_eq!(ours_int, go.int, "ParseInt({s:?}, 0, 64)");
         ints += usize::from(go.int.is_some());
