@@ -735,8 +735,14 @@ pub fn retire_key(files: &PinFiles, fingerprint: &str) -> Result<KeyringEntry, P
 }
 
 /// Fingerprints of the demo certificates committed in `testdata/keys/`, whose
-/// private keys are public: computed from the certificates, never hard-coded.
-pub fn demo_fingerprints() -> Vec<String> {
+/// private keys are public: computed from the certificates (once), never
+/// hard-coded.
+fn demo_fingerprints() -> &'static [String] {
+    static FINGERPRINTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    FINGERPRINTS.get_or_init(compute_demo_fingerprints)
+}
+
+fn compute_demo_fingerprints() -> Vec<String> {
     const DEMO: &[(&str, &[u8])] = &[
         (
             "demo-dev.crt",
