@@ -4,12 +4,9 @@
 
 /// resolve.go's `parseTimestamp`: `time.Parse` with the layouts
 /// `2006-1-2T15:4:5.999999999Z07:00`, the same with `t`,
-/// `2006-1-2 15:4:5.999999999` and `2006-1-2`, after the quick check that the
-/// value starts with four digits and `-`.
+/// `2006-1-2 15:4:5.999999999` and `2006-1-2`. (Its quick check, four digits
+/// and `-`, is the first thing each layout asks anyway.)
 pub(super) fn is_timestamp(s: &[u8]) -> bool {
-    if s.len() < 5 || !s[..4].iter().all(u8::is_ascii_digit) || s[4] != b'-' {
-        return false;
-    }
     [
         Layout::DateTimeT(b'T'),
         Layout::DateTimeT(b't'),
@@ -50,8 +47,9 @@ fn go_time_parse(layout: Layout, v: &[u8]) -> bool {
 }
 
 fn go_time_parse_opt(layout: Layout, v: &[u8]) -> Option<()> {
-    // stdLongYear: four bytes, all digits here (checked by the caller).
-    let year: u32 = std::str::from_utf8(&v[..4]).ok()?.parse().ok()?;
+    // go-yaml's quick check and stdLongYear: four digits, then `-`.
+    let year_digits = v.get(..4).filter(|d| d.iter().all(u8::is_ascii_digit))?;
+    let year: u32 = std::str::from_utf8(year_digits).ok()?.parse().ok()?;
     let v = literal(&v[4..], b'-')?;
     let (month, v) = getnum(v, false)?;
     if !(1..=12).contains(&month) {

@@ -216,3 +216,52 @@ fn refusals_match_go() {
     let st = run("refusals", docs, true);
     assert!(st.yaml_refused > n / 2, "refusals must dominate: {st:?}");
 }
+
+/// go-yaml v2 quotes a string that `time.Parse` reads with one of its four
+/// timestamp layouts: every combination of year, month, day and time-of-day
+/// shapes (leap days, one- and two-digit fields, out-of-range values, zones,
+/// fractions, stray text) as a value, written by us and by Go.
+#[test]
+fn timestamp_shapes_match_go() {
+    let mut docs = Vec::new();
+    let mut quoted = 0;
+    for year in ["2001", "2000", "1900", "2004", "0000", "9999", "200x"] {
+        for month in ["1", "01", "0", "00", "12", "13", "2", "02", "1a", ""] {
+            for day in ["1", "01", "0", "28", "29", "30", "31", "32", "3a"] {
+                for time in [
+                    "",
+                    "T21:59:43",
+                    "t21:59:43.10",
+                    " 21:59:43",
+                    "  1:2:3.5",
+                    "T21:59:43Z",
+                    "T21:59:43.10-05:00",
+                    "T21:59:43+1x:00",
+                    "T21:59:43+05:0",
+                    "T24:00:00Z",
+                    "T23:60:00Z",
+                    "T1:2:3+24:00",
+                    "T1:2:3+25:00",
+                    "T1:2:3+05:61",
+                    "T1:2:3+05:60",
+                    "T1:2:3 ",
+                    " ",
+                    "T",
+                    "x",
+                ] {
+                    let s = format!("{year}-{month}-{day}{time}");
+                    quoted += usize::from(!kubeseal_core::goyaml::can_use_plain(&s));
+                    docs.push(Node::Map(vec![("k".to_owned(), Node::Str(s))]));
+                }
+            }
+        }
+    }
+    let n = docs.len();
+    let st = run("timestamp shapes", docs, false);
+    assert_eq!(st.compared, n);
+    // Both sides of the rule are exercised: timestamps (quoted) and near misses.
+    assert!(
+        quoted > 1_000 && n - quoted > 1_000,
+        "{quoted} of {n} quoted"
+    );
+}
