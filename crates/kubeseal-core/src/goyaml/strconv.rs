@@ -164,12 +164,11 @@ fn special_float(s: &[u8]) -> Option<f64> {
 fn is_decimal_float(s: &[u8]) -> bool {
     let start = usize::from(matches!(s.first(), Some(b'+' | b'-')));
     let mut i = start;
-    let mut underscores = false;
     let mut saw_dot = false;
     let mut saw_digits = false;
     while let Some(&c) = s.get(i) {
         if c == b'_' {
-            underscores = true;
+            // Where underscores may stand is underscore_ok's question, below.
         } else if c == b'.' && !saw_dot {
             saw_dot = true;
         } else if c.is_ascii_digit() {
@@ -190,12 +189,12 @@ fn is_decimal_float(s: &[u8]) -> bool {
         if !s.get(i).is_some_and(u8::is_ascii_digit) {
             return false;
         }
-        while let Some(&c) = s.get(i).filter(|c| c.is_ascii_digit() || **c == b'_') {
-            underscores |= c == b'_';
+        while s.get(i).is_some_and(|c| c.is_ascii_digit() || *c == b'_') {
             i += 1;
         }
     }
-    if underscores && !underscore_ok(&s[start..i]) {
+    // (Go asks only when it saw an underscore; without one the answer is yes.)
+    if !underscore_ok(&s[start..i]) {
         return false;
     }
     // ParseFloat: the literal must be the whole string.
