@@ -20,17 +20,22 @@ import (
 
 // The fields of k8s.io/api/core/v1.Secret and metav1.ObjectMeta that matter here,
 // with the same Go types and JSON names.
+// ownerReferences and managedFields are kept as generic JSON (their inner
+// fields are not what the tests vary).
 type objectMeta struct {
-	Name                       string            `json:"name,omitempty"`
-	GenerateName               string            `json:"generateName,omitempty"`
-	Namespace                  string            `json:"namespace,omitempty"`
-	UID                        string            `json:"uid,omitempty"`
-	ResourceVersion            string            `json:"resourceVersion,omitempty"`
-	Generation                 int64             `json:"generation,omitempty"`
-	DeletionGracePeriodSeconds *int64            `json:"deletionGracePeriodSeconds,omitempty"`
-	Labels                     map[string]string `json:"labels,omitempty"`
-	Annotations                map[string]string `json:"annotations,omitempty"`
-	Finalizers                 []string          `json:"finalizers,omitempty"`
+	Name                       string                   `json:"name,omitempty"`
+	GenerateName               string                   `json:"generateName,omitempty"`
+	Namespace                  string                   `json:"namespace,omitempty"`
+	SelfLink                   string                   `json:"selfLink,omitempty"`
+	UID                        string                   `json:"uid,omitempty"`
+	ResourceVersion            string                   `json:"resourceVersion,omitempty"`
+	Generation                 int64                    `json:"generation,omitempty"`
+	DeletionGracePeriodSeconds *int64                   `json:"deletionGracePeriodSeconds,omitempty"`
+	Labels                     map[string]string        `json:"labels,omitempty"`
+	Annotations                map[string]string        `json:"annotations,omitempty"`
+	OwnerReferences            []map[string]interface{} `json:"ownerReferences,omitempty"`
+	Finalizers                 []string                 `json:"finalizers,omitempty"`
+	ManagedFields              []map[string]interface{} `json:"managedFields,omitempty"`
 }
 
 type secret struct {

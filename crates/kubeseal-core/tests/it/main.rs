@@ -22,6 +22,7 @@ mod manifest_corpus;
 mod manifest_errors;
 mod manifest_goyaml;
 mod manifest_kubectl;
+mod manifest_metadata;
 mod manifest_scalars;
 mod prop_roundtrip;
 mod secret_types_go;

@@ -1,0 +1,162 @@
+//! Every field of a Secret's `metadata` that kubeseal's decoder reads (name,
+//! generateName, selfLink, uid, resourceVersion, generation,
+//! deletionGracePeriodSeconds, labels, annotations, ownerReferences, finalizers,
+//! managedFields), as `kubectl get -o yaml|json` prints a live object, read by
+//! empseal and by the real Go decoder (`tests/manifest/goref.go`): the same
+//! values, field for field; `null` read as unset by both; a value of the wrong
+//! type refused by both.
+
+use kubeseal_core::manifest::read_secrets;
+use kubeseal_core::secret::ObjectMeta;
+use serde_json::{json, Value as J};
+
+use crate::goref::go_decode;
+
+/// The full metadata of a live Secret (JSON), with every field set.
+fn live_metadata() -> J {
+    json!({
+        "name": "emp-secrets-paper",
+        "generateName": "emp-secrets-",
+        "namespace": "emp-system-paper",
+        "selfLink": "/api/v1/namespaces/emp-system-paper/secrets/emp-secrets-paper",
+        "uid": "0f3c2a7e-5b1d-4c49-9a51-6f0a2b9c1d2e",
+        "resourceVersion": "123456",
+        "generation": 3,
+        "deletionGracePeriodSeconds": 30,
+        "labels": {"app.kubernetes.io/name": "emp"},
+        "annotations": {"team": "platform"},
+        "ownerReferences": [{
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "name": "emp-secrets-paper",
+            "uid": "9d8c7b6a-5f4e-4d3c-8b2a-1e0f9d8c7b6a",
+            "controller": true
+        }],
+        "finalizers": ["example.com/keep", "example.com/audit"],
+        "managedFields": [{
+            "manager": "controller",
+            "operation": "Update",
+            "apiVersion": "v1",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:data": {}}
+        }]
+    })
+}
+
+fn secret_doc(metadata: &J) -> J {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata,
+        "type": "Opaque",
+        "data": {"API_KEY": "c2VjcmV0"}
+    })
+}
+
+/// Our metadata in the JSON shape Go's struct re-encodes (empty fields omitted).
+fn ours_json(m: &ObjectMeta) -> J {
+    let mut o = serde_json::Map::new();
+    let mut put = |k: &str, v: J| {
+        o.insert(k.to_string(), v);
+    };
+    for (k, v) in [
+        ("name", &m.name),
+        ("generateName", &m.generate_name),
+        ("namespace", &m.namespace),
+        ("selfLink", &m.self_link),
+        ("uid", &m.uid),
+        ("resourceVersion", &m.resource_version),
+    ] {
+        if !v.is_empty() {
+            put(k, json!(v));
+        }
+    }
+    if m.generation != 0 {
+        put("generation", json!(m.generation));
+    }
+    if let Some(d) = m.deletion_grace_period_seconds {
+        put("deletionGracePeriodSeconds", json!(d));
+    }
+    if !m.labels.is_empty() {
+        put("labels", json!(m.labels));
+    }
+    if !m.annotations.is_empty() {
+        put("annotations", json!(m.annotations));
+    }
+    if !m.owner_references.is_empty() {
+        put("ownerReferences", json!(m.owner_references));
+    }
+    if !m.finalizers.is_empty() {
+        put("finalizers", json!(m.finalizers));
+    }
+    if !m.managed_fields.is_empty() {
+        put("managedFields", json!(m.managed_fields));
+    }
+    J::Object(o)
+}
+
+/// The document as kubectl prints it: YAML (Go's JSONToYAML) and JSON.
+fn both_forms(doc: &J) -> Vec<(String, bool)> {
+    let json_text = serde_json::to_string_pretty(doc).unwrap();
+    let yaml_text = crate::goref::go_json_to_yaml(std::slice::from_ref(&json_text)).remove(0);
+    vec![(yaml_text, false), (json_text, true)]
+}
+
+#[test]
+fn every_metadata_field_reads_as_kubeseals_decoder_reads_it() {
+    let full = live_metadata();
+    let mut cases: Vec<(String, J)> = vec![("every field set".into(), full.clone())];
+    let fields: Vec<String> = full.as_object().unwrap().keys().cloned().collect();
+    for f in &fields {
+        if f == "name" {
+            continue;
+        }
+        // Each field null (unset for both), then of a type it cannot have.
+        let mut null = full.clone();
+        null[f.as_str()] = J::Null;
+        cases.push((format!("{f}: null"), null));
+        let wrong = match full[f.as_str()] {
+            J::String(_) => json!(["a", "list"]),
+            J::Number(_) => json!("3"),
+            J::Array(_) => json!("not-a-list"),
+            _ => json!(7),
+        };
+        let mut bad = full.clone();
+        bad[f.as_str()] = wrong;
+        cases.push((format!("{f}: wrong type"), bad));
+    }
+    let mut docs = Vec::new();
+    let mut labels = Vec::new();
+    for (what, meta) in &cases {
+        for (text, is_json) in both_forms(&secret_doc(meta)) {
+            labels.push(format!(
+                "{what} ({})",
+                if is_json { "JSON" } else { "YAML" }
+            ));
+            docs.push((text, is_json));
+        }
+    }
+    let go = go_decode(&docs);
+    let (mut same, mut both_refused) = (0, 0);
+    for ((label, (text, _)), go) in labels.iter().zip(&docs).zip(&go) {
+        let ours = read_secrets("live.yaml", text.as_bytes());
+        match (go, ours) {
+            (Ok(g), Ok(mut o)) => {
+                let o = o.remove(0);
+                assert_eq!(ours_json(&o.metadata), g["metadata"], "{label}:\n{text}");
+                same += 1;
+            }
+            (Err(_), Err(_)) => both_refused += 1,
+            (Ok(g), Err(e)) => panic!(
+                "{label}: Go reads {}, we refuse: {e}\n{text}",
+                g["metadata"]
+            ),
+            (Err(e), Ok(_)) => panic!("{label}: Go refuses ({e}), we read it\n{text}"),
+        }
+    }
+    eprintln!("same: {same}, both refused: {both_refused}");
+    assert!(
+        same >= 2 * fields.len() && both_refused >= fields.len(),
+        "{same} {both_refused}"
+    );
+}
