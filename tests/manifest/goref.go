@@ -21,7 +21,8 @@ import (
 // The fields of k8s.io/api/core/v1.Secret and metav1.ObjectMeta that matter here,
 // with the same Go types and JSON names.
 // ownerReferences and managedFields are kept as generic JSON (their inner
-// fields are not what the tests vary).
+// fields are not what the tests vary); the two timestamps as strings (the
+// tests give RFC 3339 ones, which metav1.Time reads as written).
 type objectMeta struct {
 	Name                       string                   `json:"name,omitempty"`
 	GenerateName               string                   `json:"generateName,omitempty"`
@@ -30,6 +31,8 @@ type objectMeta struct {
 	UID                        string                   `json:"uid,omitempty"`
 	ResourceVersion            string                   `json:"resourceVersion,omitempty"`
 	Generation                 int64                    `json:"generation,omitempty"`
+	CreationTimestamp          *string                  `json:"creationTimestamp,omitempty"`
+	DeletionTimestamp          *string                  `json:"deletionTimestamp,omitempty"`
 	DeletionGracePeriodSeconds *int64                   `json:"deletionGracePeriodSeconds,omitempty"`
 	Labels                     map[string]string        `json:"labels,omitempty"`
 	Annotations                map[string]string        `json:"annotations,omitempty"`
