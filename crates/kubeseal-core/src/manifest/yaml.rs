@@ -70,7 +70,7 @@ fn split_yaml(origin: &str, bytes: &[u8]) -> Result<Vec<Chunk>, ManifestError> {
                     text: std::mem::take(&mut buf),
                     first_line: buf_first,
                 });
-                buf_first = line_no + 1;
+                // The next document's first line sets buf_first (below).
                 continue;
             }
             // A separator with nothing before it stays in the document (as in kubeseal).
