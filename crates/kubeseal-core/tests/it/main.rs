@@ -18,6 +18,7 @@ mod interop_value_go;
 mod interop_value_kubesealpy;
 mod interop_value_linode;
 mod interop_value_session_keys;
+mod manifest_aliases;
 mod manifest_corpus;
 mod manifest_errors;
 mod manifest_goyaml;
