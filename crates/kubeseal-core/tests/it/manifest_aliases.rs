@@ -75,3 +75,31 @@ fn the_alias_byte_budget_holds_at_its_edge() {
     assert!(!over_budget(&doc(&seq, 16)));
     assert!(over_budget(&doc(&seq, 17)));
 }
+
+/// Positions in the YAML reader's refusals: a syntax error's column (1-based), and
+/// a second document hidden in one chunk behind `...` (apimachinery's reader
+/// splits only at `---`; go-yaml would then refuse it as kubeseal's decoder does).
+#[test]
+fn the_reader_names_columns_and_refuses_a_second_document_in_one_chunk() {
+    let e = read_secrets(
+        "cols.yaml",
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: [1, 2\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("cols.yaml:7:1:"), "{e}");
+    let e = read_secrets(
+        "cols.yaml",
+        b"kind: Secret\nmetadata:\n  name: s\n  x: *nope\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("cols.yaml:4:"), "{e}");
+    let e = read_secrets(
+        "two.yaml",
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n...\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("two.yaml:6:"), "{e}");
+}
