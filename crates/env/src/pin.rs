@@ -762,7 +762,8 @@ fn compute_demo_fingerprints() -> Vec<String> {
         .collect()
 }
 
-/// Whether `fingerprint` (`SHA256:...`) is one of the [`demo_fingerprints`].
+/// Whether `fingerprint` (`SHA256:...`) is the fingerprint of a demo certificate in
+/// `testdata/keys/`, whose private keys are public.
 pub fn is_demo_fingerprint(fingerprint: &str) -> bool {
     demo_fingerprints().iter().any(|d| d == fingerprint)
 }
