@@ -130,6 +130,19 @@ fn every_metadata_field_reads_as_kubeseals_decoder_reads_it() {
         bad[f.as_str()] = wrong;
         cases.push((format!("{f}: wrong type"), bad));
     }
+    // Numbers that are no int64: a fraction, an exponent, one past the range.
+    for (field, number) in [
+        ("generation", json!(1.5)),
+        ("generation", serde_json::from_str::<J>("1e3").unwrap()),
+        (
+            "deletionGracePeriodSeconds",
+            serde_json::from_str::<J>("9223372036854775808").unwrap(),
+        ),
+    ] {
+        let mut bad = full.clone();
+        bad[field] = number.clone();
+        cases.push((format!("{field}: {number}"), bad));
+    }
     let mut docs = Vec::new();
     let mut labels = Vec::new();
     for (what, meta) in &cases {
