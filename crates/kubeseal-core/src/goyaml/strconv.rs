@@ -236,7 +236,7 @@ pub fn format_float32(f: f64) -> String {
             out.push_str(&digits[1..]);
         }
         out.push('e');
-        out.push(if x_exp < 0 { '-' } else { '+' });
+        out.push(if x_exp.is_negative() { '-' } else { '+' });
         out.push_str(&format!("{:02}", x_exp.abs()));
         return out;
     }
