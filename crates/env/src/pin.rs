@@ -307,34 +307,33 @@ pub fn pin_certificate(
     }
     let new_cert = inspect(pem, source).map_err(|e| PinError::Cert(e.to_string()))?;
     let (cpath, ppath) = (&files.cert, &files.pin);
+    // The replaced key goes to the keyring (the controller keeps old keys for
+    // decryption), before the pin moves on; a key accepted back leaves it.
+    let retired = previous
+        .map(|der| {
+            let old =
+                inspect(&der_to_pem(&der), "keyring").map_err(|e| PinError::Cert(e.to_string()))?;
+            let path = files
+                .keyring_dir()
+                .join(keyring_file_name(&old.fingerprint()));
+            Ok((old, path))
+        })
+        .transpose()?;
     // The pin of a repository's env is written only inside it (no link carries it out).
     if !files.base.as_os_str().is_empty() {
-        let keyring = files.keyring_dir().join("x.pem");
-        for p in [cpath, ppath, &keyring] {
-            let shown = p
-                .strip_prefix(&files.base)
-                .unwrap_or(p)
-                .display()
-                .to_string();
-            crate::fsio::ensure_inside(p, &shown, &files.base).map_err(to_pin_err)?;
+        let keyring_file = retired.as_ref().map(|(_, path)| path);
+        for p in [cpath, ppath].into_iter().chain(keyring_file) {
+            crate::fsio::ensure_inside(p, &files.shown(p), &files.base).map_err(to_pin_err)?;
         }
     }
     for dir in [cpath.parent(), ppath.parent()].into_iter().flatten() {
         std::fs::create_dir_all(dir).map_err(|e| crate_io(dir, e))?;
     }
-    // The replaced key goes to the keyring (the controller keeps old keys for
-    // decryption), before the pin moves on; a key accepted back leaves it.
-    if let Some(der) = previous {
+    if let Some((old, path)) = &retired {
         let kdir = files.keyring_dir();
         std::fs::create_dir_all(&kdir).map_err(|e| crate_io(&kdir, e))?;
-        let old =
-            inspect(&der_to_pem(&der), "keyring").map_err(|e| PinError::Cert(e.to_string()))?;
-        write_atomic(
-            &kdir.join(keyring_file_name(&old.fingerprint())),
-            canonical_pem(&old).as_bytes(),
-            Sensitivity::Public,
-        )
-        .map_err(to_pin_err)?;
+        write_atomic(path, canonical_pem(old).as_bytes(), Sensitivity::Public)
+            .map_err(to_pin_err)?;
     }
     for entry in load_keyring(files)? {
         if entry.fingerprint == new_cert.fingerprint() {
