@@ -94,13 +94,7 @@ impl WritePlan {
         bytes: &[u8],
         sensitivity: Sensitivity,
     ) {
-        self.steps.push(Step::Write {
-            path: path.to_path_buf(),
-            shown: shown.into(),
-            bytes: Zeroizing::new(bytes.to_vec()),
-            sensitivity,
-            through: false,
-        });
+        self.push_write(path, shown.into(), bytes, sensitivity, false);
     }
 
     /// Plans writing the user's own file (an env file `rotate` rewrites): a
@@ -114,12 +108,23 @@ impl WritePlan {
         bytes: &[u8],
         sensitivity: Sensitivity,
     ) {
+        self.push_write(path, shown.into(), bytes, sensitivity, true);
+    }
+
+    fn push_write(
+        &mut self,
+        path: &Path,
+        shown: String,
+        bytes: &[u8],
+        sensitivity: Sensitivity,
+        through: bool,
+    ) {
         self.steps.push(Step::Write {
             path: path.to_path_buf(),
-            shown: shown.into(),
+            shown,
             bytes: Zeroizing::new(bytes.to_vec()),
             sensitivity,
-            through: true,
+            through,
         });
     }
 
