@@ -9,6 +9,7 @@ pub mod fake;
 pub mod files;
 pub mod goref;
 pub mod gotool;
+pub mod inputs;
 pub mod paths;
 pub mod pki;
 pub mod process;

@@ -302,51 +302,34 @@ mod tests {
         }
     }
 
-    /// Every string of `alphabet` up to `max_len` characters.
-    fn all_strings(alphabet: &[u8], max_len: usize) -> Vec<Vec<u8>> {
-        let mut out = vec![Vec::new()];
-        let mut layer = vec![Vec::new()];
-        for _ in 0..max_len {
-            layer = layer
-                .iter()
-                .flat_map(|s| {
-                    alphabet.iter().map(move |c| {
-                        let mut t = s.clone();
-                        t.push(*c);
-                        t
-                    })
-                })
-                .collect();
-            out.extend(layer.iter().cloned());
-        }
-        out
-    }
-
     /// The hand-written matchers against the regular expressions go-yaml v2
     /// compiles (resolve.go's `yamlStyleFloat`, encode.go's `base60float`), run by
     /// the regex crate over every short string of the characters that matter.
     #[test]
     fn float_matchers_agree_with_go_yamls_regular_expressions() {
+        use empseal_testkit::inputs::all_strings;
         let style =
             regex::bytes::Regex::new(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
                 .unwrap();
-        for s in all_strings(b"09.eE+-_x", 6) {
+        for s in all_strings("09.eE+-_x", 6) {
+            let s = s.as_bytes();
             assert_eq!(
-                is_yaml_style_float(&s),
-                style.is_match(&s),
+                is_yaml_style_float(s),
+                style.is_match(s),
                 "yamlStyleFloat {:?}",
-                String::from_utf8_lossy(&s)
+                String::from_utf8_lossy(s)
             );
         }
         let base60 =
             regex::bytes::Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
                 .unwrap();
-        for s in all_strings(b"0569_:.+-a", 6) {
+        for s in all_strings("0569_:.+-a", 6) {
+            let s = s.as_bytes();
             assert_eq!(
-                is_base60_float(&s),
-                base60.is_match(&s),
+                is_base60_float(s),
+                base60.is_match(s),
                 "base60float {:?}",
-                String::from_utf8_lossy(&s)
+                String::from_utf8_lossy(s)
             );
         }
     }

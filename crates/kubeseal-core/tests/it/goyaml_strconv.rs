@@ -10,22 +10,8 @@
 //! port, since the resolver never passes one.
 
 use empseal_testkit::goref::goref;
+use empseal_testkit::inputs::all_strings;
 use kubeseal_core::goyaml::strconv::{format_float32, parse_decimal_float, parse_int, parse_uint};
-
-/// Every string of `alphabet` from 1 to `max_len` characters.
-fn all_strings(alphabet: &str, max_len: usize) -> Vec<String> {
-    let chars: Vec<char> = alphabet.chars().collect();
-    let mut out = Vec::new();
-    let mut layer = vec![String::new()];
-    for _ in 0..max_len {
-        layer = layer
-            .iter()
-            .flat_map(|s| chars.iter().map(move |c| format!("{s}{c}")))
-            .collect();
-        out.extend(layer.iter().cloned());
-    }
-    out
-}
 
 fn inputs() -> Vec<String> {
     let mut out = all_strings("01_.e+-x", 5);

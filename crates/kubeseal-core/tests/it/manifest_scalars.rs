@@ -15,21 +15,7 @@ use kubeseal_core::manifest::read_secrets;
 use serde_json::Value as J;
 
 use crate::goref::go_decode;
-
-/// Every string of `alphabet` from 1 to `max_len` characters.
-fn all_strings(alphabet: &str, max_len: usize) -> Vec<String> {
-    let chars: Vec<char> = alphabet.chars().collect();
-    let mut out = Vec::new();
-    let mut layer = vec![String::new()];
-    for _ in 0..max_len {
-        layer = layer
-            .iter()
-            .flat_map(|s| chars.iter().map(move |c| format!("{s}{c}")))
-            .collect();
-        out.extend(layer.iter().cloned());
-    }
-    out
-}
+use empseal_testkit::inputs::all_strings;
 
 /// The scalars: short strings over the resolver's characters, then longer
 /// shapes (floats, hex with separators, base 60, timestamps, special floats).
