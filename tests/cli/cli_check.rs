@@ -58,6 +58,24 @@ fn committed_placeholders() -> Vec<(String, usize, usize)> {
     out
 }
 
+/// (file, line, column, code) of each JSON finding, sorted.
+fn positions<'a>(
+    findings: impl Iterator<Item = &'a serde_json::Value>,
+) -> Vec<(String, usize, usize, String)> {
+    let mut out: Vec<(String, usize, usize, String)> = findings
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap() as usize,
+                f["column"].as_u64().unwrap() as usize,
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[test]
 fn reports_exactly_the_committed_placeholders() {
     // The repository's .empsealignore leaves the demo placeholders to `check --env`
@@ -73,20 +91,7 @@ fn reports_exactly_the_committed_placeholders() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut got: Vec<(String, usize, usize, String)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["file"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap() as usize,
-                f["column"].as_u64().unwrap() as usize,
-                f["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    got.sort();
+    let got = positions(report["findings"].as_array().unwrap().iter());
     let mut want: Vec<(String, usize, usize, String)> = committed_placeholders()
         .into_iter()
         .map(|(f, l, c)| (f, l, c, "ES101".to_string()))
@@ -132,19 +137,7 @@ fn a_file_of_an_overlay_reports_its_siblings_in_place() {
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();
-    let mut got: Vec<(String, usize, usize, String)> = findings
-        .iter()
-        .filter(|f| f["code"] == "ES101")
-        .map(|f| {
-            (
-                f["file"].as_str().unwrap().to_string(),
-                f["line"].as_u64().unwrap() as usize,
-                f["column"].as_u64().unwrap() as usize,
-                f["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    got.sort();
+    let got = positions(findings.iter().filter(|f| f["code"] == "ES101"));
     let mut want: Vec<(String, usize, usize, String)> = committed_placeholders()
         .into_iter()
         .filter(|(f, _, _)| f.starts_with("k8s/overlays/paper/"))

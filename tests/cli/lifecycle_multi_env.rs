@@ -8,6 +8,9 @@ use lifecycle_support::*;
 
 const PAPER: &str = "k8s/overlays/paper/sealedsecret.yaml";
 const PROD: &str = "k8s/overlays/prod/sealedsecret.yaml";
+/// New values for paper's env file.
+const NEW_PAPER_VALUES: &[u8] =
+    b"POSTGRES_PASSWORD=new-paper-postgres\nREDIS_PASSWORD=new-redis\nAPI_KEY=new-api\n";
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -92,10 +95,7 @@ fn seal_all_envs_into_a_closed_stdout_still_seals_every_env() {
             "{env}"
         );
     }
-    let leftovers: Vec<String> = walk_names(repo.root())
-        .into_iter()
-        .filter(|n| n.starts_with(".empseal-") && n.ends_with(".tmp"))
-        .collect();
+    let leftovers = staged_leftovers(repo.root());
     assert!(leftovers.is_empty(), "staged files left: {leftovers:?}");
 }
 
@@ -104,10 +104,7 @@ fn a_broken_env_file_in_one_env_writes_nothing_for_any_env() {
     let repo = pinned_repo();
     repo.ok(&["seal", "--all-envs"]);
     // New values for paper, and a line prod's env file rules refuse.
-    repo.write(
-        "k8s/overlays/paper/paper-secrets.env",
-        b"POSTGRES_PASSWORD=new-paper-postgres\nREDIS_PASSWORD=new-redis\nAPI_KEY=new-api\n",
-    );
+    repo.write("k8s/overlays/paper/paper-secrets.env", NEW_PAPER_VALUES);
     repo.write(
         "k8s/overlays/prod/prod-secrets.env",
         b"POSTGRES_PASSWORD=x\nnot a valid line\n",
@@ -139,10 +136,7 @@ fn a_broken_env_file_in_one_env_writes_nothing_for_any_env() {
 fn a_write_failing_in_the_last_env_writes_nothing_for_any_env() {
     let repo = pinned_repo();
     repo.ok(&["seal", "--all-envs"]);
-    repo.write(
-        "k8s/overlays/paper/paper-secrets.env",
-        b"POSTGRES_PASSWORD=new-paper-postgres\nREDIS_PASSWORD=new-redis\nAPI_KEY=new-api\n",
-    );
+    repo.write("k8s/overlays/paper/paper-secrets.env", NEW_PAPER_VALUES);
     repo.write(
         "k8s/overlays/prod/prod-secrets.env",
         b"POSTGRES_PASSWORD=new-prod-postgres\nREDIS_PASSWORD=new-redis\nAPI_KEY=new-api\n",
@@ -170,24 +164,25 @@ fn a_write_failing_in_the_last_env_writes_nothing_for_any_env() {
         before,
         "a write failing in prod must leave paper untouched too"
     );
-    let leftovers: Vec<String> = walk_names(repo.root())
-        .into_iter()
-        .filter(|n| n.starts_with(".empseal-") && n.ends_with(".tmp"))
-        .collect();
+    let leftovers = staged_leftovers(repo.root());
     assert!(
         leftovers.is_empty(),
         "staged files left behind: {leftovers:?}"
     );
 }
 
-fn walk_names(dir: &std::path::Path) -> Vec<String> {
+/// The `.empseal-*.tmp` files anywhere under `dir` (outside `.git`): what a
+/// staged but never committed write would leave.
+fn staged_leftovers(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if e.file_type().unwrap().is_dir() && name != ".git" {
-            out.extend(walk_names(&e.path()));
+            out.extend(staged_leftovers(&e.path()));
         }
-        out.push(name);
+        if name.starts_with(".empseal-") && name.ends_with(".tmp") {
+            out.push(name);
+        }
     }
     out
 }

@@ -41,6 +41,18 @@ const COMMITTED: [&str; 7] = [
 const DIGEST: &str = "empseal.io/sealed-secrets-digest";
 
 /// The project stack with paper's two plaintext sources in place.
+/// `rotate` of the credentials' API key, with a generated value.
+const ROTATE_API_KEY: &[&str] = &[
+    "rotate",
+    "--env",
+    "paper",
+    "--secret",
+    "emp-secrets-paper",
+    "--key",
+    "API_KEY",
+    "--generate",
+];
+
 fn paper_repo() -> Repo {
     let repo = project_repo();
     repo.write(ENV_FILE, ENV_V1);
@@ -200,16 +212,7 @@ fn rotating_one_key_changes_only_its_ciphertext_and_the_digest_annotations() {
     let values_before = unsealed(&repo, CREDENTIALS).1;
     let rendered_before = render_paper(&repo);
 
-    repo.ok(&[
-        "rotate",
-        "--env",
-        "paper",
-        "--secret",
-        "emp-secrets-paper",
-        "--key",
-        "API_KEY",
-        "--generate",
-    ]);
+    repo.ok(ROTATE_API_KEY);
 
     // Files: only API_KEY's ciphertext, its record and the rollout patches.
     let creds_after = ciphertexts(&repo, CREDENTIALS);
@@ -288,16 +291,7 @@ fn rollback_of_the_whole_env_restores_both_secrets_records_and_rollout_patches()
     let first = repo.commit("Alice", "seal paper's two secrets");
 
     // Both secrets change: a rotated API key, new registry credentials.
-    repo.ok(&[
-        "rotate",
-        "--env",
-        "paper",
-        "--secret",
-        "emp-secrets-paper",
-        "--key",
-        "API_KEY",
-        "--generate",
-    ]);
+    repo.ok(ROTATE_API_KEY);
     repo.write(DOCKER_CONFIG, DOCKER_CONFIG_V2);
     repo.ok(&["seal", "--env", "paper"]);
     repo.commit("Bob", "rotate the API key and the registry token");
