@@ -3,8 +3,9 @@
 // the typed struct), JSON through encoding/json. It is the conformance reference for
 // empseal's manifest reader.
 //
-// stdin: a JSON array of {"doc": "...", "json": bool, "op": ""|"json2yaml"}.
-// stdout: a JSON array of {"ok": <the Secret re-encoded as JSON>} or {"err": "..."};
+// stdin: a JSON array of {"doc": "...", "json": bool, "sealed": bool, "op": ""|"json2yaml"}.
+// stdout: a JSON array of {"ok": <the Secret re-encoded as JSON>} or {"err": "..."}
+// ("sealed": the document decoded as kubeseal decodes a SealedSecret instead);
 // for op "json2yaml", {"yaml": "..."}: the JSON document printed as YAML the way
 // kubectl's YAML printer does it (sigs.k8s.io/yaml.JSONToYAML).
 //
@@ -51,16 +52,51 @@ type secret struct {
 	Type       string            `json:"type,omitempty"`
 }
 
+// The fields of bitnami.com/v1alpha1 SealedSecret that kubeseal reads, with the same
+// Go types and JSON names (status is never read).
+type sealedSecret struct {
+	Kind       string           `json:"kind,omitempty"`
+	APIVersion string           `json:"apiVersion,omitempty"`
+	Metadata   objectMeta       `json:"metadata,omitempty"`
+	Spec       sealedSecretSpec `json:"spec"`
+}
+
+type sealedSecretSpec struct {
+	Template      secretTemplateSpec `json:"template,omitempty"`
+	Data          []byte             `json:"data,omitempty"`
+	EncryptedData encryptedData      `json:"encryptedData"`
+}
+
+type secretTemplateSpec struct {
+	Metadata  objectMeta        `json:"metadata,omitempty"`
+	Type      string            `json:"type,omitempty"`
+	Immutable *bool             `json:"immutable,omitempty"`
+	Data      map[string]string `json:"data,omitempty"`
+}
+
+// encryptedData behaves as the controller's SealedSecretEncryptedData: its own
+// UnmarshalJSON that ignores the decoding error, so an entry of another type is
+// dropped (and a value that is no object leaves the map empty) without a word.
+type encryptedData map[string]string
+
+func (e *encryptedData) UnmarshalJSON(data []byte) error {
+	entries := map[string]string{}
+	_ = json.Unmarshal(data, &entries)
+	*e = entries
+	return nil
+}
+
 type input struct {
-	Doc  string `json:"doc"`
-	JSON bool   `json:"json"`
-	Op   string `json:"op"`
+	Doc    string `json:"doc"`
+	JSON   bool   `json:"json"`
+	Sealed bool   `json:"sealed"`
+	Op     string `json:"op"`
 }
 
 type output struct {
-	Ok   *secret `json:"ok,omitempty"`
-	Err  string  `json:"err,omitempty"`
-	YAML *string `json:"yaml,omitempty"`
+	Ok   interface{} `json:"ok,omitempty"`
+	Err  string      `json:"err,omitempty"`
+	YAML *string     `json:"yaml,omitempty"`
 }
 
 func main() {
@@ -80,17 +116,20 @@ func main() {
 			}
 			continue
 		}
-		var s secret
+		var target interface{} = &secret{}
+		if in.Sealed {
+			target = &sealedSecret{}
+		}
 		var err error
 		if in.JSON {
-			err = json.Unmarshal([]byte(in.Doc), &s)
+			err = json.Unmarshal([]byte(in.Doc), target)
 		} else {
-			err = yaml.Unmarshal([]byte(in.Doc), &s)
+			err = yaml.Unmarshal([]byte(in.Doc), target)
 		}
 		if err != nil {
 			outputs = append(outputs, output{Err: err.Error()})
 		} else {
-			outputs = append(outputs, output{Ok: &s})
+			outputs = append(outputs, output{Ok: target})
 		}
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(outputs); err != nil {

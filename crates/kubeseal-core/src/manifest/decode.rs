@@ -490,7 +490,7 @@ impl Ctx<'_> {
                             _ => {
                                 return Err(self.err(
                                     val,
-                                    format!("{field} is {}, not a string; kubeseal and the controller would silently drop it", val.describe()),
+                                    format!("{field} is {}, not a string; kubeseal would read it as an empty ciphertext, which the controller cannot decrypt", val.describe()),
                                     "quote the value",
                                 ))
                             }

@@ -180,8 +180,8 @@ fn parse_yaml_chunk(
                 if documents > 1 {
                     return Err(invalid(
                         line,
-                        "a second YAML document inside one '---' section (after '...'); kubeseal would ignore it",
-                        "separate documents with a line '---'",
+                        "a second YAML document in one section: its '---' follows a line break kubeseal does not split at (a lone carriage return or a Unicode line separator), so kubeseal would ignore it",
+                        "end lines with a newline and separate documents with a line '---'",
                     ));
                 }
                 continue;

@@ -22,9 +22,11 @@ mod manifest_aliases;
 mod manifest_corpus;
 mod manifest_errors;
 mod manifest_goyaml;
+mod manifest_kinds;
 mod manifest_kubectl;
 mod manifest_metadata;
 mod manifest_scalars;
+mod manifest_sealed;
 mod prop_roundtrip;
 mod secret_types_go;
 

@@ -77,8 +77,8 @@ fn the_alias_byte_budget_holds_at_its_edge() {
 }
 
 /// Positions in the YAML reader's refusals: a syntax error's column (1-based), and
-/// a second document hidden in one chunk behind `...` (apimachinery's reader
-/// splits only at `---`; go-yaml would then refuse it as kubeseal's decoder does).
+/// a second document in one chunk (apimachinery's reader splits only at a line
+/// `---` ended by a newline).
 #[test]
 fn the_reader_names_columns_and_refuses_a_second_document_in_one_chunk() {
     let e = read_secrets(
@@ -102,4 +102,41 @@ fn the_reader_names_columns_and_refuses_a_second_document_in_one_chunk() {
     .unwrap_err()
     .to_string();
     assert!(e.starts_with("two.yaml:6:"), "{e}");
+    // Lines ended by a carriage return alone or a Unicode line separator:
+    // apimachinery's splitter sees one line and no `---`, go-yaml (like libyaml)
+    // sees line breaks and a second document. kubeseal's decoder reads the first
+    // one and ignores the second without a word; we refuse at the hidden separator.
+    for brk in ["\r", "\u{2028}", "\u{85}"] {
+        let hidden = [
+            "apiVersion: v1",
+            "kind: Secret",
+            "metadata:",
+            "  name: a",
+            "---",
+        ]
+        .iter()
+        .chain(&[
+            "apiVersion: v1",
+            "kind: Secret",
+            "metadata:",
+            "  name: b",
+            "",
+        ])
+        .copied()
+        .collect::<Vec<_>>()
+        .join(brk);
+        let e = read_secrets("hidden.yaml", hidden.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("hidden.yaml:5: a second YAML document in one section"),
+            "{brk:?}: {e}"
+        );
+        let go = crate::goref::go_decode(&[(hidden, false)]).remove(0);
+        assert_eq!(
+            go.unwrap()["metadata"]["name"],
+            "a",
+            "{brk:?}: Go reads the first document only"
+        );
+    }
 }

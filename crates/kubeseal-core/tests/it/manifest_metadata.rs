@@ -7,10 +7,9 @@
 //! type refused by both.
 
 use kubeseal_core::manifest::read_secrets;
-use kubeseal_core::secret::ObjectMeta;
 use serde_json::{json, Value as J};
 
-use crate::goref::go_decode;
+use crate::goref::{go_decode, go_meta_json, kubectl_forms, object_meta_json};
 
 /// The full metadata of a live Secret (JSON), with every field set.
 fn live_metadata() -> J {
@@ -55,58 +54,6 @@ fn secret_doc(metadata: &J) -> J {
     })
 }
 
-/// Our metadata in the JSON shape Go's struct re-encodes (empty fields omitted).
-fn ours_json(m: &ObjectMeta) -> J {
-    let mut o = serde_json::Map::new();
-    let mut put = |k: &str, v: J| {
-        o.insert(k.to_string(), v);
-    };
-    for (k, v) in [
-        ("name", &m.name),
-        ("generateName", &m.generate_name),
-        ("namespace", &m.namespace),
-        ("selfLink", &m.self_link),
-        ("uid", &m.uid),
-        ("resourceVersion", &m.resource_version),
-    ] {
-        if !v.is_empty() {
-            put(k, json!(v));
-        }
-    }
-    if m.generation != 0 {
-        put("generation", json!(m.generation));
-    }
-    if let Some(t) = &m.deletion_timestamp {
-        put("deletionTimestamp", json!(t));
-    }
-    if let Some(d) = m.deletion_grace_period_seconds {
-        put("deletionGracePeriodSeconds", json!(d));
-    }
-    if !m.labels.is_empty() {
-        put("labels", json!(m.labels));
-    }
-    if !m.annotations.is_empty() {
-        put("annotations", json!(m.annotations));
-    }
-    if !m.owner_references.is_empty() {
-        put("ownerReferences", json!(m.owner_references));
-    }
-    if !m.finalizers.is_empty() {
-        put("finalizers", json!(m.finalizers));
-    }
-    if !m.managed_fields.is_empty() {
-        put("managedFields", json!(m.managed_fields));
-    }
-    J::Object(o)
-}
-
-/// The document as kubectl prints it: YAML (Go's JSONToYAML) and JSON.
-fn both_forms(doc: &J) -> Vec<(String, bool)> {
-    let json_text = serde_json::to_string_pretty(doc).unwrap();
-    let yaml_text = crate::goref::go_json_to_yaml(std::slice::from_ref(&json_text)).remove(0);
-    vec![(yaml_text, false), (json_text, true)]
-}
-
 #[test]
 fn every_metadata_field_reads_as_kubeseals_decoder_reads_it() {
     let full = live_metadata();
@@ -146,7 +93,7 @@ fn every_metadata_field_reads_as_kubeseals_decoder_reads_it() {
     let mut docs = Vec::new();
     let mut labels = Vec::new();
     for (what, meta) in &cases {
-        for (text, is_json) in both_forms(&secret_doc(meta)) {
+        for (text, is_json) in kubectl_forms(&secret_doc(meta)) {
             labels.push(format!(
                 "{what} ({})",
                 if is_json { "JSON" } else { "YAML" }
@@ -171,9 +118,11 @@ fn every_metadata_field_reads_as_kubeseals_decoder_reads_it() {
                 let o = o.remove(0);
                 // kubeseal's output never carries the creation time: we read it
                 // (its type is checked) and keep nothing.
-                let mut go_meta = g["metadata"].clone();
-                go_meta.as_object_mut().unwrap().remove("creationTimestamp");
-                assert_eq!(ours_json(&o.metadata), go_meta, "{label}:\n{text}");
+                assert_eq!(
+                    object_meta_json(&o.metadata),
+                    go_meta_json(&g["metadata"]),
+                    "{label}:\n{text}"
+                );
                 same += 1;
             }
             (Err(_), Err(_)) => both_refused += 1,
