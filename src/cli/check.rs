@@ -260,7 +260,7 @@ fn check_one(a: CheckArgs, env: Option<String>) -> Result<i32> {
         let (_, bytes) = super::io::read_path_or_stdin("-")?;
         inputs.push(Input::Bytes {
             origin: opts.stdin_name.clone(),
-            bytes: bytes.to_vec(),
+            bytes,
         });
     }
     // Path mode gates the empseal-managed sealed envs the paths are in or contain,
@@ -492,8 +492,8 @@ struct Render {
     origin: String,
     /// The overlay's kustomization.yaml as shown.
     kustomization: String,
-    /// The render, origin annotations included.
-    bytes: Vec<u8>,
+    /// The render, origin annotations included (wiped when dropped).
+    bytes: kubeseal_core::secret::SecretBytes,
     /// Whether the env is sealed (plaintext Secrets are errors).
     sealed: bool,
     /// Each object's source file, as shown.

@@ -2,8 +2,11 @@
 //! (with secrets withheld), and where each rendered object came from (origin
 //! annotations, through a temporary wrapper kustomization).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+use kubeseal_core::secret::{read_secret_bytes, SecretBytes};
 
 use serde::Deserialize;
 
@@ -42,9 +45,11 @@ impl Kustomize {
         })
     }
 
-    /// Renders the overlay in `dir`, returning kustomize's stdout bytes.
+    /// Renders the overlay in `dir`, returning kustomize's stdout bytes: they can
+    /// hold a Secret's values (a SecretGenerator), so they are read into a buffer
+    /// that is wiped when dropped, never regrown into unwiped copies.
     /// `shown` names the overlay in errors.
-    pub fn build(&self, dir: &Path, shown: &str) -> Result<Vec<u8>> {
+    pub fn build(&self, dir: &Path, shown: &str) -> Result<SecretBytes> {
         let mut cmd = match self {
             Kustomize::Binary(b) => {
                 let mut c = Command::new(b);
@@ -57,22 +62,44 @@ impl Kustomize {
                 c
             }
         };
-        cmd.arg(dir);
-        let out = cmd.output().map_err(|e| {
+        cmd.arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let cannot_run = |e: std::io::Error| {
             Error::Overlay(format!(
                 "{shown}: cannot run {}: {e}; install kubectl or kustomize",
                 self.describe()
             ))
-        })?;
-        if !out.status.success() {
-            let stderr = String::from_utf8_lossy(&out.stderr);
+        };
+        let mut child = cmd.spawn().map_err(cannot_run)?;
+        // stderr drains on its own thread so that neither pipe can fill and stall
+        // kustomize while the other is read.
+        let stderr = child.stderr.take().map(|mut err| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                let _ = err.read_to_end(&mut text);
+                text
+            })
+        });
+        let stdout = child
+            .stdout
+            .take()
+            .map(|out| read_secret_bytes(out, 64 * 1024))
+            .transpose()
+            .map_err(cannot_run)?
+            .unwrap_or_default();
+        let status = child.wait().map_err(cannot_run)?;
+        let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        if !status.success() {
+            let stderr = String::from_utf8_lossy(&stderr);
             let msg = kustomize_error_text(&stderr, &dir.display().to_string(), shown);
             return Err(Error::Overlay(format!(
                 "{shown}: {} failed: {msg}; fix the overlay",
                 self.describe()
             )));
         }
-        Ok(out.stdout)
+        Ok(stdout)
     }
 
     /// Where each rendered object comes from: the overlay built once more through a
@@ -92,7 +119,7 @@ impl Kustomize {
         &self,
         dir: &Path,
         shown: &str,
-    ) -> Result<(Vec<u8>, Vec<RenderedOrigin>)> {
+    ) -> Result<(SecretBytes, Vec<RenderedOrigin>)> {
         let wrapper = tempfile::tempdir().map_err(|e| {
             Error::Overlay(format!("{shown}: cannot create a temporary directory: {e}"))
         })?;

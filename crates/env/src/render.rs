@@ -308,12 +308,11 @@ impl RenderCtx<'_> {
     }
 
     /// Builds `env`'s overlay in the copy, with errors naming the real paths.
-    fn build(&self, env: &Env) -> Result<Zeroizing<Vec<u8>>> {
+    fn build(&self, env: &Env) -> Result<SecretBytes> {
         self.builds_run.fetch_add(1, Ordering::Relaxed);
         // kustomize's output can hold a Secret's base64 values (a SecretGenerator).
         self.kustomize
             .build(&self.in_copy(&env.dir), &self.ws.display(&env.dir))
-            .map(Zeroizing::new)
             .map_err(|e| self.real_paths(e))
     }
 
@@ -551,7 +550,7 @@ fn render_env(ctx: &RenderCtx<'_>, job: EnvJob<'_>) -> Result<EnvOutput> {
         None => first,
         Some(cert) => {
             let objects = parse_rendered(&shown, &first)?;
-            let mut render = OverlayRender::from_rendered(Vec::new(), objects);
+            let mut render = OverlayRender::from_rendered(SecretBytes::default(), objects);
             let copy_env = copy_env(ctx, env);
             let mut targets = Vec::new();
             for s in &secrets {

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::rendered::{locate_rendered, parse_rendered, RenderedObject};
 use crate::secrets::EnvSecret;
 use crate::workspace::{Env, Workspace};
-use kubeseal_core::secret::{Scope, SealedSecret};
+use kubeseal_core::secret::{Scope, SealedSecret, SecretBytes};
 
 /// The name, namespace and scope a SealedSecret's values are sealed for: its
 /// rendered identity, which decides the OAEP label the controller uses.
@@ -60,7 +60,7 @@ mod scope_serde {
 /// command, however many secrets are located in it and keys checked against it.
 #[derive(Debug, Default)]
 pub struct OverlayRender {
-    out: Option<(Vec<u8>, Vec<RenderedObject>)>,
+    out: Option<(SecretBytes, Vec<RenderedObject>)>,
     workloads: Option<Vec<serde_yaml::Value>>,
 }
 
@@ -72,14 +72,14 @@ impl OverlayRender {
 
     /// An overlay already built (kustomize's output and its objects): `render`
     /// builds each overlay itself, once, and locates its SealedSecrets in it.
-    pub fn from_rendered(out: Vec<u8>, objects: Vec<RenderedObject>) -> OverlayRender {
+    pub fn from_rendered(out: SecretBytes, objects: Vec<RenderedObject>) -> OverlayRender {
         OverlayRender {
             out: Some((out, objects)),
             workloads: None,
         }
     }
 
-    fn build(&mut self, ws: &Workspace, env: &Env) -> Result<&(Vec<u8>, Vec<RenderedObject>)> {
+    fn build(&mut self, ws: &Workspace, env: &Env) -> Result<&(SecretBytes, Vec<RenderedObject>)> {
         if self.out.is_none() {
             let shown = ws.display(&env.dir);
             let out = ws.kustomize()?.build(&env.dir, &shown)?;

@@ -26,6 +26,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use kubeseal_core::secret::{read_secret_bytes, SecretBytes};
 use rayon::prelude::*;
 
 /// The name of the ignore file `check` honours.
@@ -236,8 +237,8 @@ pub enum Input {
     Bytes {
         /// The name in findings.
         origin: String,
-        /// The content.
-        bytes: Vec<u8>,
+        /// The content (it can hold a plaintext Secret: wiped when dropped).
+        bytes: SecretBytes,
     },
 }
 
@@ -382,7 +383,7 @@ pub fn check_inputs_with_progress(
 ) -> Result<Report> {
     enum Job {
         File { display: String, path: PathBuf },
-        Bytes { origin: String, bytes: Vec<u8> },
+        Bytes { origin: String, bytes: SecretBytes },
     }
     let mut jobs = Vec::new();
     let mut roots = Vec::new();
@@ -439,7 +440,14 @@ pub fn check_inputs_with_progress(
         .map(|job| {
             let r = match job {
                 Job::File { display, path } => {
-                    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                    // A file checked can be a plaintext Secret: read into a buffer
+                    // wiped when dropped.
+                    let bytes = std::fs::File::open(&path)
+                        .and_then(|f| {
+                            let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+                            read_secret_bytes(f, len)
+                        })
+                        .map_err(|e| Error::io(&path, e))?;
                     Ok(check_one(&display, &bytes, opts))
                 }
                 Job::Bytes { origin, bytes } => Ok(check_one(&origin, &bytes, opts)),
@@ -497,10 +505,7 @@ pub fn check_paths_with_stdin(
                 continue;
             }
             stdin_read = true;
-            let mut bytes = Vec::new();
-            stdin
-                .read_to_end(&mut bytes)
-                .map_err(|e| Error::io("-", e))?;
+            let bytes = read_secret_bytes(&mut stdin, 0).map_err(|e| Error::io("-", e))?;
             inputs.push(Input::Bytes {
                 origin: opts.stdin_name.clone(),
                 bytes,

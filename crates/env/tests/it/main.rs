@@ -2,6 +2,7 @@
 //! sealing and the atomic writer through the library.
 
 mod fsio_files;
+mod kustomize_build;
 mod lifecycle_lib;
 mod rollout_patch;
 mod seal_redraw;

@@ -203,7 +203,7 @@ fn the_digest_reaches_exactly_the_consumers_of_the_secret() {
     let without = text.replacen("  - ../../components/keda\n", "", 1);
     assert_ne!(without, text);
     std::fs::write(&kustomization, without).unwrap();
-    let rendered = String::from_utf8(k.build(&env.dir, "paper").unwrap()).unwrap();
+    let rendered = String::from_utf8(k.build(&env.dir, "paper").unwrap().to_vec()).unwrap();
     assert!(!rendered.contains("kind: ScaledJob"));
     assert_eq!(rendered.matches("sha256:1111").count(), 2, "{rendered}");
 }

@@ -328,7 +328,7 @@ fn skipped_sealed_secrets_are_neither_checked_nor_counted() {
     let both = format!("{one}---\n{other}");
     let input = || Input::Bytes {
         origin: "two.yaml".into(),
-        bytes: both.clone().into_bytes(),
+        bytes: both.clone().into_bytes().into(),
     };
     let whole = check_inputs(vec![input()], &options(None)).unwrap();
     assert_eq!((whole.sealed_secrets, whole.values), (2, 6));
