@@ -25,6 +25,7 @@ mod manifest_goyaml;
 mod manifest_kinds;
 mod manifest_kubectl;
 mod manifest_metadata;
+mod manifest_positions;
 mod manifest_scalars;
 mod manifest_sealed;
 mod prop_roundtrip;
