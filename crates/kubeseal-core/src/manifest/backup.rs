@@ -3,7 +3,7 @@
 
 use zeroize::Zeroizing;
 
-use super::decode::read_secrets;
+use super::decode::read_key_backup_secrets;
 use super::error::ManifestError;
 use super::json::looks_like_json;
 use crate::secret::SecretBytes;
@@ -19,49 +19,11 @@ pub struct BackupKey {
     pub pem: SecretBytes,
 }
 
-/// A key backup written as Go's `json.Marshal` (or `yaml.Marshal`) of a
-/// `v1.SecretList` value has no `kind` or `apiVersion`, only `metadata` and
-/// `items`: return it as the `v1.List` it is, so the reader takes its items.
-/// `None` for anything else (read as it is).
-fn kindless_list(bytes: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-    use serde::de::IgnoredAny;
-    // Only the shape is looked at (no key material is copied out of `bytes`).
-    #[derive(serde::Deserialize)]
-    struct Probe {
-        kind: Option<IgnoredAny>,
-        #[serde(rename = "apiVersion")]
-        api_version: Option<IgnoredAny>,
-        items: Option<Vec<IgnoredAny>>,
-    }
-    let json = looks_like_json(bytes);
-    let probe: Probe = if json {
-        serde_json::from_slice(bytes).ok()?
-    } else {
-        serde_yaml::from_slice(bytes).ok()?
-    };
-    if probe.kind.is_some() || probe.api_version.is_some() || probe.items.is_none() {
-        return None;
-    }
-    let mut out = Zeroizing::new(Vec::with_capacity(bytes.len() + 40));
-    if json {
-        let brace = bytes.iter().position(|&b| b == b'{')?;
-        out.extend_from_slice(&bytes[..=brace]);
-        out.extend_from_slice(br#""apiVersion":"v1","kind":"List","#);
-        out.extend_from_slice(&bytes[brace + 1..]);
-    } else {
-        let text = std::str::from_utf8(bytes).ok()?;
-        if text.trim_start().starts_with("---") || text.starts_with(char::is_whitespace) {
-            return None;
-        }
-        out.extend_from_slice(b"apiVersion: v1\nkind: List\n");
-        out.extend_from_slice(bytes);
-    }
-    Some(out)
-}
-
 /// Reads a sealed-secrets controller key backup as `kubectl get secret -n kube-system
 /// -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml` prints it (a `v1.List` of
-/// `kubernetes.io/tls` Secrets, or Secret documents), or a bare PEM file, and returns
+/// `kubernetes.io/tls` Secrets, or Secret documents; Go's `json.Marshal` of a
+/// `v1.SecretList`, without kind or apiVersion, is that list too), or a PEM file
+/// (text before the key is skipped, as Go's `pem.Decode` does), and returns
 /// each `tls.key` as PEM bytes (parsing them is the crypto module's job).
 pub fn read_private_key_backup(
     origin: &str,
@@ -78,8 +40,7 @@ pub fn read_private_key_backup(
             pem: Zeroizing::new(bytes.to_vec()),
         }]);
     }
-    let relabeled = kindless_list(bytes);
-    let secrets = read_secrets(origin, relabeled.as_ref().map_or(bytes, |r| r.as_slice()))?;
+    let secrets = read_key_backup_secrets(origin, bytes)?;
     if secrets.is_empty() {
         return Err(ManifestError::Empty {
             origin: origin.to_string(),

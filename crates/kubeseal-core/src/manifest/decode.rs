@@ -527,12 +527,15 @@ enum Kind<'n> {
     List(&'n [Node]),
 }
 
+/// `kindless_list`: a document with neither kind nor apiVersion but with `items` is
+/// a `v1.List` (what Go's `json.Marshal` of a typed list prints, which apimachinery's
+/// decoder reads as the list it decodes into).
 fn kind_of<'n>(
     ctx: &Ctx,
     node: &'n Node,
     want_kind: &str,
     want_api: &str,
-    hint: &str,
+    kindless_list: bool,
 ) -> Result<Kind<'n>, ManifestError> {
     if node.map().is_none() {
         return Err(ctx.err(
@@ -557,22 +560,24 @@ fn kind_of<'n>(
         t
     };
     let at = node.get("kind").unwrap_or(node);
+    let items = node.get("items");
+    let list = || match items.map(|i| &i.value) {
+        Some(Value::Seq(items)) => Ok(Kind::List(items)),
+        None => Ok(Kind::List(&[])),
+        Some(_) if items.is_some_and(Node::is_null) => Ok(Kind::List(&[])),
+        Some(_) => Err(ctx.err(
+            items.unwrap_or(node),
+            "items of the List is not a sequence",
+            "write items as a list",
+        )),
+    };
     match kind.as_deref() {
         Some("List") | Some("SecretList") | Some("SealedSecretList")
             if api.as_deref().is_none_or(|a| a == "v1" || a == want_api) =>
         {
-            let items = node.get("items");
-            match items.map(|i| &i.value) {
-                Some(Value::Seq(items)) => Ok(Kind::List(items)),
-                None => Ok(Kind::List(&[])),
-                Some(_) if items.is_some_and(Node::is_null) => Ok(Kind::List(&[])),
-                Some(_) => Err(ctx.err(
-                    items.unwrap_or(node),
-                    "items of the List is not a sequence",
-                    "write items as a list",
-                )),
-            }
+            list()
         }
+        None if kindless_list && api.is_none() && items.is_some() => list(),
         Some(k) if k == want_kind => match api.as_deref() {
             None => Ok(Kind::Single),
             Some(a) if a == want_api => Ok(Kind::Single),
@@ -597,7 +602,7 @@ fn kind_of<'n>(
         Some(k) => Err(ctx.err(
             at,
             format!(
-                "the object is a {} (apiVersion {:?}), not a {want_kind}{hint}",
+                "the object is a {} (apiVersion {:?}), not a {want_kind}",
                 short(k),
                 short(api.as_deref().unwrap_or_default())
             ),
@@ -611,7 +616,7 @@ fn read_objects<T>(
     bytes: &[u8],
     want_kind: &str,
     want_api: &str,
-    hint: &str,
+    kindless_list: bool,
     convert: impl Fn(&Ctx, &Node) -> Result<T, ManifestError>,
 ) -> Result<Vec<T>, ManifestError> {
     let mut out = Vec::new();
@@ -620,7 +625,7 @@ fn read_objects<T>(
             origin,
             what: format!("document {}", doc.number),
         };
-        match kind_of(&ctx, &doc.root, want_kind, want_api, hint)? {
+        match kind_of(&ctx, &doc.root, want_kind, want_api, kindless_list)? {
             Kind::Single => {
                 if doc.root.map().is_some_and(|m| m.is_empty()) {
                     continue; // `{}`: kubeseal skips empty objects
@@ -633,7 +638,7 @@ fn read_objects<T>(
                         origin,
                         what: format!("document {}, item {}", doc.number, i + 1),
                     };
-                    match kind_of(&ictx, item, want_kind, want_api, hint)? {
+                    match kind_of(&ictx, item, want_kind, want_api, false)? {
                         Kind::Single => out.push(convert(&ictx, item)?),
                         Kind::List(_) => {
                             return Err(ictx.err(item, "a List inside a List", "flatten the list"));
@@ -650,7 +655,19 @@ fn read_objects<T>(
 /// would, `data` base64-decoded. Returns no Secret for an empty input (kubeseal then
 /// says "no secrets found"; the caller decides). `origin` names the input in errors.
 pub fn read_secrets(origin: &str, bytes: &[u8]) -> Result<Vec<Secret>, ManifestError> {
-    read_objects(origin, bytes, "Secret", "v1", "", |ctx, node| {
+    read_objects(origin, bytes, "Secret", "v1", false, |ctx, node| {
+        ctx.secret(node)
+    })
+}
+
+/// [`read_secrets`] for a controller key backup, which kubeseal decodes as a
+/// `v1.List` first: a document with neither kind nor apiVersion but with `items`
+/// (Go's `json.Marshal` of a `v1.SecretList`) is read as that list.
+pub(super) fn read_key_backup_secrets(
+    origin: &str,
+    bytes: &[u8],
+) -> Result<Vec<Secret>, ManifestError> {
+    read_objects(origin, bytes, "Secret", "v1", true, |ctx, node| {
         ctx.secret(node)
     })
 }
@@ -662,7 +679,7 @@ pub fn read_sealed_secrets(origin: &str, bytes: &[u8]) -> Result<Vec<SealedSecre
         bytes,
         "SealedSecret",
         "bitnami.com/v1alpha1",
-        "",
+        false,
         |ctx, node| ctx.sealed_secret(node),
     )
 }

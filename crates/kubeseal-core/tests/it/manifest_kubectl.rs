@@ -491,6 +491,56 @@ fn controller_key_backup_as_kubectl_prints_it() {
             .iter()
             .all(|s| s.type_.as_deref() == Some("kubernetes.io/tls")));
     }
+    // Go's json.Marshal of a typed v1.SecretList (client-go leaves TypeMeta empty):
+    // no kind or apiVersion anywhere. kubeseal decodes the backup into a v1.List
+    // first, and apimachinery takes the missing kind from that target, so it is a
+    // list of the two keys: as JSON, as YAML, and as YAML after a `---`.
+    let untyped = |o: &mut J| {
+        let o = o.as_object_mut().unwrap();
+        o.remove("kind");
+        o.remove("apiVersion");
+    };
+    let mut kindless = list.clone();
+    untyped(&mut kindless);
+    kindless["items"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .for_each(untyped);
+    let kindless_json = serde_json::to_string(&kindless).unwrap();
+    let kindless_yaml = goref::go_json_to_yaml(std::slice::from_ref(&kindless_json)).remove(0);
+    for (origin, text) in [
+        ("kindless.json", kindless_json.clone()),
+        ("kindless.yaml", kindless_yaml.clone()),
+        ("kindless-marked.yaml", format!("---\n{kindless_yaml}")),
+    ] {
+        let got = read_private_key_backup(origin, text.as_bytes())
+            .unwrap_or_else(|e| panic!("{origin}: {e}"));
+        let names: Vec<&str> = got.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["sealed-secrets-keyabcde", "sealed-secrets-keyfghij"],
+            "{origin}"
+        );
+        for (g, (_, key)) in got.iter().zip(&keys) {
+            assert_eq!(g.pem.as_slice(), key.as_slice(), "{origin}");
+        }
+    }
+    // A kindless object without items is one Secret (here without a key).
+    let e = read_private_key_backup("meta.json", br#"{"metadata": {"name": "x"}}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Secret \"x\" has no data[\"tls.key\"]"), "{e}");
+    // A PEM key after other text (openssl's "Bag Attributes" header), as Go's
+    // pem.Decode finds it: the whole file is the key's PEM, and it parses.
+    let mut with_header = b"Bag Attributes\n    localKeyID: 01 00 00 00\n".to_vec();
+    with_header.extend_from_slice(&keys[1].1);
+    let got = read_private_key_backup("bag.pem", &with_header).unwrap();
+    assert_eq!(
+        (got.len(), got[0].pem.as_slice()),
+        (1, with_header.as_slice())
+    );
+    kubeseal_core::crypto::RsaPrivateKey::from_pem(&got[0].pem).unwrap();
     // A single Secret, and a bare PEM file.
     let single = std::fs::read(d.join("sealed-secrets-keyabcde.yaml")).unwrap();
     let got = read_private_key_backup("one.yaml", &single).unwrap();
