@@ -14,11 +14,10 @@ pub(super) enum Style {
     Other,
 }
 
+/// The events the tree is built from (the stream's start and a document's end
+/// carry nothing it needs and are left out; the stream's end ends the list).
 pub(super) enum Event {
-    StreamStart,
-    StreamEnd,
     DocumentStart,
-    DocumentEnd,
     Alias(Vec<u8>),
     Scalar {
         anchor: Option<Vec<u8>>,
@@ -107,11 +106,12 @@ pub(super) fn events(input: &[u8]) -> Result<Vec<(Event, Mark)>, ParseError> {
                 line: e.start_mark.line as usize,
                 column: e.start_mark.column as usize,
             };
+            if e.type_ == unsafe_sys::YAML_STREAM_END_EVENT {
+                unsafe_sys::yaml_event_delete(evp);
+                break Ok(out);
+            }
             let event = match e.type_ {
-                unsafe_sys::YAML_STREAM_START_EVENT => Some(Event::StreamStart),
-                unsafe_sys::YAML_STREAM_END_EVENT => Some(Event::StreamEnd),
                 unsafe_sys::YAML_DOCUMENT_START_EVENT => Some(Event::DocumentStart),
-                unsafe_sys::YAML_DOCUMENT_END_EVENT => Some(Event::DocumentEnd),
                 unsafe_sys::YAML_ALIAS_EVENT => Some(Event::Alias(
                     c_bytes(e.data.alias.anchor).unwrap_or_default(),
                 )),
@@ -146,13 +146,8 @@ pub(super) fn events(input: &[u8]) -> Result<Vec<(Event, Mark)>, ParseError> {
                 _ => None,
             };
             unsafe_sys::yaml_event_delete(evp);
-            match event {
-                Some(Event::StreamEnd) => {
-                    out.push((Event::StreamEnd, mark));
-                    break Ok(out);
-                }
-                Some(ev) => out.push((ev, mark)),
-                None => {}
+            if let Some(ev) = event {
+                out.push((ev, mark));
             }
         };
         unsafe_sys::yaml_parser_delete(p);

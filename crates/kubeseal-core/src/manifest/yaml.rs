@@ -172,9 +172,6 @@ fn parse_yaml_chunk(
     for (event, mark) in events {
         let (line, column) = abs(mark);
         let node = match event {
-            libyaml::Event::StreamStart
-            | libyaml::Event::StreamEnd
-            | libyaml::Event::DocumentEnd => continue,
             libyaml::Event::DocumentStart => {
                 documents += 1;
                 if documents > 1 {

@@ -54,7 +54,11 @@ const CASES: &[(&str, usize, &str)] = &[
         6,
         "found character that cannot start any token; fix the YAML syntax",
     ),
-    ("bad-stream.json", 11, "key must be a string; fix the JSON syntax"),
+    (
+        "bad-stream.json",
+        11,
+        "key must be a string; fix the JSON syntax",
+    ),
     ("separator.yaml", 7, "invalid document separator"),
     ("merge-key.yaml", 8, "merge keys ('<<') are not supported"),
     (
