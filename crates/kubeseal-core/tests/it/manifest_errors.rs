@@ -169,10 +169,17 @@ fn every_bad_manifest_gives_one_clear_line() {
 #[test]
 fn inline_bad_inputs() {
     let cases: &[(&[u8], usize, &str)] = &[
+        // libyaml's reader errors carry a byte offset: line and column (in bytes)
+        // come from it.
         (
             b"apiVersion: v1\nkind: Secret\nstringData:\n  P: hunter2\xff\n",
             4,
-            "YAML",
+            "in.yaml:4:13: invalid leading UTF-8 octet; fix the YAML syntax",
+        ),
+        (
+            b"kind: Secret\xff\n",
+            1,
+            "in.yaml:1:13: invalid leading UTF-8 octet",
         ),
         (
             b"{\"kind\": \"Secret\", \"stringData\": {\"P\": \"hunter2\xff\"}}",
