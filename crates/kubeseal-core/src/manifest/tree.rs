@@ -89,15 +89,6 @@ impl Node {
         })
     }
 
-    /// The scalar's text as written (strings and unquoted scalars), else `None`.
-    pub fn text(&self) -> Option<&str> {
-        match &self.value {
-            Value::Scalar(Scalar::Str(t)) | Value::Scalar(Scalar::Plain { text: t, .. }) => Some(t),
-            Value::Scalar(Scalar::JsonNumber(t)) => Some(t),
-            _ => None,
-        }
-    }
-
     pub(super) fn describe(&self) -> &'static str {
         match &self.value {
             Value::Map(_) => "a mapping",
