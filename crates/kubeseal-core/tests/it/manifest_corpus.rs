@@ -80,6 +80,7 @@ fn sealed_secret_samples_read_like_python() {
         ("sealed-legacy.yaml", Format::Yaml, Layout::Legacy),
         ("sealed-current.json", Format::Json, Layout::Current),
         ("sealed-legacy.json", Format::Json, Layout::Legacy),
+        ("sealed-legacy-list.yaml", Format::Yaml, Layout::Legacy),
     ] {
         let path = good(name);
         let bytes = std::fs::read(&path).unwrap();
