@@ -15,6 +15,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -22,8 +23,7 @@ import (
 // The fields of k8s.io/api/core/v1.Secret and metav1.ObjectMeta that matter here,
 // with the same Go types and JSON names.
 // ownerReferences and managedFields are kept as generic JSON (their inner
-// fields are not what the tests vary); the two timestamps as strings (the
-// tests give RFC 3339 ones, which metav1.Time reads as written).
+// fields are not what the tests vary); the two timestamps as metaTime.
 type objectMeta struct {
 	Name                       string                   `json:"name,omitempty"`
 	GenerateName               string                   `json:"generateName,omitempty"`
@@ -32,14 +32,42 @@ type objectMeta struct {
 	UID                        string                   `json:"uid,omitempty"`
 	ResourceVersion            string                   `json:"resourceVersion,omitempty"`
 	Generation                 int64                    `json:"generation,omitempty"`
-	CreationTimestamp          *string                  `json:"creationTimestamp,omitempty"`
-	DeletionTimestamp          *string                  `json:"deletionTimestamp,omitempty"`
+	CreationTimestamp          metaTime                 `json:"creationTimestamp,omitempty"`
+	DeletionTimestamp          *metaTime                `json:"deletionTimestamp,omitempty"`
 	DeletionGracePeriodSeconds *int64                   `json:"deletionGracePeriodSeconds,omitempty"`
 	Labels                     map[string]string        `json:"labels,omitempty"`
 	Annotations                map[string]string        `json:"annotations,omitempty"`
 	OwnerReferences            []map[string]interface{} `json:"ownerReferences,omitempty"`
 	Finalizers                 []string                 `json:"finalizers,omitempty"`
 	ManagedFields              []map[string]interface{} `json:"managedFields,omitempty"`
+}
+
+// metaTime accepts exactly what metav1.Time's UnmarshalJSON accepts (null, or a
+// JSON string that time.Parse reads with the RFC 3339 layout) and keeps the text
+// as written, so the tests compare what was read rather than Go's reformatting.
+type metaTime struct{ text string }
+
+func (t *metaTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		t.text = ""
+		return nil
+	}
+	var str string
+	if err := json.Unmarshal(b, &str); err != nil {
+		return err
+	}
+	if _, err := time.Parse(time.RFC3339, str); err != nil {
+		return err
+	}
+	t.text = str
+	return nil
+}
+
+func (t metaTime) MarshalJSON() ([]byte, error) {
+	if t.text == "" {
+		return []byte("null"), nil
+	}
+	return json.Marshal(t.text)
 }
 
 type secret struct {

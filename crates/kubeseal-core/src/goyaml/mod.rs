@@ -15,3 +15,4 @@ pub mod strconv;
 mod timestamp;
 
 pub use resolve::{can_use_plain, resolve_plain, Resolved};
+pub(crate) use timestamp::is_go_rfc3339;

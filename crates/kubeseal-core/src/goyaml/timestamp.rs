@@ -17,8 +17,19 @@ pub(super) fn is_timestamp(s: &[u8]) -> bool {
     .any(|l| go_time_parse(l, s))
 }
 
+/// Go's `time.Parse(time.RFC3339, s)` succeeds: what `metav1.Time` (a Kubernetes
+/// object's `creationTimestamp`, `deletionTimestamp`) accepts besides `null`.
+/// (Go tries a strict fast path first and falls back to the general parser, which
+/// accepts everything the fast path does and more: a one-digit hour, a `,`
+/// before the fraction, a zone offset up to `+24:60`.)
+pub(crate) fn is_go_rfc3339(s: &[u8]) -> bool {
+    go_time_parse(Layout::Rfc3339, s)
+}
+
 #[derive(Clone, Copy)]
 enum Layout {
+    /// `2006-01-02T15:04:05Z07:00` (`time.RFC3339`).
+    Rfc3339,
     /// `2006-1-2T15:4:5.999999999Z07:00` (with `T` or `t`).
     DateTimeT(u8),
     /// `2006-1-2 15:4:5.999999999`.
@@ -41,7 +52,7 @@ fn literal(v: &[u8], c: u8) -> Option<&[u8]> {
     v.strip_prefix(&[c])
 }
 
-/// Go 1.26 `time.Parse(layout, value)` succeeds, for the four layouts above.
+/// Go 1.26 `time.Parse(layout, value)` succeeds, for the layouts above.
 fn go_time_parse(layout: Layout, v: &[u8]) -> bool {
     go_time_parse_opt(layout, v).is_some()
 }
@@ -50,15 +61,19 @@ fn go_time_parse_opt(layout: Layout, v: &[u8]) -> Option<()> {
     // go-yaml's quick check and stdLongYear: four digits, then `-`.
     let year_digits = v.get(..4).filter(|d| d.iter().all(u8::is_ascii_digit))?;
     let year: u32 = std::str::from_utf8(year_digits).ok()?.parse().ok()?;
+    // RFC 3339's layout has two-digit fields (`01`, `02`, `04`, `05`) but a
+    // one-or-two-digit hour (`15`); go-yaml's have one-or-two-digit fields.
+    let fixed = matches!(layout, Layout::Rfc3339);
     let v = literal(&v[4..], b'-')?;
-    let (month, v) = getnum(v, false)?;
+    let (month, v) = getnum(v, fixed)?;
     if !(1..=12).contains(&month) {
         return None;
     }
     let v = literal(v, b'-')?;
-    let (day, mut v) = getnum(v, false)?;
+    let (day, mut v) = getnum(v, fixed)?;
     match layout {
         Layout::Date => {}
+        Layout::Rfc3339 => v = literal(v, b'T')?,
         Layout::DateTimeT(t) => v = literal(v, t)?,
         Layout::DateTimeSpace => {
             // A space in the layout matches any run of spaces (none at the end).
@@ -76,12 +91,12 @@ fn go_time_parse_opt(layout: Layout, v: &[u8]) -> Option<()> {
             return None;
         }
         let rest = literal(rest, b':')?;
-        let (min, rest) = getnum(rest, false)?;
+        let (min, rest) = getnum(rest, fixed)?;
         if min >= 60 {
             return None;
         }
         let rest = literal(rest, b':')?;
-        let (sec, mut rest) = getnum(rest, false)?;
+        let (sec, mut rest) = getnum(rest, fixed)?;
         if sec >= 60 {
             return None;
         }
@@ -93,7 +108,7 @@ fn go_time_parse_opt(layout: Layout, v: &[u8]) -> Option<()> {
             }
             rest = &rest[n..];
         }
-        if let Layout::DateTimeT(_) = layout {
+        if let Layout::DateTimeT(_) | Layout::Rfc3339 = layout {
             // stdISO8601ColonTZ: `Z`, or `±hh:mm`.
             if rest.first() == Some(&b'Z') {
                 rest = &rest[1..];

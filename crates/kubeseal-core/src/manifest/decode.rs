@@ -11,7 +11,7 @@ use super::documents::parse_documents;
 use super::error::ManifestError;
 use super::tree::{resolved_type_name, Node, Scalar, Value};
 use crate::envfile::check_secret_key;
-use crate::goyaml::{strconv::format_float32, Resolved};
+use crate::goyaml::{is_go_rfc3339, strconv::format_float32, Resolved};
 use crate::secret::{ObjectMeta, SealedSecret, Secret, SecretBytes, SecretTemplate};
 
 /// A field named in error messages, formatted only when an error is reported.
@@ -178,6 +178,24 @@ impl Ctx<'_> {
         }
     }
 
+    /// A `metav1.Time`: null, or a string Go's `time.Parse(time.RFC3339, …)` reads
+    /// (anything else fails kubeseal's decoding of the whole object).
+    fn time(
+        &self,
+        node: &Node,
+        field: &dyn std::fmt::Display,
+    ) -> Result<Option<String>, ManifestError> {
+        match self.string(node, field)? {
+            Some(t) if is_go_rfc3339(t.as_bytes()) => Ok(Some(t.to_string())),
+            Some(_) => Err(self.err(
+                node,
+                format!("{field} is not an RFC 3339 time, which kubeseal's decoder refuses"),
+                format!("write {field} as 2006-01-02T15:04:05Z, or remove it"),
+            )),
+            None => Ok(None),
+        }
+    }
+
     fn plain_string(
         &self,
         node: &Node,
@@ -338,11 +356,9 @@ impl Ctx<'_> {
                 "resourceVersion" => m.resource_version = self.plain_string(v, &f)?,
                 "generation" => m.generation = self.int(v, &f)?.unwrap_or(0),
                 "creationTimestamp" => {
-                    self.string(v, &f)?;
+                    self.time(v, &f)?;
                 }
-                "deletionTimestamp" => {
-                    m.deletion_timestamp = self.string(v, &f)?.map(|s| s.to_string())
-                }
+                "deletionTimestamp" => m.deletion_timestamp = self.time(v, &f)?,
                 "deletionGracePeriodSeconds" => {
                     m.deletion_grace_period_seconds = self.int(v, &f)?
                 }

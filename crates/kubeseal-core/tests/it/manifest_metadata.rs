@@ -103,7 +103,8 @@ fn every_metadata_field_reads_as_kubeseals_decoder_reads_it() {
     }
     // Written by hand: the timestamps plain (unquoted), as YAML 1.1 timestamps.
     for (label, doc) in [
-        ("plain timestamps (YAML)", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  creationTimestamp: 2026-11-30T08:15:00Z\n  deletionTimestamp: 2026-12-01 09:00:00\ntype: Opaque\n"),
+        ("plain timestamps (YAML)", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  creationTimestamp: 2026-11-30T08:15:00Z\n  deletionTimestamp: 2026-12-01T09:00:00.5+01:00\ntype: Opaque\n"),
+        ("a plain YAML timestamp that is no RFC 3339 time", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  deletionTimestamp: 2026-12-01 09:00:00\ntype: Opaque\n"),
         ("plain generation (YAML)", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  generation: 0x1F\n  finalizers: [a, b]\ntype: Opaque\n"),
     ] {
         labels.push(label.to_string());
@@ -138,4 +139,93 @@ fn every_metadata_field_reads_as_kubeseals_decoder_reads_it() {
         same >= 2 * fields.len() && both_refused >= fields.len(),
         "{same} {both_refused}"
     );
+}
+
+/// `creationTimestamp` and `deletionTimestamp` are `metav1.Time`: null, or a string
+/// Go's `time.Parse(time.RFC3339, …)` reads; anything else fails kubeseal's decoding.
+/// Every one-character change (replaced, inserted, deleted) of a few RFC 3339 times,
+/// read by us and by Go itself: accepted or refused alike.
+#[test]
+fn timestamps_are_read_as_go_reads_a_metav1_time() {
+    let seeds = [
+        "2024-02-29T23:59:59.123456789+05:30",
+        "2026-11-30T08:15:00Z",
+        "2023-02-28T9:07:05,5-24:60",
+        "0000-12-31T00:00:00+00:00",
+    ];
+    let alphabet = b"0123456789-:+.,TtZz x";
+    let mut texts: std::collections::BTreeSet<String> =
+        seeds.iter().map(|s| s.to_string()).collect();
+    texts.extend(["", " ", "null", "2026-11-30", "2026-11-30T08:15:00"].map(String::from));
+    for seed in seeds {
+        let b = seed.as_bytes();
+        for i in 0..=b.len() {
+            if i < b.len() {
+                let mut del = b.to_vec();
+                del.remove(i);
+                texts.insert(String::from_utf8(del).unwrap());
+            }
+            for &c in alphabet {
+                let mut ins = b.to_vec();
+                ins.insert(i, c);
+                texts.insert(String::from_utf8(ins).unwrap());
+                if i < b.len() {
+                    let mut rep = b.to_vec();
+                    rep[i] = c;
+                    texts.insert(String::from_utf8(rep).unwrap());
+                }
+            }
+        }
+    }
+    let mut docs = Vec::new();
+    for t in &texts {
+        for field in ["creationTimestamp", "deletionTimestamp"] {
+            let doc = json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "s", field: t},
+                "data": {"A": "c2VjcmV0"}
+            });
+            docs.push((t.clone(), field, serde_json::to_string(&doc).unwrap()));
+        }
+    }
+    let go = go_decode(
+        &docs
+            .iter()
+            .map(|(_, _, d)| (d.clone(), true))
+            .collect::<Vec<_>>(),
+    );
+    let (mut accepted, mut refused) = (0, 0);
+    for ((text, field, doc), go) in docs.iter().zip(&go) {
+        let ours = read_secrets("t.json", doc.as_bytes());
+        match (go, &ours) {
+            (Ok(g), Ok(o)) => {
+                if *field == "deletionTimestamp" {
+                    assert_eq!(
+                        o[0].metadata.deletion_timestamp.as_deref(),
+                        Some(text.as_str())
+                    );
+                    assert_eq!(g["metadata"]["deletionTimestamp"], json!(text));
+                }
+                accepted += 1;
+            }
+            (Err(_), Err(e)) => {
+                let e = e.to_string();
+                assert!(
+                    e.contains(&format!("metadata.{field} is not an RFC 3339 time")),
+                    "{e}"
+                );
+                refused += 1;
+            }
+            _ => panic!(
+                "{field} {text:?}: Go {go:?}, we {:?}",
+                ours.map(|o| o.len())
+            ),
+        }
+    }
+    eprintln!(
+        "{} times: {accepted} read by both, {refused} refused by both",
+        texts.len()
+    );
+    assert!(accepted > 200 && refused > 1000, "{accepted} {refused}");
 }
