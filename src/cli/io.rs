@@ -47,15 +47,13 @@ pub fn read_input(file: Option<&Path>) -> Result<(String, kubeseal_core::secret:
 /// name in errors (`<stdin>` or the path) and the bytes, in a zeroizing buffer
 /// (Secret manifests hold plaintext).
 pub fn read_path_or_stdin(path: &str) -> Result<(String, kubeseal_core::secret::SecretBytes)> {
-    use kubeseal_core::secret::read_secret_bytes;
+    use kubeseal_core::secret::{read_secret_bytes, read_secret_file};
     if path == "-" {
         let buf =
             read_secret_bytes(std::io::stdin().lock(), 0).map_err(|e| Error::io("<stdin>", e))?;
         return Ok(("<stdin>".to_string(), buf));
     }
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
-    let buf = read_secret_bytes(f, len).map_err(|e| Error::io(path, e))?;
+    let buf = read_secret_file(Path::new(path)).map_err(|e| Error::io(path, e))?;
     Ok((path.to_string(), buf))
 }
 

@@ -63,6 +63,15 @@ pub fn read_secret_bytes(
     }
 }
 
+/// Reads the file at `path` with [`read_secret_bytes`], its size as the hint: a
+/// file that may hold plaintext (a Secret manifest, a key backup) never leaves an
+/// unwiped copy in memory.
+pub fn read_secret_file(path: &std::path::Path) -> std::io::Result<SecretBytes> {
+    let f = std::fs::File::open(path)?;
+    let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    read_secret_bytes(f, len)
+}
+
 /// Where a sealed value may be unsealed; decides the RSA-OAEP label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Scope {

@@ -26,7 +26,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use kubeseal_core::secret::{read_secret_bytes, SecretBytes};
+use kubeseal_core::secret::{read_secret_bytes, read_secret_file, SecretBytes};
 use rayon::prelude::*;
 
 /// The name of the ignore file `check` honours.
@@ -442,12 +442,7 @@ pub fn check_inputs_with_progress(
                 Job::File { display, path } => {
                     // A file checked can be a plaintext Secret: read into a buffer
                     // wiped when dropped.
-                    let bytes = std::fs::File::open(&path)
-                        .and_then(|f| {
-                            let len = f.metadata().map(|m| m.len() as usize).unwrap_or(0);
-                            read_secret_bytes(f, len)
-                        })
-                        .map_err(|e| Error::io(&path, e))?;
+                    let bytes = read_secret_file(&path).map_err(|e| Error::io(&path, e))?;
                     Ok(check_one(&display, &bytes, opts))
                 }
                 Job::Bytes { origin, bytes } => Ok(check_one(&origin, &bytes, opts)),
