@@ -148,16 +148,7 @@ fn three_secrets_seal_rotate_list_and_roll_back_together_or_one_by_one() {
     let first_files = snapshot(&repo);
 
     // Rotating one key of one secret leaves the other secrets' files as they were.
-    repo.ok(&[
-        "rotate",
-        "--env",
-        "paper",
-        "--secret",
-        "emp-secrets-paper",
-        "--key",
-        "API_KEY",
-        "--generate",
-    ]);
+    repo.ok(ROTATE_API_KEY);
     let after = snapshot(&repo);
     assert_ne!(after[0], first_files[0], "the rotated secret changed");
     for i in [1, 2, 4, 5, 7, 8] {

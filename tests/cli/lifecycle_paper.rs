@@ -41,18 +41,6 @@ const COMMITTED: [&str; 7] = [
 const DIGEST: &str = "empseal.io/sealed-secrets-digest";
 
 /// The project stack with paper's two plaintext sources in place.
-/// `rotate` of the credentials' API key, with a generated value.
-const ROTATE_API_KEY: &[&str] = &[
-    "rotate",
-    "--env",
-    "paper",
-    "--secret",
-    "emp-secrets-paper",
-    "--key",
-    "API_KEY",
-    "--generate",
-];
-
 fn paper_repo() -> Repo {
     let repo = project_repo();
     repo.write(ENV_FILE, ENV_V1);

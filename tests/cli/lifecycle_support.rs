@@ -153,3 +153,16 @@ pub fn go_kubeseal_yaml(objects: &[serde_json::Value]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// `rotate` of paper's credentials' API key (secret `emp-secrets-paper`), with a
+/// generated value.
+pub const ROTATE_API_KEY: &[&str] = &[
+    "rotate",
+    "--env",
+    "paper",
+    "--secret",
+    "emp-secrets-paper",
+    "--key",
+    "API_KEY",
+    "--generate",
+];

@@ -48,6 +48,18 @@ fn run_decoder(docs: &[(String, bool)], sealed: bool) -> Vec<Result<J, String>> 
         .iter()
         .map(|(d, j)| json!({"doc": d, "json": j, "sealed": sealed}))
         .collect();
+    run(input)
+        .into_iter()
+        .map(|r| match r.get("err") {
+            Some(e) => Err(e.as_str().unwrap().to_string()),
+            None => Ok(r["ok"].clone()),
+        })
+        .collect()
+}
+
+/// Feeds `input` (a JSON array of requests) to the Go reference; its answers, one
+/// per request.
+fn run(input: Vec<J>) -> Vec<J> {
     let mut child = Command::new(goref())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -58,14 +70,7 @@ fn run_decoder(docs: &[(String, bool)], sealed: bool) -> Vec<Result<J, String>> 
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     assert!(out.status.success());
-    let results: Vec<J> = serde_json::from_slice(&out.stdout).unwrap();
-    results
-        .into_iter()
-        .map(|r| match r.get("err") {
-            Some(e) => Err(e.as_str().unwrap().to_string()),
-            None => Ok(r["ok"].clone()),
-        })
-        .collect()
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// A document as kubectl prints it: YAML (Go's JSONToYAML) and JSON, each with
@@ -141,17 +146,7 @@ pub fn go_json_to_yaml(docs: &[String]) -> Vec<String> {
         .iter()
         .map(|d| json!({"doc": d, "op": "json2yaml"}))
         .collect();
-    let out = Command::new(goref())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            serde_json::to_writer(child.stdin.take().unwrap(), &input).unwrap();
-            child.wait_with_output()
-        })
-        .unwrap();
-    let results: Vec<J> = serde_json::from_slice(&out.stdout).unwrap();
-    results
+    run(input)
         .into_iter()
         .map(|r| {
             r["yaml"]

@@ -81,27 +81,27 @@ fn the_alias_byte_budget_holds_at_its_edge() {
 /// `---` ended by a newline).
 #[test]
 fn the_reader_names_columns_and_refuses_a_second_document_in_one_chunk() {
-    let e = read_secrets(
-        "cols.yaml",
-        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: [1, 2\n",
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.starts_with("cols.yaml:7:1:"), "{e}");
-    let e = read_secrets(
-        "cols.yaml",
-        b"kind: Secret\nmetadata:\n  name: s\n  x: *nope\n",
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.starts_with("cols.yaml:4:"), "{e}");
-    let e = read_secrets(
-        "two.yaml",
-        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n...\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n",
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(e.starts_with("two.yaml:6:"), "{e}");
+    let refusal = |origin: &str, bytes: &[u8]| read_secrets(origin, bytes).unwrap_err().to_string();
+    for (origin, bytes, prefix) in [
+        (
+            "cols.yaml",
+            &b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: [1, 2\n"[..],
+            "cols.yaml:7:1:",
+        ),
+        (
+            "cols.yaml",
+            b"kind: Secret\nmetadata:\n  name: s\n  x: *nope\n",
+            "cols.yaml:4:",
+        ),
+        (
+            "two.yaml",
+            b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n...\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n",
+            "two.yaml:6:",
+        ),
+    ] {
+        let e = refusal(origin, bytes);
+        assert!(e.starts_with(prefix), "{e}");
+    }
     // Lines ended by a carriage return alone or a Unicode line separator:
     // apimachinery's splitter sees one line and no `---`, go-yaml (like libyaml)
     // sees line breaks and a second document. kubeseal's decoder reads the first
@@ -113,21 +113,14 @@ fn the_reader_names_columns_and_refuses_a_second_document_in_one_chunk() {
             "metadata:",
             "  name: a",
             "---",
-        ]
-        .iter()
-        .chain(&[
             "apiVersion: v1",
             "kind: Secret",
             "metadata:",
             "  name: b",
             "",
-        ])
-        .copied()
-        .collect::<Vec<_>>()
+        ]
         .join(brk);
-        let e = read_secrets("hidden.yaml", hidden.as_bytes())
-            .unwrap_err()
-            .to_string();
+        let e = refusal("hidden.yaml", hidden.as_bytes());
         assert!(
             e.starts_with("hidden.yaml:5: a second YAML document in one section"),
             "{brk:?}: {e}"

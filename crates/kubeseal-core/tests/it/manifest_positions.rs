@@ -20,9 +20,15 @@ fn at<'a>(text: &'a str, node: &Node, json: bool) -> &'a str {
     }
 }
 
-/// What the text at a scalar node may start with.
-fn first_texts(node: &Node, json: bool) -> Vec<String> {
-    match &node.value {
+/// What the text at a node may start with (`None` for a block YAML mapping: it
+/// starts at its first key, which is not a node of its own here). `bracketed`:
+/// JSON or flow YAML, where collections open with `{` and `[`.
+fn first_texts(node: &Node, json: bool, bracketed: bool) -> Option<Vec<String>> {
+    Some(match &node.value {
+        Value::Map(_) if bracketed => vec!["{".into()],
+        Value::Map(_) => return None,
+        Value::Seq(_) if bracketed => vec!["[".into()],
+        Value::Seq(_) => vec!["-".into()],
         Value::Scalar(Scalar::Str(t)) if json => vec![serde_json::to_string(t.as_str()).unwrap()],
         // Quoted YAML: a quote of either kind, then the text.
         Value::Scalar(Scalar::Str(t)) => {
@@ -32,60 +38,29 @@ fn first_texts(node: &Node, json: bool) -> Vec<String> {
         Value::Scalar(Scalar::JsonNumber(n)) => vec![n.clone()],
         Value::Scalar(Scalar::JsonBool(b)) => vec![b.to_string()],
         Value::Scalar(Scalar::JsonNull) => vec!["null".into()],
-        Value::Map(_) | Value::Seq(_) => unreachable!("not a scalar"),
-    }
+    })
 }
 
-/// Checks every value node under `node` (block YAML maps and sequences have no
-/// opening bracket: their first key or `-` is checked instead); returns how many.
+/// Checks `node` and every value node under it; returns how many nodes it saw.
 fn check_tree(text: &str, node: &Node, json: bool, flow: bool) -> usize {
-    let here = at(text, node, json);
-    let mut n = 1;
-    match &node.value {
-        Value::Map(entries) => {
-            if json || flow {
-                assert!(
-                    here.starts_with('{'),
-                    "map at {}:{}: {here:?}",
-                    node.line,
-                    node.column
-                );
-            }
-            for (_, v) in entries {
-                n += check_tree(text, v, json, flow);
-            }
-        }
-        Value::Seq(items) => {
-            if json || flow {
-                assert!(
-                    here.starts_with('['),
-                    "seq at {}:{}: {here:?}",
-                    node.line,
-                    node.column
-                );
-            } else {
-                assert!(
-                    here.starts_with('-'),
-                    "seq at {}:{}: {here:?}",
-                    node.line,
-                    node.column
-                );
-            }
-            for v in items {
-                n += check_tree(text, v, json, flow);
-            }
-        }
-        Value::Scalar(_) => {
-            let want = first_texts(node, json);
-            assert!(
-                want.iter().any(|w| here.starts_with(w.as_str())),
-                "scalar {want:?} at {}:{}: {here:?}",
-                node.line,
-                node.column
-            );
-        }
+    if let Some(want) = first_texts(node, json, json || flow) {
+        let here = at(text, node, json);
+        assert!(
+            want.iter().any(|w| here.starts_with(w.as_str())),
+            "{want:?} at {}:{}: {here:?}",
+            node.line,
+            node.column
+        );
     }
-    n
+    let children: Vec<&Node> = match &node.value {
+        Value::Map(entries) => entries.iter().map(|(_, v)| v).collect(),
+        Value::Seq(items) => items.iter().collect(),
+        Value::Scalar(_) => Vec::new(),
+    };
+    1 + children
+        .into_iter()
+        .map(|c| check_tree(text, c, json, flow))
+        .sum::<usize>()
 }
 
 #[test]
